@@ -1,0 +1,34 @@
+import http from 'node:http';
+import type { Metrics } from './metrics';
+import { sendJson } from './errors';
+
+export interface AdminDeps {
+  metrics: Metrics;
+  /** Keys loaded and not draining. */
+  isReady(): boolean;
+}
+
+/** `/metrics`, `/healthz`, `/readyz` on their own listener, so metrics never share a port with clients. */
+export function createAdminServer(deps: AdminDeps): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, '{"error":"method not allowed"}', false);
+    switch (path) {
+      case '/healthz':
+        return sendJson(res, 200, '{"status":"ok"}', false);
+      case '/readyz':
+        return deps.isReady() ? sendJson(res, 200, '{"status":"ready"}', false) : sendJson(res, 503, '{"status":"draining"}', false);
+      case '/metrics':
+        deps.metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+            res.end(text);
+          },
+          () => sendJson(res, 500, '{"error":"metrics unavailable"}', false),
+        );
+        return;
+      default:
+        return sendJson(res, 404, '{"error":"not found"}', false);
+    }
+  });
+}

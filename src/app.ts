@@ -1,0 +1,92 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createAdminServer } from './admin';
+import type { Config } from './config';
+import { ProxyError, errorBody } from './errors';
+import type { KeyStore } from './keystore';
+import type { Logger } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { createProxyHandler } from './proxy';
+import { createUpstream } from './upstream';
+
+/** A slow client gets this long to send its headers; bodies are guarded by the idle timeout instead. */
+const HEADERS_TIMEOUT_MS = 30_000;
+/**
+ * Longer than the SDKs' own idle timeouts (httpx 5 s, undici 4 s), so a client never reuses a connection the
+ * proxy is closing at that moment.
+ */
+const CLIENT_KEEP_ALIVE_MS = 65_000;
+
+export interface App {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly metrics: Metrics;
+  /** Stops accepting, lets open requests finish for up to `graceMs`, then cuts the rest; resolves to how many were cut. */
+  shutdown(graceMs: number): Promise<number>;
+}
+
+/** Builds and starts both listeners. Importing this module starts nothing. */
+export async function startApp(config: Config, keys: KeyStore, log: Logger): Promise<App> {
+  const metrics = createMetrics();
+  const upstream = createUpstream(config.upstream);
+  let draining = false;
+  const handler = createProxyHandler({ config, keys, upstream, metrics, log, isDraining: () => draining });
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS }, handler.handle);
+  server.on('clientError', answerClientError);
+  server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
+  server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
+  const admin = createAdminServer({ metrics, isReady: () => !draining });
+
+  keys.watch(log, (result) => metrics.configReloads.labels(result).inc());
+  await listen(admin, config.adminPort, config.adminHost);
+  await listen(server, config.port, config.host);
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    adminPort: (admin.address() as AddressInfo).port,
+    metrics,
+    async shutdown(graceMs) {
+      draining = true;
+      server.close();
+      const deadline = Date.now() + graceMs;
+      while (handler.active.size > 0 && Date.now() < deadline) await sleep(Math.min(100, deadline - Date.now()));
+      const cut = handler.active.size;
+      server.closeAllConnections();
+      upstream.agent.destroy();
+      keys.close();
+      await new Promise((resolve) => admin.close(resolve));
+      return cut;
+    },
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Node's parser rejected the request before a handler saw it: answer in JSON where the socket still allows. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const proxyError =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ProxyError(431, 'headers_too_large', 'The request headers are larger than this proxy accepts.')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ProxyError(408, 'request_timeout', 'The request headers did not arrive in time.')
+        : new ProxyError(400, 'bad_request', 'The request is not valid HTTP.');
+  refuseRaw(socket, proxyError);
+}
+
+function refuseRaw(socket: Socket, err: ProxyError): void {
+  const body = errorBody(err);
+  const head = `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  socket.end(head + body);
+  socket.destroySoon();
+}

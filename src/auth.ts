@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientLimits, Config, Env, Problem, SecretRef } from './config';
+import type { UpstreamIdentity } from './headers';
+import { describeRef, resolveKeys, type FileContents } from './secrets';
+
+/** An authenticated caller: its metric/log name and how its upstream requests are signed. */
+export interface Client {
+  readonly name: string;
+  readonly upstream: UpstreamIdentity;
+  readonly limits?: ClientLimits;
+  /** First 8 hex of the upstream key's SHA-256, for logs. */
+  readonly upstreamKeyFingerprint: string;
+}
+
+/**
+ * Client keys are looked up by their SHA-256 digest: the presented key is hashed, then the digest is the map
+ * key. Nothing about a stored key leaks through timing, because the attacker controls only the input to the
+ * hash, never the digest being compared (and `sha256:` clients never give the proxy their key at all).
+ */
+export interface KeyTable {
+  readonly byDigest: ReadonlyMap<string, Client>;
+  /** Set when PROXY_AUTH=none: every caller is this client. */
+  readonly anonymous?: Client;
+}
+
+export function digestOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** `X-API-Key`, else `Authorization: Bearer <key>` (so an SDK's api_key can be the proxy key). */
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
+  const authorization = headers.authorization;
+  if (authorization === undefined || authorization.length < 8) return undefined;
+  if (authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const key = authorization.slice(7).trim();
+  return key === '' ? undefined : key;
+}
+
+export function authenticate(table: KeyTable, headers: IncomingHttpHeaders): Client | undefined {
+  if (table.anonymous) return table.anonymous;
+  const key = presentedKey(headers);
+  return key === undefined ? undefined : table.byDigest.get(digestOf(key));
+}
+
+/** Builds the table from the config and the secret files as last read; every problem is named. */
+export function buildKeyTable(config: Config, env: Env, files: FileContents): { table?: KeyTable; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const upstreamKeyOf = (ref: SecretRef | undefined, setting: string): string | undefined => {
+    if (!ref) return undefined;
+    const [key] = resolveKeys(ref, env, files);
+    if (!key) problems.push({ setting, message: `${describeRef(ref)} holds no key` });
+    return key;
+  };
+  const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
+  const makeClient = (name: string, upstreamKey: string | undefined, extra: Readonly<Record<string, string>>, limits?: ClientLimits): Client => ({
+    name,
+    limits,
+    upstreamKeyFingerprint: upstreamKey ? digestOf(upstreamKey).slice(0, 8) : '',
+    upstream: { host: config.upstream.host, authorization: `Bearer ${upstreamKey ?? ''}`, extra },
+  });
+
+  if (config.auth === 'none') {
+    return problems.length ? { problems } : { table: { byDigest: new Map(), anonymous: makeClient('default', defaultKey, {}) }, problems };
+  }
+  const byDigest = new Map<string, Client>();
+  for (const c of config.clients) {
+    const upstreamKey = c.upstreamKey ? upstreamKeyOf(c.upstreamKey, `${c.setting}.upstreamKey`) : defaultKey;
+    const client = makeClient(c.name, upstreamKey, c.headers, c.limits);
+    const digests = c.key.kind === 'sha256' ? [c.key.digest] : resolveKeys(c.key, env, files).map(digestOf);
+    if (digests.length === 0) problems.push({ setting: keySetting(c.setting), message: `${describeRef(c.key)} holds no key` });
+    for (const digest of digests) {
+      const other = byDigest.get(digest);
+      if (other && other !== client) problems.push({ setting: keySetting(c.setting), message: `the same key is also client "${other.name}"'s` });
+      byDigest.set(digest, client);
+    }
+  }
+  return problems.length ? { problems } : { table: { byDigest }, problems };
+}
+
+/** `clients[2]` -> `clients[2].key`; an env-defined client's setting is already the variable name. */
+function keySetting(setting: string): string {
+  return setting.startsWith('clients[') ? `${setting}.key` : setting;
+}

@@ -1,0 +1,51 @@
+/** The small building blocks of config validation: a problem list and shape checks. */
+
+export interface Problem {
+  /** The env var (`PORT`) or config file path (`clients[1].key`) the problem is about. */
+  setting: string;
+  message: string;
+}
+
+export class Problems {
+  readonly list: Problem[] = [];
+
+  /** Returns undefined so a parser can `return problems.add(...)`. */
+  add(setting: string, message: string): undefined {
+    this.list.push({ setting, message });
+    return undefined;
+  }
+
+  /** A whole number from the environment, within bounds; the default when unset or empty. */
+  int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      this.add(name, `must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
+      return fallback;
+    }
+    return value;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Typos in a config file are errors, not silently ignored settings. */
+export function rejectUnknownKeys(record: Record<string, unknown>, known: readonly string[], at: string, problems: Problems): void {
+  for (const key of Object.keys(record)) {
+    if (!known.includes(key)) problems.add(at ? `${at}.${key}` : key, `unknown setting (expected one of ${known.join(', ')})`);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the proxy owns: a client's configured headers may not set them. */
+const RESERVED = /^(?:authorization|host|x-api-key|content-length|connection|keep-alive|proxy-.*|te|trailer|transfer-encoding|upgrade|expect)$/i;
+
+export function headerProblem(name: string, value: unknown): string | undefined {
+  if (!TOKEN.test(name)) return 'is not a valid header name';
+  if (RESERVED.test(name)) return 'is set by the proxy itself and cannot be configured';
+  if (typeof value !== 'string' || /[\r\n\0]/.test(value)) return 'must be a string without line breaks';
+  return undefined;
+}

@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * An error the proxy answers itself. Every one has a stable `code` (also the JSON `code` and the log's `error`),
+ * the HTTP status it maps to, and the underlying `cause` when there is one.
+ */
+export class ProxyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProxyError';
+  }
+}
+
+export const notAllowed = () => new ProxyError(404, 'endpoint_not_allowed', 'This path is not an allowed endpoint of this proxy.');
+export const methodNotAllowed = (method: string) =>
+  new ProxyError(405, 'method_not_allowed', `The ${method} method is not supported by this proxy.`);
+export const upgradeRefused = () => new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.');
+export const bodyTooLarge = (limit: number) =>
+  new ProxyError(413, 'body_too_large', `The request body is larger than this proxy accepts (${limit} bytes).`);
+export const requestTimeout = () => new ProxyError(408, 'request_timeout', 'The client stopped sending the request body.');
+
+/** The seed proxy's 401 body, kept as it was so existing clients keep matching on it. */
+const UNAUTHORIZED_BODY = '{"error":"unauthorized"}';
+
+export function errorBody(err: ProxyError): string {
+  return JSON.stringify({ error: { message: err.message, type: 'proxy_error', code: err.code } });
+}
+
+/**
+ * The one place the proxy answers with its own error: a status and a JSON body while nothing has been sent,
+ * otherwise the connection is destroyed so a cut response never looks complete.
+ */
+export function sendError(res: ServerResponse, err: ProxyError, closeConnection = false): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, err.status, errorBody(err), closeConnection);
+}
+
+export function sendUnauthorized(res: ServerResponse, closeConnection: boolean): void {
+  sendJson(res, 401, UNAUTHORIZED_BODY, closeConnection);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: string, closeConnection: boolean): void {
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  };
+  if (closeConnection) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(body);
+}

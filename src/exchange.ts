@@ -1,0 +1,163 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream';
+import type { Client } from './auth';
+import { bodyTooLarge, requestTimeout, sendError, type ProxyError } from './errors';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import { UpstreamError, classifyUpstreamError, connectTimeout, firstByteTimeout, idleTimeout, isStaleSocketError, type Upstream } from './upstream';
+import type { UpstreamConfig } from './config';
+
+export interface ExchangeDeps {
+  upstream: Upstream;
+  upstreamConfig: UpstreamConfig;
+  maxBodyBytes: number;
+  metrics: Metrics;
+  log: Logger;
+  /** Called once, when the client's response is closed, whatever the outcome. */
+  onDone(exchange: Exchange): void;
+}
+
+/**
+ * Which timer guards the upstream socket: connect (own timer), then idle while the body goes up,
+ * first-byte while waiting for headers, idle again while the response streams. Never a total timeout.
+ */
+type Phase = 'uploading' | 'waiting' | 'streaming';
+
+/** One proxied request: two pipelines, the timers, and one place that decides how it ended. */
+export class Exchange {
+  readonly startedAt = performance.now();
+  ttfbMs: number | undefined;
+  bytesIn = 0;
+  bytesOut = 0;
+  upstreamRequestId: string | undefined;
+  /** Set once: the reason the proxy answered with an error or cut the response. */
+  error: ProxyError | undefined;
+  clientGone = false;
+  private phase: Phase = 'uploading';
+  private upstreamReq: ClientRequest | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private retried = false;
+  private readonly hasBody: boolean;
+
+  constructor(
+    private readonly deps: ExchangeDeps,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly client: Client,
+    readonly endpoint: string,
+    readonly upstreamPath: string,
+  ) {
+    const length = req.headers['content-length'];
+    this.hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  }
+
+  start(): void {
+    this.res.on('close', () => this.onClientClose());
+    this.send();
+  }
+
+  private send(): void {
+    const { req } = this;
+    const up = this.deps.upstream.request(req.method!, this.upstreamPath, upstreamRequestHeaders(req.headers, this.client.upstream));
+    this.upstreamReq = up;
+    up.on('socket', (socket) => up === this.upstreamReq && this.onSocket(socket as Socket));
+    up.on('finish', () => up === this.upstreamReq && this.advance('waiting'));
+    up.on('timeout', () => up === this.upstreamReq && this.onTimeout());
+    up.on('response', (upRes) => up === this.upstreamReq && this.onResponse(upRes));
+    up.on('error', (err) => up === this.upstreamReq && this.onUpstreamError(err));
+    up.on('close', () => clearTimeout(this.connectTimer));
+    if (!this.hasBody) {
+      up.end();
+      return;
+    }
+    // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
+    pipeline(req, up, () => {});
+    const limit = req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
+    req.on('data', (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      if (this.bytesIn > limit) this.fail(bodyTooLarge(limit));
+    });
+  }
+
+  private onSocket(socket: Socket): void {
+    if (socket.connecting) {
+      // A new socket: the agent's idle-socket timeout must not fire while it connects; our connect timer rules.
+      socket.setTimeout(0);
+      this.connectTimer = setTimeout(() => this.fail(connectTimeout()), this.deps.upstreamConfig.connectTimeoutMs);
+      socket.once(this.deps.upstream.tls ? 'secureConnect' : 'connect', () => clearTimeout(this.connectTimer));
+    }
+    this.armTimer();
+  }
+
+  private advance(phase: Phase): void {
+    if (this.phase === 'streaming') return;
+    this.phase = phase;
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    const { firstByteTimeoutMs, idleTimeoutMs } = this.deps.upstreamConfig;
+    this.upstreamReq!.setTimeout(this.phase === 'waiting' ? firstByteTimeoutMs : idleTimeoutMs);
+  }
+
+  private onTimeout(): void {
+    if (this.phase === 'waiting') return this.fail(firstByteTimeout());
+    if (this.phase === 'streaming') return this.fail(idleTimeout());
+    // Uploading: if the upstream is not draining what we write, it stalled; otherwise the client did.
+    this.fail(this.upstreamReq!.writableNeedDrain ? idleTimeout() : requestTimeout());
+  }
+
+  private onResponse(upRes: IncomingMessage): void {
+    this.ttfbMs = performance.now() - this.startedAt;
+    this.advance('streaming');
+    if (this.error || this.clientGone) {
+      upRes.resume();
+      return;
+    }
+    const requestId = upRes.headers['x-request-id'];
+    this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
+    this.res.writeHead(upRes.statusCode ?? 502, clientResponseHeaders(upRes.headers));
+    // Registered before the pipeline so a mid-response failure is recorded before the client socket closes.
+    upRes.on('error', (err) => this.onUpstreamError(err));
+    pipeline(upRes, this.res, () => {});
+    upRes.on('data', (chunk: Buffer) => (this.bytesOut += chunk.length));
+  }
+
+  private onUpstreamError(err: NodeJS.ErrnoException): void {
+    if (this.clientGone || this.error) return;
+    if (this.canRetry(err)) {
+      this.retried = true;
+      this.deps.log.debug('upstream_retry', { client: this.client.name, reason: err.code });
+      this.send();
+      return;
+    }
+    this.fail(classifyUpstreamError(err, this.ttfbMs !== undefined));
+  }
+
+  /** Only a request the upstream cannot have seen: no body read yet, on a reused socket, before any response. */
+  private canRetry(err: NodeJS.ErrnoException): boolean {
+    return !this.retried && !this.hasBody && this.ttfbMs === undefined && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
+  }
+
+  /** Answers with the error while nothing was sent, else cuts the client connection; stops the upstream. */
+  fail(err: ProxyError): void {
+    if (this.error || this.clientGone) return;
+    this.error = err;
+    if (err instanceof UpstreamError) this.deps.metrics.upstreamErrors.labels(err.reason).inc();
+    clearTimeout(this.connectTimer);
+    sendError(this.res, err, !this.req.complete);
+    this.upstreamReq?.destroy();
+  }
+
+  private onClientClose(): void {
+    if (!this.res.writableFinished && !this.error) {
+      this.clientGone = true;
+      this.upstreamReq?.destroy();
+    }
+    clearTimeout(this.connectTimer);
+    this.deps.onDone(this);
+  }
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { startApp } from './app';
+import { loadConfig, type Config, type Env, type Problem } from './config';
+import { KeyStore } from './keystore';
+import { createLogger, type Logger } from './log';
+
+/** Reads config, starts the listeners and handles signals; returns the exit code for configuration failures. */
+export async function main(env: Env): Promise<number | undefined> {
+  const loaded = loadConfig(env);
+  const keys = loaded.config ? KeyStore.load(loaded.config, env) : { problems: [] };
+  const problems = [...loaded.problems, ...keys.problems];
+  if (!loaded.config || !keys.store || problems.length > 0) {
+    reportProblems(problems);
+    return 1;
+  }
+  const config = loaded.config;
+  const log = createLogger(config.logLevel);
+  const app = await startApp(config, keys.store, log);
+  log.info('listening', {
+    host: config.host,
+    port: app.port,
+    adminHost: config.adminHost,
+    adminPort: app.adminPort,
+    mode: mode(config),
+    upstream: config.upstream.display,
+    clients: config.clients.map((c) => c.name),
+  });
+  handleSignals(log, async () => {
+    log.info('shutdown_started', { graceMs: config.shutdownGraceMs });
+    const cut = await app.shutdown(config.shutdownGraceMs);
+    log.info('shutdown_complete', { cut });
+    return cut > 0 ? 1 : 0;
+  });
+  return undefined;
+}
+
+function mode(config: Config): string {
+  if (config.auth === 'none') return 'no-auth';
+  return config.clients.length === 1 && config.clients[0]!.name === 'default' ? 'single-tenant' : 'multi-tenant';
+}
+
+function handleSignals(log: Logger, shutdown: () => Promise<number>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('signal', { signal });
+    shutdown().then(
+      (code) => process.exit(code),
+      (err: Error) => {
+        log.error('shutdown_failed', { message: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** Every problem at once, each naming its setting, for a person (stderr) and for log collectors (stdout). */
+function reportProblems(problems: Problem[]): void {
+  const lines = problems.map((p) => `  - ${p.setting}: ${p.message}`);
+  process.stderr.write(`openai-proxy: invalid configuration\n${lines.join('\n')}\n`);
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'config_invalid', problems }) + '\n');
+}
+
+if (require.main === module) {
+  main(process.env).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: NodeJS.ErrnoException) => {
+      process.stderr.write(`openai-proxy: failed to start: ${err.code ?? ''} ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric name the proxy exports, in one place (the dashboard and its test read these). */
+export const METRIC = {
+  requests: 'openai_proxy_requests_total',
+  duration: 'openai_proxy_request_duration_seconds',
+  ttfb: 'openai_proxy_upstream_ttfb_seconds',
+  inflight: 'openai_proxy_inflight_requests',
+  clientAborts: 'openai_proxy_client_aborts_total',
+  upstreamErrors: 'openai_proxy_upstream_errors_total',
+  authFailures: 'openai_proxy_auth_failures_total',
+  configReloads: 'openai_proxy_config_reloads_total',
+} as const;
+
+/** LLM calls run from milliseconds (embeddings) to many minutes (reasoning, long streams). */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Labels are bounded by construction: client names from config, allowlist prefixes, status codes, reasons. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: METRIC.requests, help: 'Requests answered, by client, allowlisted endpoint, method and status.', labelNames: ['client', 'endpoint', 'method', 'status'] as const, registers }),
+    duration: new Histogram({ name: METRIC.duration, help: 'Time from request start to the end of the response.', labelNames: ['client', 'endpoint', 'status'] as const, buckets: DURATION_BUCKETS, registers }),
+    ttfb: new Histogram({ name: METRIC.ttfb, help: 'Time from request start to the upstream response headers.', labelNames: ['client', 'endpoint'] as const, buckets: DURATION_BUCKETS, registers }),
+    inflight: new Gauge({ name: METRIC.inflight, help: 'Requests being proxied now, streams included.', labelNames: ['client'] as const, registers }),
+    clientAborts: new Counter({ name: METRIC.clientAborts, help: 'Requests whose client went away before the response ended.', labelNames: ['client', 'endpoint'] as const, registers }),
+    upstreamErrors: new Counter({ name: METRIC.upstreamErrors, help: 'Upstream failures: unreachable, reset, timeouts, bad responses.', labelNames: ['reason'] as const, registers }),
+    authFailures: new Counter({ name: METRIC.authFailures, help: 'Requests refused for a missing or wrong client key.', registers }),
+    configReloads: new Counter({ name: METRIC.configReloads, help: 'Secret file reloads, by result.', labelNames: ['result'] as const, registers }),
+  };
+}

@@ -1,0 +1,146 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { authenticate, type Client } from './auth';
+import type { Config } from './config';
+import { bodyTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
+import { Exchange } from './exchange';
+import type { KeyStore } from './keystore';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import { matchEndpoint, normaliseTarget } from './routes';
+import type { Upstream } from './upstream';
+
+export interface ProxyDeps {
+  config: Config;
+  keys: KeyStore;
+  upstream: Upstream;
+  metrics: Metrics;
+  log: Logger;
+  /** True once shutdown began: responses then close their connection. */
+  isDraining(): boolean;
+}
+
+const HEALTH_BODY = '{"status":"ok"}';
+/** Methods that have no business reaching the OpenAI API through a proxy (CONNECT never reaches here). */
+const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
+
+/** Metric/log name of a caller before it has proved who it is. */
+export const UNAUTHENTICATED = 'unauthenticated';
+
+/** The request handler: cheap refusals first, then one Exchange per proxied request. */
+export function createProxyHandler(deps: ProxyDeps) {
+  const { config, metrics, log } = deps;
+  const active = new Set<Exchange>();
+  const exchangeDeps = {
+    upstream: deps.upstream,
+    upstreamConfig: config.upstream,
+    maxBodyBytes: config.maxBodyBytes,
+    metrics,
+    log,
+    onDone: (exchange: Exchange) => {
+      active.delete(exchange);
+      metrics.inflight.labels(exchange.client.name).dec();
+      record(deps, exchange);
+    },
+  };
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (deps.isDraining()) res.setHeader('connection', 'close');
+    if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, HEALTH_BODY, false);
+    const startedAt = performance.now();
+    const refuse = (status: number, endpoint: string | undefined, client: string, answer: () => void, code?: string) => {
+      answer();
+      res.once('close', () => recordRefusal(deps, req, { status, endpoint, client, code, startedAt }));
+    };
+    if (REFUSED_METHODS.has(req.method!)) {
+      const err = methodNotAllowed(req.method!);
+      return refuse(405, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
+    }
+    if (req.headers.upgrade !== undefined) {
+      const err = upgradeRefused();
+      return refuse(400, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
+    }
+    const target = normaliseTarget(req.url ?? '');
+    const endpoint = target && matchEndpoint(target.path, config.endpoints);
+    if (!target || !endpoint) {
+      const err = notAllowed();
+      return refuse(404, undefined, UNAUTHENTICATED, () => sendError(res, err, !req.complete), err.code);
+    }
+    const client = authenticate(deps.keys.table, req.headers);
+    if (!client) {
+      metrics.authFailures.inc();
+      return refuse(401, endpoint, UNAUTHENTICATED, () => sendUnauthorized(res, !req.complete));
+    }
+    if (Number(req.headers['content-length']) > config.maxBodyBytes) {
+      const err = bodyTooLarge(config.maxBodyBytes);
+      return refuse(413, endpoint, client.name, () => sendError(res, err, true), err.code);
+    }
+    proxy(req, res, client, endpoint, target.query ? `${target.path}?${target.query}` : target.path);
+  }
+
+  function proxy(req: IncomingMessage, res: ServerResponse, client: Client, endpoint: string, path: string): void {
+    metrics.inflight.labels(client.name).inc();
+    const exchange = new Exchange(exchangeDeps, req, res, client, endpoint, path);
+    active.add(exchange);
+    exchange.start();
+  }
+
+  return { handle, active };
+}
+
+function record(deps: ProxyDeps, x: Exchange): void {
+  const { metrics } = deps;
+  const client = x.client.name;
+  const status = x.res.headersSent ? x.res.statusCode : 499;
+  const durationMs = performance.now() - x.startedAt;
+  metrics.requests.labels(client, x.endpoint, x.req.method!, String(status)).inc();
+  metrics.duration.labels(client, x.endpoint, String(status)).observe(durationMs / 1000);
+  if (x.ttfbMs !== undefined) metrics.ttfb.labels(client, x.endpoint).observe(x.ttfbMs / 1000);
+  if (x.clientGone) metrics.clientAborts.labels(client, x.endpoint).inc();
+  const path = x.upstreamPath.split('?', 1)[0];
+  deps.log.info('request', {
+    client,
+    method: x.req.method,
+    endpoint: x.endpoint,
+    path,
+    status,
+    durationMs: round(durationMs),
+    ttfbMs: x.ttfbMs === undefined ? null : round(x.ttfbMs),
+    bytesIn: x.bytesIn,
+    bytesOut: x.bytesOut,
+    upstreamRequestId: x.upstreamRequestId ?? null,
+    aborted: x.clientGone,
+    error: x.error?.code,
+  });
+}
+
+interface Refusal {
+  status: number;
+  endpoint: string | undefined;
+  client: string;
+  code: string | undefined;
+  startedAt: number;
+}
+
+function recordRefusal(deps: ProxyDeps, req: IncomingMessage, r: Refusal): void {
+  const endpoint = r.endpoint ?? 'none';
+  deps.metrics.requests.labels(r.client, endpoint, req.method!, String(r.status)).inc();
+  deps.log.info('request', {
+    client: r.client,
+    method: req.method,
+    endpoint: r.endpoint ?? null,
+    path: (req.url ?? '').split('?', 1)[0]!.slice(0, 256),
+    status: r.status,
+    durationMs: round(performance.now() - r.startedAt),
+    ttfbMs: null,
+    bytesIn: 0,
+    bytesOut: 0,
+    upstreamRequestId: null,
+    aborted: false,
+    error: r.code ?? (r.status === 401 ? 'unauthorized' : undefined),
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

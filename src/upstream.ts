@@ -1,0 +1,72 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { UpstreamConfig } from './config';
+import { ProxyError } from './errors';
+
+/** Idle keep-alive sockets kept per upstream; busy sockets are bounded by the connections clients hold. */
+const MAX_FREE_SOCKETS = 256;
+
+export interface Upstream {
+  readonly agent: http.Agent;
+  readonly tls: boolean;
+  request(method: string, path: string, headers: OutgoingHttpHeaders): http.ClientRequest;
+}
+
+/**
+ * One keep-alive agent per upstream, built at start. Idle sockets are closed after `keepAliveTimeoutMs`, which
+ * must stay below the upstream's own idle timeout so the proxy never reuses a socket the upstream is closing.
+ * `lifo` reuses the warmest socket and lets the rest age out. TLS verification is Node's default and is never
+ * turned off; tests trust their CA through NODE_EXTRA_CA_CERTS.
+ */
+export function createUpstream(config: UpstreamConfig): Upstream {
+  const tls = config.protocol === 'https:';
+  const agentOptions: http.AgentOptions = {
+    keepAlive: true,
+    maxFreeSockets: MAX_FREE_SOCKETS,
+    timeout: config.keepAliveTimeoutMs,
+    scheduling: 'lifo',
+  };
+  const agent = tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  const send = tls ? https.request : http.request;
+  const { hostname, port, basePath } = config;
+  return {
+    agent,
+    tls,
+    request: (method, path, headers) => send({ agent, hostname, port, method, path: basePath + path, headers }),
+  };
+}
+
+/** Errors that mean "never reached a server that proved who it is". */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN']);
+const TLS_FAILURE = /^(?:ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+
+/** Maps a socket/HTTP error from the upstream request to the proxy's answer; `reason` is the metric label. */
+export function classifyUpstreamError(err: NodeJS.ErrnoException, responseStarted: boolean): ProxyError {
+  if (err instanceof ProxyError) return err;
+  const code = err.code ?? '';
+  if (responseStarted) return upstreamError(502, 'upstream_reset', 'reset_mid_response', 'The upstream connection failed mid-response.', err);
+  if (UNREACHABLE.has(code)) return upstreamError(502, 'upstream_unreachable', 'unreachable', 'The upstream could not be reached.', err);
+  if (TLS_FAILURE.test(code)) return upstreamError(502, 'upstream_unreachable', 'tls', 'The upstream did not present a valid TLS certificate.', err);
+  if (code.startsWith('HPE_')) return upstreamError(502, 'upstream_bad_response', 'bad_response', 'The upstream sent a malformed HTTP response.', err);
+  return upstreamError(502, 'upstream_reset', 'reset', 'The upstream closed the connection before responding.', err);
+}
+
+export class UpstreamError extends ProxyError {
+  constructor(status: number, code: string, readonly reason: string, message: string, cause?: unknown) {
+    super(status, code, message, { cause });
+  }
+}
+
+function upstreamError(status: number, code: string, reason: string, message: string, cause: unknown): UpstreamError {
+  return new UpstreamError(status, code, reason, message, cause);
+}
+
+export const connectTimeout = () => new UpstreamError(504, 'upstream_connect_timeout', 'connect_timeout', 'Connecting to the upstream timed out.');
+export const firstByteTimeout = () => new UpstreamError(504, 'upstream_timeout', 'first_byte_timeout', 'The upstream did not start responding in time.');
+export const idleTimeout = () => new UpstreamError(504, 'upstream_timeout', 'idle_timeout', 'The upstream stopped sending or reading data.');
+
+/** Failures of a reused keep-alive socket that the upstream closed as we wrote: the request never arrived. */
+export function isStaleSocketError(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED';
+}
