@@ -218,6 +218,7 @@ function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) return problems.add('clients', 'must be a list'), [];
   const clients: ClientConfig[] = [];
+  const names = new Set<unknown>();
   raw.forEach((entry: unknown, i) => {
     const setting = `clients[${i}]`;
     if (!isRecord(entry)) return problems.add(setting, 'must be a mapping with name and key');
@@ -225,7 +226,10 @@ function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
     const name = entry.name;
     if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
       problems.add(`${setting}.name`, 'must be 1-64 characters of a-z 0-9 . _ -');
+    } else if (names.has(name)) {
+      problems.add(`${setting}.name`, `"${name}" is used by more than one client`);
     }
+    names.add(name);
     const key = parseSecretRef(entry.key, `${setting}.key`, true, problems);
     const upstreamKey = entry.upstreamKey === undefined ? undefined : parseSecretRef(entry.upstreamKey, `${setting}.upstreamKey`, false, problems);
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
@@ -270,10 +274,8 @@ function envClient(env: Env, problems: Problems): ClientConfig[] {
 }
 
 function checkClients(clients: ClientConfig[], auth: string, host: string, upstream: UpstreamConfig, problems: Problems): void {
-  const seen = new Set<string>();
-  for (const client of clients) {
-    if (seen.has(client.name)) problems.add(`${client.setting}.name`, `"${client.name}" is used by more than one client`);
-    seen.add(client.name);
+  if (clients.filter((c) => c.name === 'default').length > 1) {
+    problems.add('PROXY_X_API_KEY', 'adds a client named "default", and the config file has one too');
   }
   if (auth === 'none') {
     if (!isLoopback(host)) problems.add('PROXY_AUTH', 'none is only allowed when HOST is a loopback address (127.0.0.1, ::1, localhost)');
@@ -281,7 +283,7 @@ function checkClients(clients: ClientConfig[], auth: string, host: string, upstr
   } else if (auth === 'key' && clients.length === 0) {
     problems.add('PROXY_X_API_KEY', 'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST');
   }
-  const needsDefault = auth === 'none' || clients.some((c) => !c.upstreamKey);
+  const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
   if (needsDefault && !upstream.apiKey) {
     problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG');
   }

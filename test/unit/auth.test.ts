@@ -1,0 +1,55 @@
+import t from 'tap';
+import { authenticate, buildKeyTable, digestOf, presentedKey } from '../../src/auth';
+import { loadConfig } from '../../src/config';
+
+t.test('the client key comes from X-API-Key, else Authorization: Bearer', async (t) => {
+  t.equal(presentedKey({ 'x-api-key': 'a', authorization: 'Bearer b' }), 'a');
+  t.equal(presentedKey({ authorization: 'Bearer b' }), 'b');
+  t.equal(presentedKey({ authorization: 'bearer  b ' }), 'b');
+  t.equal(presentedKey({ authorization: 'Basic Yjp' }), undefined);
+  t.equal(presentedKey({ authorization: 'Bearer ' }), undefined);
+  t.equal(presentedKey({ 'x-api-key': '' }), undefined);
+  t.equal(presentedKey({}), undefined);
+});
+
+const yaml = `
+upstream: { apiKey: { value: sk-default } }
+clients:
+  - { name: alice, key: { file: /keys/alice }, upstreamKey: { value: sk-alice }, headers: { openai-project: proj_a } }
+  - { name: bob, key: { sha256: ${digestOf('bob-key')} } }
+  - { name: carol, key: { env: CAROL_KEY } }
+`;
+
+t.test('multi-tenant lookup: each client, its upstream key and headers; file keys one per line', async (t) => {
+  const env = { PROXY_CONFIG: '/p', CAROL_KEY: 'carol-key' };
+  const { config } = loadConfig(env, () => yaml);
+  const { table, problems } = buildKeyTable(config!, env, new Map([['/keys/alice', 'alice-old\nalice-new\n']]));
+  t.same(problems, []);
+  const who = (key: string) => authenticate(table!, { 'x-api-key': key });
+  t.equal(who('alice-old')?.name, 'alice');
+  t.equal(who('alice-new')?.name, 'alice');
+  t.equal(who('bob-key')?.name, 'bob');
+  t.equal(who('carol-key')?.name, 'carol');
+  t.equal(who('nobody'), undefined);
+  t.equal(who(digestOf('bob-key')), undefined, 'the stored digest is not itself a key');
+  t.equal(who('alice-new')!.upstream.authorization, 'Bearer sk-alice');
+  t.same(who('alice-new')!.upstream.extra, { 'openai-project': 'proj_a' });
+  t.equal(who('bob-key')!.upstream.authorization, 'Bearer sk-default');
+  t.equal(who('bob-key')!.upstreamKeyFingerprint, digestOf('sk-default').slice(0, 8));
+});
+
+t.test('empty secrets and shared keys are problems named by setting', async (t) => {
+  const env = { PROXY_CONFIG: '/p', CAROL_KEY: 'bob-key' };
+  const { config } = loadConfig(env, () => yaml);
+  const { table, problems } = buildKeyTable(config!, env, new Map([['/keys/alice', '  \n']]));
+  t.equal(table, undefined);
+  t.same(problems.map((p) => p.setting).sort(), ['clients[0].key', 'clients[2].key']);
+  t.notOk(JSON.stringify(problems).includes('bob-key'), 'no key in the messages');
+});
+
+t.test('PROXY_AUTH=none: every caller is the default client', async (t) => {
+  const env = { PROXY_AUTH: 'none', HOST: '127.0.0.1', OPENAI_API_KEY: 'sk-x' };
+  const { table } = buildKeyTable(loadConfig(env).config!, env, new Map());
+  t.equal(authenticate(table!, {})?.name, 'default');
+  t.equal(authenticate(table!, {})!.upstream.authorization, 'Bearer sk-x');
+});
