@@ -26,6 +26,22 @@ export interface ExchangeDeps {
  */
 type Phase = 'uploading' | 'waiting' | 'streaming';
 
+/**
+ * Bodies up to this size with a Content-Length (nearly every JSON API call) are gathered and sent with one
+ * `end(body)`: one write instead of a pipeline, and a request that can be replayed if a reused upstream socket
+ * turns out stale. Larger and chunked bodies always stream.
+ */
+export const REPLAYABLE_BODY_BYTES = 64 * 1024;
+
+type BodyMode = 'none' | 'small' | 'stream';
+
+function bodyModeOf(req: IncomingMessage): BodyMode {
+  if (req.headers['transfer-encoding'] !== undefined) return 'stream';
+  const length = req.headers['content-length'];
+  if (length === undefined || length === '0') return 'none';
+  return Number(length) <= REPLAYABLE_BODY_BYTES ? 'small' : 'stream';
+}
+
 /** One proxied request: two pipelines, the timers, and one place that decides how it ended. */
 export class Exchange {
   readonly startedAt = performance.now();
@@ -40,7 +56,8 @@ export class Exchange {
   private upstreamReq: ClientRequest | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private retried = false;
-  private readonly hasBody: boolean;
+  private readonly bodyMode: BodyMode;
+  private smallBody: Buffer | undefined;
 
   constructor(
     private readonly deps: ExchangeDeps,
@@ -50,13 +67,27 @@ export class Exchange {
     readonly endpoint: string,
     readonly upstreamPath: string,
   ) {
-    const length = req.headers['content-length'];
-    this.hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    this.bodyMode = bodyModeOf(req);
   }
 
   start(): void {
     this.res.on('close', () => this.onClientClose());
-    this.send();
+    if (this.bodyMode === 'small') this.gatherSmallBody();
+    else this.send();
+  }
+
+  private gatherSmallBody(): void {
+    const { req } = this;
+    const chunks: Buffer[] = [];
+    // No upstream socket yet, so the client's own socket carries the idle timer while the body arrives.
+    req.setTimeout(this.deps.upstreamConfig.idleTimeoutMs, () => this.fail(requestTimeout()));
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      req.setTimeout(0);
+      this.smallBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      this.bytesIn = this.smallBody!.length;
+      if (!this.error && !this.clientGone) this.send();
+    });
   }
 
   private send(): void {
@@ -69,8 +100,8 @@ export class Exchange {
     up.on('response', (upRes) => up === this.upstreamReq && this.onResponse(upRes));
     up.on('error', (err) => up === this.upstreamReq && this.onUpstreamError(err));
     up.on('close', () => clearTimeout(this.connectTimer));
-    if (!this.hasBody) {
-      up.end();
+    if (this.bodyMode !== 'stream') {
+      up.end(this.smallBody);
       return;
     }
     // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
@@ -137,9 +168,9 @@ export class Exchange {
     this.fail(classifyUpstreamError(err, this.ttfbMs !== undefined));
   }
 
-  /** Only a request the upstream cannot have seen: no body read yet, on a reused socket, before any response. */
+  /** Once, for a request we can send again whole, that failed on a reused socket before any response. */
   private canRetry(err: NodeJS.ErrnoException): boolean {
-    return !this.retried && !this.hasBody && this.ttfbMs === undefined && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
+    return !this.retried && this.bodyMode !== 'stream' && this.ttfbMs === undefined && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
   }
 
   /** Answers with the error while nothing was sent, else cuts the client connection; stops the upstream. */
