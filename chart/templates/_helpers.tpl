@@ -1,0 +1,123 @@
+{{/*
+Names and labels. The templates take the chart's own context (.Values, .Release, .Chart,
+.Capabilities), so a parent chart can call them with `(index .Subcharts "openai-proxy")`.
+*/}}
+
+{{- define "openai-proxy.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "openai-proxy.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "openai-proxy.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "openai-proxy.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "openai-proxy.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "openai-proxy.labels" -}}
+helm.sh/chart: {{ include "openai-proxy.chart" . }}
+{{ include "openai-proxy.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: {{ ternary "proxy" "app" (eq .Values.mode "service") }}
+{{- end }}
+
+{{- define "openai-proxy.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "openai-proxy.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "openai-proxy.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "openai-proxy.authSecretName" -}}
+{{- if .Values.auth.create }}
+{{- include "openai-proxy.fullname" . }}
+{{- else }}
+{{- .Values.auth.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* Where the proxy container finds its files. The config file names client keys by these paths. */}}
+{{- define "openai-proxy.authDir" -}}/var/run/secrets/openai-proxy/auth{{- end }}
+{{- define "openai-proxy.clientsDir" -}}/var/run/secrets/openai-proxy/clients{{- end }}
+{{- define "openai-proxy.configDir" -}}/etc/openai-proxy{{- end }}
+
+{{/* "true" when the proxy runs as a native sidecar (restartable init container), else empty. */}}
+{{- define "openai-proxy.nativeSidecar" -}}
+{{- $native := toString .Values.sidecar.native }}
+{{- if and (eq .Values.mode "sidecar") (or (eq $native "true") (and (eq $native "auto") (semverCompare ">=1.29-0" .Capabilities.KubeVersion.Version))) -}}
+true
+{{- end }}
+{{- end }}
+
+{{/* Guards the schema cannot express. */}}
+{{- define "openai-proxy.validate" -}}
+{{- $names := list }}
+{{- range .Values.clients }}
+{{- if has .name $names }}
+{{- fail (printf "clients: the name %q is used more than once" .name) }}
+{{- end }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- end }}
+
+{{/* The proxy's YAML config file (PROXY_CONFIG). Upstream and client keys are file references only. */}}
+{{- define "openai-proxy.configYaml" -}}
+{{- $config := dict "upstream" (dict "baseUrl" .Values.upstream.baseUrl) }}
+{{- $clients := list }}
+{{- range .Values.clients }}
+{{- $dir := printf "%s/%s" (include "openai-proxy.clientsDir" $) .name }}
+{{- $client := dict "name" .name "key" (dict "file" (printf "%s/%s" $dir (default "proxy-api-key" .keyName))) }}
+{{- if .upstreamKeyName }}
+{{- $_ := set $client "upstreamKey" (dict "file" (printf "%s/%s" $dir .upstreamKeyName)) }}
+{{- end }}
+{{- if .headers }}{{ $_ := set $client "headers" .headers }}{{ end }}
+{{- if .limits }}{{ $_ := set $client "limits" .limits }}{{ end }}
+{{- $clients = append $clients $client }}
+{{- end }}
+{{- if $clients }}{{ $_ := set $config "clients" $clients }}{{ end }}
+{{- if .Values.models }}{{ $_ := set $config "models" .Values.models }}{{ end }}
+{{- if .Values.endpoints }}{{ $_ := set $config "endpoints" .Values.endpoints }}{{ end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/* Roll the Pods when the chart's own ConfigMap or Secret changes (mounted key Secrets reload in place). */}}
+{{- define "openai-proxy.checksumAnnotations" -}}
+checksum/config: {{ include "openai-proxy.configYaml" . | sha256sum }}
+{{- if .Values.auth.create }}
+checksum/secret: {{ include "openai-proxy.secretData" . | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{- define "openai-proxy.secretData" -}}
+{{ .Values.auth.secretKeys.openaiApiKey }}: {{ .Values.auth.openaiApiKey | b64enc | quote }}
+{{- if and (eq .Values.auth.clientAuth "key") .Values.auth.proxyApiKey }}
+{{ .Values.auth.secretKeys.proxyApiKey }}: {{ .Values.auth.proxyApiKey | b64enc | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "openai-proxy.probe" -}}
+httpGet:
+  path: {{ .path }}
+  port: admin
+{{- end }}
