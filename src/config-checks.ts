@@ -1,3 +1,4 @@
+import type { Env, SecretRef } from './config';
 /** The small building blocks of config validation: a problem list and shape checks. */
 
 export interface Problem {
@@ -49,3 +50,40 @@ export function headerProblem(name: string, value: unknown): string | undefined 
   if (typeof value !== 'string' || /[\r\n\0]/.test(value)) return 'must be a string without line breaks';
   return undefined;
 }
+
+/** `NAME` or `NAME_FILE`, never both. */
+export function secretFromEnv(env: Env, name: string, problems: Problems): { ref: SecretRef; setting: string } | undefined {
+  const value = env[name] || undefined;
+  const path = env[`${name}_FILE`] || undefined;
+  if (value && path) problems.add(name, `set ${name} or ${name}_FILE, not both`);
+  if (value) return { ref: { kind: 'env', name }, setting: name };
+  if (path) return { ref: { kind: 'file', path }, setting: `${name}_FILE` };
+  return undefined;
+}
+
+export function parseSecretRef(raw: unknown, setting: string, allowSha256: boolean, problems: Problems): SecretRef | undefined {
+  const kinds = allowSha256 ? ['value', 'env', 'file', 'sha256'] : ['value', 'env', 'file'];
+  const shape = `must be exactly one of ${kinds.map((k) => `{ ${k}: ... }`).join(', ')}`;
+  if (!isRecord(raw)) return problems.add(setting, shape);
+  const given = Object.keys(raw);
+  if (given.length !== 1 || !kinds.includes(given[0]!)) return problems.add(setting, shape);
+  const kind = given[0] as SecretRef['kind'];
+  const value = raw[kind];
+  if (typeof value !== 'string' || value.trim() === '') return problems.add(`${setting}.${kind}`, 'must be a non-empty string');
+  switch (kind) {
+    case 'value':
+      return { kind, value };
+    case 'env':
+      return { kind, name: value };
+    case 'file':
+      return { kind, path: value };
+    case 'sha256':
+      if (!/^[0-9a-fA-F]{64}$/.test(value)) return problems.add(`${setting}.sha256`, 'must be 64 hex digits (a SHA-256 digest)');
+      return { kind, digest: value.toLowerCase() };
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+

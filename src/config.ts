@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_ENDPOINTS, normaliseTarget } from './routes';
-import { Problems, type Problem, isRecord, rejectUnknownKeys, headerProblem } from './config-checks';
+import { Problems, type Problem, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './config-checks';
+import { checkClients, envClient, parseClients } from './config-clients';
 
 /** A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back). */
 export type SecretRef =
@@ -61,6 +62,7 @@ export interface Config {
 }
 
 export type { Problem };
+export { isLoopback } from './config-checks';
 export type Env = Readonly<Record<string, string | undefined>>;
 type ReadText = (path: string) => string;
 
@@ -178,119 +180,6 @@ export function parseBaseUrl(raw: string, setting: string, problems: Problems): 
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return { protocol, hostname, port, host: url.host, basePath, display: url.origin + basePath };
-}
-
-/** `NAME` or `NAME_FILE`, never both. */
-function secretFromEnv(env: Env, name: string, problems: Problems): { ref: SecretRef; setting: string } | undefined {
-  const value = env[name] || undefined;
-  const path = env[`${name}_FILE`] || undefined;
-  if (value && path) problems.add(name, `set ${name} or ${name}_FILE, not both`);
-  if (value) return { ref: { kind: 'env', name }, setting: name };
-  if (path) return { ref: { kind: 'file', path }, setting: `${name}_FILE` };
-  return undefined;
-}
-
-export function parseSecretRef(raw: unknown, setting: string, allowSha256: boolean, problems: Problems): SecretRef | undefined {
-  const kinds = allowSha256 ? ['value', 'env', 'file', 'sha256'] : ['value', 'env', 'file'];
-  const shape = `must be exactly one of ${kinds.map((k) => `{ ${k}: ... }`).join(', ')}`;
-  if (!isRecord(raw)) return problems.add(setting, shape);
-  const given = Object.keys(raw);
-  if (given.length !== 1 || !kinds.includes(given[0]!)) return problems.add(setting, shape);
-  const kind = given[0] as SecretRef['kind'];
-  const value = raw[kind];
-  if (typeof value !== 'string' || value.trim() === '') return problems.add(`${setting}.${kind}`, 'must be a non-empty string');
-  switch (kind) {
-    case 'value':
-      return { kind, value };
-    case 'env':
-      return { kind, name: value };
-    case 'file':
-      return { kind, path: value };
-    case 'sha256':
-      if (!/^[0-9a-fA-F]{64}$/.test(value)) return problems.add(`${setting}.sha256`, 'must be 64 hex digits (a SHA-256 digest)');
-      return { kind, digest: value.toLowerCase() };
-  }
-}
-
-const CLIENT_NAME = /^[a-z0-9._-]{1,64}$/;
-
-function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) return problems.add('clients', 'must be a list'), [];
-  const clients: ClientConfig[] = [];
-  const names = new Set<unknown>();
-  raw.forEach((entry: unknown, i) => {
-    const setting = `clients[${i}]`;
-    if (!isRecord(entry)) return problems.add(setting, 'must be a mapping with name and key');
-    rejectUnknownKeys(entry, ['name', 'key', 'upstreamKey', 'headers', 'limits'], setting, problems);
-    const name = entry.name;
-    if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
-      problems.add(`${setting}.name`, 'must be 1-64 characters of a-z 0-9 . _ -');
-    } else if (names.has(name)) {
-      problems.add(`${setting}.name`, `"${name}" is used by more than one client`);
-    }
-    names.add(name);
-    const key = parseSecretRef(entry.key, `${setting}.key`, true, problems);
-    const upstreamKey = entry.upstreamKey === undefined ? undefined : parseSecretRef(entry.upstreamKey, `${setting}.upstreamKey`, false, problems);
-    const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
-    const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
-    if (typeof name === 'string' && key) clients.push({ name, setting, key, upstreamKey, headers, limits });
-  });
-  return clients;
-}
-
-function parseClientHeaders(raw: unknown, setting: string, problems: Problems): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
-  if (!isRecord(raw)) return problems.add(setting, 'must be a mapping of header name to value'), {};
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    const problem = headerProblem(name, value);
-    if (problem) problems.add(`${setting}.${name}`, problem);
-    else headers[name.toLowerCase()] = value as string;
-  }
-  return headers;
-}
-
-const LIMIT_NAMES = ['requestsPerMinute', 'tokensPerMinute', 'concurrentStreams'] as const;
-
-function parseLimits(raw: unknown, setting: string, problems: Problems): ClientLimits | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (!isRecord(raw)) return problems.add(setting, 'must be a mapping'), undefined;
-  rejectUnknownKeys(raw, LIMIT_NAMES, setting, problems);
-  const limits: ClientLimits = {};
-  for (const name of LIMIT_NAMES) {
-    const value = raw[name];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) problems.add(`${setting}.${name}`, 'must be a whole number >= 1');
-    else limits[name] = value;
-  }
-  return limits;
-}
-
-/** `PROXY_X_API_KEY` is the seed's single client; alongside a config file it adds a client named `default`. */
-function envClient(env: Env, problems: Problems): ClientConfig[] {
-  const key = secretFromEnv(env, 'PROXY_X_API_KEY', problems);
-  return key ? [{ name: 'default', setting: key.setting, key: key.ref, headers: {} }] : [];
-}
-
-function checkClients(clients: ClientConfig[], auth: string, host: string, upstream: UpstreamConfig, problems: Problems): void {
-  if (clients.filter((c) => c.name === 'default').length > 1) {
-    problems.add('PROXY_X_API_KEY', 'adds a client named "default", and the config file has one too');
-  }
-  if (auth === 'none') {
-    if (!isLoopback(host)) problems.add('PROXY_AUTH', 'none is only allowed when HOST is a loopback address (127.0.0.1, ::1, localhost)');
-    if (clients.length > 0) problems.add('PROXY_AUTH', 'none cannot be combined with client keys (PROXY_X_API_KEY or clients:)');
-  } else if (auth === 'key' && clients.length === 0) {
-    problems.add('PROXY_X_API_KEY', 'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST');
-  }
-  const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
-  if (needsDefault && !upstream.apiKey) {
-    problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG');
-  }
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function parseStringList(raw: unknown, setting: string, problems: Problems): string[] | undefined {

@@ -3,11 +3,11 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import type { Client } from './auth';
-import { bodyTooLarge, requestTimeout, sendError, type ProxyError } from './errors';
+import { ProxyError, bodyTooLarge, requestTimeout, sendError } from './errors';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
-import { UpstreamError, classifyUpstreamError, connectTimeout, firstByteTimeout, idleTimeout, isStaleSocketError, type Upstream } from './upstream';
+import { UpstreamError, badResponse, classifyUpstreamError, connectTimeout, firstByteTimeout, idleTimeout, isStaleSocketError, type Upstream } from './upstream';
 import type { UpstreamConfig } from './config';
 
 export interface ExchangeDeps {
@@ -92,7 +92,13 @@ export class Exchange {
 
   private send(): void {
     const { req } = this;
-    const up = this.deps.upstream.request(req.method!, this.upstreamPath, upstreamRequestHeaders(req.headers, this.client.upstream));
+    let up: ClientRequest;
+    try {
+      up = this.deps.upstream.request(req.method!, this.upstreamPath, upstreamRequestHeaders(req.headers, this.client.upstream));
+    } catch (err) {
+      // Node's outgoing header validation is stricter than its parser in corner cases: a 400, not a crash.
+      return this.fail(new ProxyError(400, 'bad_request', 'The request has a header the proxy cannot forward.', { cause: err }));
+    }
     this.upstreamReq = up;
     up.on('socket', (socket) => up === this.upstreamReq && this.onSocket(socket as Socket));
     up.on('finish', () => up === this.upstreamReq && this.advance('waiting'));
@@ -150,7 +156,12 @@ export class Exchange {
     }
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
-    this.res.writeHead(upRes.statusCode ?? 502, clientResponseHeaders(upRes.headers));
+    try {
+      this.res.writeHead(upRes.statusCode ?? 502, clientResponseHeaders(upRes.headers));
+    } catch (err) {
+      upRes.resume();
+      return this.fail(badResponse(err));
+    }
     // Registered before the pipeline so a mid-response failure is recorded before the client socket closes.
     upRes.on('error', (err) => this.onUpstreamError(err));
     pipeline(upRes, this.res, () => {});

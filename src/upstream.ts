@@ -62,6 +62,8 @@ function upstreamError(status: number, code: string, reason: string, message: st
   return new UpstreamError(status, code, reason, message, cause);
 }
 
+export const badResponse = (cause: unknown) =>
+  new UpstreamError(502, 'upstream_bad_response', 'bad_response', 'The upstream sent a response the proxy cannot forward.', cause);
 export const connectTimeout = () => new UpstreamError(504, 'upstream_connect_timeout', 'connect_timeout', 'Connecting to the upstream timed out.');
 export const firstByteTimeout = () => new UpstreamError(504, 'upstream_timeout', 'first_byte_timeout', 'The upstream did not start responding in time.');
 export const idleTimeout = () => new UpstreamError(504, 'upstream_timeout', 'idle_timeout', 'The upstream stopped sending or reading data.');

@@ -1,0 +1,82 @@
+import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
+import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './config-checks';
+
+/** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
+
+const CLIENT_NAME = /^[a-z0-9._-]{1,64}$/;
+
+export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) return problems.add('clients', 'must be a list'), [];
+  const clients: ClientConfig[] = [];
+  const names = new Set<unknown>();
+  raw.forEach((entry: unknown, i) => {
+    const setting = `clients[${i}]`;
+    if (!isRecord(entry)) return problems.add(setting, 'must be a mapping with name and key');
+    rejectUnknownKeys(entry, ['name', 'key', 'upstreamKey', 'headers', 'limits'], setting, problems);
+    const name = entry.name;
+    if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
+      problems.add(`${setting}.name`, 'must be 1-64 characters of a-z 0-9 . _ -');
+    } else if (names.has(name)) {
+      problems.add(`${setting}.name`, `"${name}" is used by more than one client`);
+    }
+    names.add(name);
+    const key = parseSecretRef(entry.key, `${setting}.key`, true, problems);
+    const upstreamKey = entry.upstreamKey === undefined ? undefined : parseSecretRef(entry.upstreamKey, `${setting}.upstreamKey`, false, problems);
+    const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
+    const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
+    if (typeof name === 'string' && key) clients.push({ name, setting, key, upstreamKey, headers, limits });
+  });
+  return clients;
+}
+
+function parseClientHeaders(raw: unknown, setting: string, problems: Problems): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!isRecord(raw)) return problems.add(setting, 'must be a mapping of header name to value'), {};
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const problem = headerProblem(name, value);
+    if (problem) problems.add(`${setting}.${name}`, problem);
+    else headers[name.toLowerCase()] = value as string;
+  }
+  return headers;
+}
+
+const LIMIT_NAMES = ['requestsPerMinute', 'tokensPerMinute', 'concurrentStreams'] as const;
+
+function parseLimits(raw: unknown, setting: string, problems: Problems): ClientLimits | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isRecord(raw)) return problems.add(setting, 'must be a mapping'), undefined;
+  rejectUnknownKeys(raw, LIMIT_NAMES, setting, problems);
+  const limits: ClientLimits = {};
+  for (const name of LIMIT_NAMES) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) problems.add(`${setting}.${name}`, 'must be a whole number >= 1');
+    else limits[name] = value;
+  }
+  return limits;
+}
+
+/** `PROXY_X_API_KEY` is the seed's single client; alongside a config file it adds a client named `default`. */
+export function envClient(env: Env, problems: Problems): ClientConfig[] {
+  const key = secretFromEnv(env, 'PROXY_X_API_KEY', problems);
+  return key ? [{ name: 'default', setting: key.setting, key: key.ref, headers: {} }] : [];
+}
+
+export function checkClients(clients: ClientConfig[], auth: string, host: string, upstream: UpstreamConfig, problems: Problems): void {
+  if (clients.filter((c) => c.name === 'default').length > 1) {
+    problems.add('PROXY_X_API_KEY', 'adds a client named "default", and the config file has one too');
+  }
+  if (auth === 'none') {
+    if (!isLoopback(host)) problems.add('PROXY_AUTH', 'none is only allowed when HOST is a loopback address (127.0.0.1, ::1, localhost)');
+    if (clients.length > 0) problems.add('PROXY_AUTH', 'none cannot be combined with client keys (PROXY_X_API_KEY or clients:)');
+  } else if (auth === 'key' && clients.length === 0) {
+    problems.add('PROXY_X_API_KEY', 'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST');
+  }
+  const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
+  if (needsDefault && !upstream.apiKey) {
+    problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG');
+  }
+}
+
