@@ -1,0 +1,221 @@
+/**
+ * Runs the real built proxy (`node dist/main.js`) as a child process for integration tests.
+ *
+ * Stable exports (test/chart and test/integration import them):
+ *   startProxy(t, opts)            -> Promise<RunningProxy>; waits for the first stdout line
+ *                                     {"event":"listening","port":N,"adminPort":M}; the child is SIGKILLed in
+ *                                     t.teardown if it is still running
+ *     opts.env                     settings for this test (a value of undefined removes a default)
+ *     opts.upstream                a FakeUpstream or a URL string: becomes OPENAI_BASE_URL
+ *   RunningProxy                   { url, adminUrl, port, adminPort, pid, child, logs, stdout, stderr,
+ *                                     waitForLog(pred, timeoutMs?), stop(signal?, timeoutMs?) -> exit code, exited }
+ *   runProxyExpectingFailure(opts) -> Promise<{ code, stdout, stderr, logs }> for config errors (kills after 10 s)
+ *   assertNoKeyLeak(t, proxy, keys, extraTexts?)
+ *                                  asserts no key string occurs in the proxy's stdout, stderr, /metrics, or any
+ *                                  text given (error bodies); failure messages name keys by fingerprint only
+ *   baseEnv(upstreamUrl)           the env every test proxy gets
+ *   fingerprint(key), randomKey(prefix), MAIN_JS, CA_PEM, REPO_ROOT
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { FakeUpstream } from './fake-upstream';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
+export const CA_PEM = join(REPO_ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
+
+interface TapLike {
+  teardown(fn: () => unknown): void;
+  ok(value: unknown, message?: string): unknown;
+  notOk?(value: unknown, message?: string): unknown;
+}
+
+export type LogLine = Record<string, any>;
+
+export interface ProxyOptions {
+  env?: Record<string, string | undefined>;
+  upstream?: FakeUpstream | string;
+  startTimeoutMs?: number;
+}
+
+export interface RunningProxy {
+  url: string;
+  adminUrl: string;
+  port: number;
+  adminPort: number;
+  pid: number;
+  child: ChildProcess;
+  /** Every stdout line that parsed as JSON, in order. */
+  logs: LogLine[];
+  /** Raw stdout and stderr so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  waitForLog(pred: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Sends `signal` (SIGTERM) and resolves with the exit code (null if killed by a signal). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 8);
+export const randomKey = (prefix: string) => `${prefix}-${randomBytes(16).toString('hex')}`;
+
+/** Only what the proxy needs: nothing inherited from the developer's shell (no stray OPENAI_API_KEY). */
+export function baseEnv(upstreamUrl?: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NODE_EXTRA_CA_CERTS: CA_PEM,
+    PORT: '0',
+    ADMIN_PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+  };
+  if (upstreamUrl) env.OPENAI_BASE_URL = upstreamUrl;
+  return env;
+}
+
+function buildEnv(opts: ProxyOptions): Record<string, string> {
+  const upstreamUrl = typeof opts.upstream === 'string' ? opts.upstream : opts.upstream?.url;
+  const env = baseEnv(upstreamUrl);
+  for (const [name, value] of Object.entries(opts.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+interface Collected {
+  child: ChildProcess;
+  logs: LogLine[];
+  out: { stdout: string; stderr: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  listeners: Set<() => void>;
+}
+
+function spawnProxy(opts: ProxyOptions): Collected {
+  const child = spawn(process.execPath, [MAIN_JS], { cwd: REPO_ROOT, env: buildEnv(opts), stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  const out = { stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    out.stdout += text;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ unparsed: line });
+      }
+    }
+    for (const notify of listeners) notify();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => {
+      for (const notify of listeners) notify();
+      done({ code, signal });
+    }),
+  );
+  return { child, logs, out, exited, listeners };
+}
+
+function waitForLogIn(c: Collected, pred: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+  return new Promise((resolvePromise, reject) => {
+    const check = () => {
+      const found = c.logs.find(pred);
+      if (found) return finish(() => resolvePromise(found));
+      if (c.child.exitCode !== null || c.child.signalCode !== null) {
+        finish(() => reject(new Error(`proxy exited (${c.child.exitCode ?? c.child.signalCode}) before the awaited log line; stderr: ${c.out.stderr}`)));
+      }
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for a log line; stderr: ${c.out.stderr}`))), timeoutMs);
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      c.listeners.delete(check);
+      settle();
+    };
+    c.listeners.add(check);
+    check();
+  });
+}
+
+export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<RunningProxy> {
+  const c = spawnProxy(opts);
+  t.teardown(() => {
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    return c.exited;
+  });
+  const listening = await waitForLogIn(c, (l) => l.event === 'listening', opts.startTimeoutMs ?? 15_000);
+  const port = Number(listening.port);
+  const adminPort = Number(listening.adminPort);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
+    port,
+    adminPort,
+    pid: c.child.pid!,
+    child: c.child,
+    logs: c.logs,
+    get stdout() {
+      return c.out.stdout;
+    },
+    get stderr() {
+      return c.out.stderr;
+    },
+    waitForLog: (pred, timeoutMs = 10_000) => waitForLogIn(c, pred, timeoutMs),
+    stop: async (signal = 'SIGTERM', timeoutMs = 40_000) => {
+      if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill(signal);
+      const timer = setTimeout(() => c.child.kill('SIGKILL'), timeoutMs);
+      const { code } = await c.exited;
+      clearTimeout(timer);
+      return code;
+    },
+    exited: c.exited,
+  };
+}
+
+export interface FailedStart {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  logs: LogLine[];
+}
+
+/** Runs the proxy expecting it to refuse to start; a proxy that starts anyway is killed after `timeoutMs`. */
+export async function runProxyExpectingFailure(opts: ProxyOptions & { timeoutMs?: number } = {}): Promise<FailedStart> {
+  const c = spawnProxy(opts);
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), opts.timeoutMs ?? 10_000);
+  const { code } = await c.exited;
+  clearTimeout(timer);
+  return { code, stdout: c.out.stdout, stderr: c.out.stderr, logs: c.logs };
+}
+
+/** Fetches a URL's text with Node's fetch (no key involved); used for /metrics and friends. */
+export async function fetchText(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+/**
+ * Every test that holds keys ends with this: no key in the proxy's stdout, stderr, metrics, or the given
+ * texts (error bodies the test received). Messages name keys by fingerprint so a failure prints no key.
+ */
+export async function assertNoKeyLeak(t: TapLike, proxy: RunningProxy, keys: string[], extraTexts: string[] = []): Promise<void> {
+  let metrics = '';
+  if (proxy.child.exitCode === null && proxy.child.signalCode === null) {
+    metrics = (await fetchText(`${proxy.adminUrl}/metrics`).catch(() => ({ status: 0, text: '' }))).text;
+  }
+  const places: Array<[string, string]> = [
+    ['stdout', proxy.stdout],
+    ['stderr', proxy.stderr],
+    ['/metrics', metrics],
+    ...extraTexts.map((text, i): [string, string] => [`response text #${i}`, text]),
+  ];
+  for (const key of keys) {
+    const leaks = places.filter(([, text]) => text.includes(key)).map(([where]) => where);
+    t.ok(leaks.length === 0, `key ${fingerprint(key)} appears nowhere in logs, metrics or bodies${leaks.length ? ` (found in ${leaks.join(', ')})` : ''}`);
+  }
+}

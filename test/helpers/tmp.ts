@@ -1,0 +1,42 @@
+/**
+ * Temporary directories for key files and config files, removed in t.teardown.
+ *
+ * Stable exports:
+ *   tempDir(t)                          -> absolute path of a fresh directory
+ *   writeSecretDir(dir, files, version) -> writes files the way Kubernetes mounts a Secret: the real files
+ *                                          in `..<version>/`, a `..data` symlink to it, and one symlink per
+ *                                          name pointing into `..data/`; calling it again with a new version
+ *                                          swaps `..data` atomically (rename over the symlink), as the
+ *                                          kubelet does
+ */
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function tempDir(t: { teardown(fn: () => unknown): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openai-proxy-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function writeSecretDir(dir: string, files: Record<string, string>, version: string): void {
+  const versionDir = join(dir, `..${version}`);
+  mkdirSync(versionDir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(versionDir, name), content, { mode: 0o600 });
+  const staging = join(dir, '..data_tmp');
+  rmSync(staging, { force: true });
+  symlinkSync(`..${version}`, staging);
+  renameSync(staging, join(dir, '..data'));
+  for (const name of Object.keys(files)) {
+    const link = join(dir, name);
+    if (!existsSync(link) && !isSymlink(link)) symlinkSync(join('..data', name), link);
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
