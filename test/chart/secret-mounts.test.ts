@@ -22,7 +22,10 @@ for (const kube of KUBE_VERSIONS) {
   for (const file of CI_VALUES) {
     t.test(`${file} on ${kube}`, async (t) => {
       const objs = render({ values: [file], kube });
-      if (!objs.some((o) => o.kind === 'Deployment')) return t.pass('no Pod of its own (embedded sidecar)');
+      if (!objs.some((o) => o.kind === 'Deployment')) {
+        t.pass('no Pod of its own (embedded sidecar)');
+        return;
+      }
       const spec = podSpec(objs);
       const proxy = proxyContainer(spec);
       const chartVolumes = (spec.volumes as K8sObject[]).filter((v) => v.secret || v.configMap);

@@ -1,0 +1,78 @@
+// Another chart can put the proxy into its own Pods: with openai-proxy as a dependency (mode: sidecar,
+// sidecar.deployment: false) it calls the named templates with `(index .Subcharts "openai-proxy")`. This
+// parent chart is the example the chart README shows.
+import t from 'tap';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/tmp';
+import { KUBE_VERSIONS, envOf, findAll, proxyContainer, render } from './helm';
+
+const PARENT_TEMPLATE = `{{- $proxy := index .Subcharts "openai-proxy" }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-myapp
+spec:
+  selector:
+    matchLabels: { app: myapp }
+  template:
+    metadata:
+      labels: { app: myapp }
+      annotations:
+        {{- include "openai-proxy.sidecar.podAnnotations" $proxy | nindent 8 }}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: { type: RuntimeDefault }
+      {{- with include "openai-proxy.sidecar.initContainers" $proxy }}
+      initContainers:
+        {{- . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: myapp
+          image: example/myapp:1.0.0
+          env:
+            {{- include "openai-proxy.sidecar.appEnv" $proxy | nindent 12 }}
+        {{- include "openai-proxy.sidecar.containers" $proxy | nindent 8 }}
+      volumes:
+        {{- include "openai-proxy.sidecar.volumes" $proxy | nindent 8 }}
+`;
+
+const PARENT_VALUES = `openai-proxy:
+  mode: sidecar
+  sidecar:
+    deployment: false
+  auth:
+    existingSecret: openai-api-key
+    clientAuth: none
+`;
+
+function parentChart(t: Parameters<typeof tempDir>[0]): string {
+  const dir = join(tempDir(t), 'myapp');
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  cpSync('chart', join(dir, 'charts', 'openai-proxy'), { recursive: true });
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: myapp\nversion: 1.0.0\ndependencies:\n  - name: openai-proxy\n    version: 0.1.0\n');
+  writeFileSync(join(dir, 'values.yaml'), PARENT_VALUES);
+  writeFileSync(join(dir, 'templates', 'deployment.yaml'), PARENT_TEMPLATE);
+  return dir;
+}
+
+for (const kube of KUBE_VERSIONS) {
+  t.test(`on ${kube}`, async (t) => {
+    const objs = render({ chart: parentChart(t), kube });
+    const deployments = findAll(objs, 'Deployment');
+    t.same(deployments.map((d) => d.metadata.name), ['openai-proxy-myapp'], "only the parent's Deployment");
+    t.same(findAll(objs, 'ConfigMap').map((c) => c.metadata.name), ['openai-proxy'], "the proxy's config comes from the dependency");
+    const spec = deployments[0]!.spec.template.spec;
+    const proxy = proxyContainer(spec);
+    if (kube === '1.33') t.equal(spec.initContainers?.[0]?.restartPolicy, 'Always', 'native sidecar');
+    else t.equal(spec.initContainers, undefined, 'regular container');
+    t.equal(envOf(proxy).HOST, '127.0.0.1');
+    const app = spec.containers.find((c: { name: string }) => c.name === 'myapp');
+    t.equal(envOf(app).OPENAI_BASE_URL, 'http://127.0.0.1:18443/v1');
+    t.same(spec.volumes.map((v: { name: string }) => v.name), ['openai-proxy-auth', 'openai-proxy-config']);
+    t.equal(spec.volumes[0].secret.secretName, 'openai-api-key');
+    t.equal(spec.volumes[1].configMap.name, 'openai-proxy');
+    t.match(deployments[0]!.spec.template.metadata.annotations, { 'checksum/config': /^[0-9a-f]{64}$/ });
+  });
+}
