@@ -1,0 +1,28 @@
+// After install, NOTES.txt tells the user the URL to use: the Service's cluster DNS name in service mode,
+// http://127.0.0.1:18443/v1 in sidecar mode; and how to read the metrics. (`--dry-run=client` needs no cluster.)
+import t from 'tap';
+import { CHART, NAMESPACE, RELEASE, helm } from './helm';
+
+const notes = (file: string) => {
+  const out = helm(['install', RELEASE, CHART, '--namespace', NAMESPACE, '--values', file, '--dry-run=client']);
+  return out.slice(out.indexOf('NOTES:'));
+};
+
+t.test('service mode', async (t) => {
+  const text = notes('chart/ci/service-values.yaml');
+  t.match(text, 'OPENAI_BASE_URL=http://openai-proxy.ai.svc.cluster.local:18443/v1');
+  t.match(text, 'Secret openai-proxy-keys');
+  t.match(text, '/metrics');
+});
+
+t.test('sidecar mode', async (t) => {
+  const text = notes('chart/ci/sidecar-values.yaml');
+  t.match(text, 'OPENAI_BASE_URL=http://127.0.0.1:18443/v1');
+  t.match(text, 'port-forward deploy/openai-proxy 9090:9090');
+});
+
+t.test('embedded sidecar: no Deployment of its own to port-forward to', async (t) => {
+  const text = notes('chart/ci/sidecar-embedded-values.yaml');
+  t.match(text, 'OPENAI_BASE_URL=http://127.0.0.1:18443/v1');
+  t.notMatch(text, 'port-forward');
+});
