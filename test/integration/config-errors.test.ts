@@ -53,15 +53,38 @@ t.test('every bad environment setting is reported together', async (t) => {
   t.notOk(run.stdout.includes(clientKey) || run.stderr.includes(clientKey), 'the client key is not printed');
 });
 
-t.test('a key and its _FILE twin, and a key file that does not exist', async (t) => {
+t.test('a key and its _FILE twin', async (t) => {
   const dir = tempDir(t);
+  writeFileSync(join(dir, 'k'), randomKey('sk'));
   const run = await runProxyExpectingFailure({
     upstream: 'https://localhost:1',
-    env: { OPENAI_API_KEY: randomKey('sk'), OPENAI_API_KEY_FILE: join(dir, 'k'), PROXY_X_API_KEY_FILE: join(dir, 'missing') },
+    env: { OPENAI_API_KEY: randomKey('sk'), OPENAI_API_KEY_FILE: join(dir, 'k'), PROXY_X_API_KEY: randomKey('pk') },
   });
   t.equal(run.code, 1);
-  t.ok(settings(run).some((s) => s.startsWith('OPENAI_API_KEY')), 'the double upstream key is named');
-  t.ok(settings(run).some((s) => s.startsWith('PROXY_X_API_KEY')), 'the missing client key file is named');
+  t.ok(settings(run).some((s) => s.startsWith('OPENAI_API_KEY')), `the double upstream key is named (${settings(run).join(', ')})`);
+});
+
+t.test('a key file that cannot be read', async (t) => {
+  const dir = tempDir(t);
+  const run = await runProxyExpectingFailure({ upstream: 'https://localhost:1', env: { OPENAI_API_KEY: randomKey('sk'), PROXY_X_API_KEY_FILE: join(dir, 'missing') } });
+  expectProblems(t, run, ['PROXY_X_API_KEY_FILE']);
+});
+
+t.test('unresolvable secrets are listed together with every other problem', async (t) => {
+  const dir = tempDir(t);
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, `upstream:
+  apiKey: { file: ${join(dir, 'no-such-file')} }
+clients:
+  - name: dave
+    key: { env: DAVE_KEY_NOT_SET }
+`);
+  const run = await runProxyExpectingFailure({ env: { PROXY_CONFIG: config, PORT: 'eighty', PROXY_X_API_KEY_FILE: join(dir, 'missing') } });
+  t.equal(run.code, 1);
+  const listed = settings(run);
+  for (const prefix of ['PORT', 'PROXY_X_API_KEY_FILE', 'upstream.apiKey', 'clients[0].key']) {
+    t.ok(listed.some((s) => s === prefix || s.startsWith(`${prefix}.`)), `${prefix} is named in the same report (${listed.join(', ')})`);
+  }
 });
 
 t.test('config file problems are named by their path', async (t) => {
@@ -80,8 +103,6 @@ clients:
     key: { value: "x", env: BOB_KEY }
   - name: carol
     key: { sha256: nothex }
-  - name: dave
-    key: { env: DAVE_KEY_NOT_SET }
   - name: erin
   - name: bob
     key: { value: "${randomKey('k')}" }
@@ -94,7 +115,7 @@ unknownTopLevel: true
   const run = await runProxyExpectingFailure({ env: { PROXY_CONFIG: config, OPENAI_BASE_URL: undefined } });
   t.equal(run.code, 1);
   const listed = settings(run);
-  const expected = ['upstream.baseUrl', 'clients[0].name', 'clients[1].key', 'clients[2].key', 'clients[3].key', 'clients[4].key', 'clients[5].name', 'clients[5].limits', 'models', 'endpoints', 'unknownTopLevel'];
+  const expected = ['upstream.baseUrl', 'clients[0].name', 'clients[1].key', 'clients[2].key', 'clients[3].key', 'clients[4].name', 'clients[4].limits', 'models', 'endpoints', 'unknownTopLevel'];
   for (const prefix of expected) t.ok(listed.some((s) => s === prefix || s.startsWith(`${prefix}.`) || s.startsWith(`${prefix}[`)), `${prefix} is named (${listed.join(', ')})`);
   t.ok(run.stderr.includes('openai-proxy: invalid configuration'));
   t.notOk(run.stdout.includes(secret) || run.stderr.includes(secret), 'no key in the output');

@@ -1,6 +1,7 @@
 // Issue 2, item 4: paths are normalised before the allowlist, so `..`, `%2e%2e`, `%2f`, `//`, backslashes
 // and absolute-form targets never reach an endpoint outside the list (raw bytes over node:net).
 import t from 'tap';
+import { handlers } from '../helpers/fake-upstream';
 import { rawExchange } from '../helpers/http';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 
@@ -80,6 +81,7 @@ t.test('typical escapes answer 404 endpoint_not_allowed', async (t) => {
 
 t.test('harmless variants are forwarded under the normalised path', async (t) => {
   const s = await startSingleTenant(t);
+  s.up.handle = handlers.echo();
   for (const [target, expected] of NORMALISED) {
     const before = s.up.requests.length;
     const res = await rawExchange(s.proxy.port, raw(target, s.clientKey));

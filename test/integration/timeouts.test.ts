@@ -64,20 +64,31 @@ t.test('no total timeout: a stream longer than every timeout, but never silent, 
   await noKeyLeak(t, s);
 });
 
-t.test('idle timeout on the request body: a client that stops sending is let go, and so is the upstream', async (t) => {
-  const s = await startSingleTenant(t, { env: { UPSTREAM_IDLE_TIMEOUT_MS: '500' } });
-  const socket = connect(s.proxy.port, '127.0.0.1');
+/** Sends headers and the first `sent` bytes of a `declared`-byte body, then goes silent. */
+async function stalledUpload(port: number, key: string, declared: number, sent: number) {
+  const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   let answer = '';
   socket.on('data', (c: Buffer) => (answer += c.toString('latin1')));
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-API-Key: ${s.clientKey}\r\nContent-Length: 1000\r\n\r\n{"model":`);
-  const rec = await s.up.waitForRequest();
-  await within(rec.done, 10_000, 'the upstream request to be cancelled');
-  t.ok(rec.aborted && !rec.bodyComplete, 'the upstream request was cancelled without a complete body');
-  await within(closed, 10_000, 'the client connection to be closed').catch((e: Error) => t.fail(e.message));
-  t.ok(answer === '' || /^HTTP\/1\.1 (408|400|504) /.test(answer), `the client got an error or a closed socket (${answer.split('\r\n')[0] || 'closed'})`);
-  socket.destroy();
-  await noKeyLeak(t, s);
-});
+  socket.write(`POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${declared}\r\n\r\n`);
+  socket.write(Buffer.alloc(sent, 0x61));
+  return { socket, closed, answer: () => answer };
+}
+
+for (const [what, declared, sent] of [['small body', 1000, 10], ['large body', 10_000_000, 200_000]] as const) {
+  t.test(`idle timeout on the request body (${what}): a client that stops sending is let go, and so is any upstream request`, async (t) => {
+    const s = await startSingleTenant(t, { env: { UPSTREAM_IDLE_TIMEOUT_MS: '500' } });
+    const upload = await stalledUpload(s.proxy.port, s.clientKey, declared, sent);
+    await within(upload.closed, 10_000, 'the client connection to be closed').catch((e: Error) => t.fail(e.message));
+    const status = upload.answer().split('\r\n')[0];
+    t.ok(status === '' || /^HTTP\/1\.1 (408|400|504) /.test(status), `the client got an error or a closed socket (${status || 'closed'})`);
+    for (const rec of s.up.requests) {
+      await within(rec.done, 10_000, 'the upstream request to be cancelled').catch((e: Error) => t.fail(e.message));
+      t.ok(rec.aborted && !rec.bodyComplete, 'the upstream request was cancelled without a complete body');
+    }
+    upload.socket.destroy();
+    await noKeyLeak(t, s);
+  });
+}
