@@ -1,6 +1,8 @@
 // Issue 2, item 11 / contract 4: the admin listener serves /healthz, /readyz and /metrics with the contract's
 // metric names; labels are bounded (client name, allowlist prefix, status), never a raw path or a key.
 import t from 'tap';
+import { request as httpRequest } from 'node:http';
+import { handlers, within } from '../helpers/fake-upstream';
 import { request } from '../helpers/http';
 import { randomKey } from '../helpers/proxy';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
@@ -57,4 +59,22 @@ t.test('admin endpoints and metrics', async (t) => {
   const allowed = new Set(['/v1/responses', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/images/', '/v1/audio/', '/v1/models', '', 'none', 'other', 'unmatched']);
   t.same([...endpoints].filter((e) => !allowed.has(e)), [], `endpoint labels are allowlist prefixes (${[...endpoints].join(', ')})`);
   await noKeyLeak(t, s, [text]);
+});
+
+t.test('inflight_requests counts an open stream', async (t) => {
+  const s = await startSingleTenant(t);
+  s.up.handle = handlers.stallMidStream(1);
+  const req = httpRequest(`${s.proxy.url}/v1/chat/completions`, { method: 'POST', headers: s.auth, agent: false });
+  req.on('error', () => {});
+  const gotFirst = new Promise<void>((resolve) => req.on('response', (res) => res.once('data', () => resolve())));
+  req.end('{"stream":true}');
+  await gotFirst;
+  const during = (await request(`${s.proxy.adminUrl}/metrics`)).text;
+  t.match(during, /^openai_proxy_inflight_requests\{client="default"\} 1$/m, 'one in flight');
+  req.destroy();
+  await within(s.up.lastRequest()!.done, 5000, 'the upstream request to end');
+  await s.proxy.waitForLog((l) => l.event === 'request');
+  const after = (await request(`${s.proxy.adminUrl}/metrics`)).text;
+  t.match(after, /^openai_proxy_inflight_requests\{client="default"\} 0$/m, 'none in flight after the client left');
+  await noKeyLeak(t, s);
 });

@@ -26,7 +26,7 @@ t.test('abort mid-stream cancels the upstream stream', async (t) => {
     req.on('error', () => {});
     req.on('close', () => resolve());
     req.end('{"stream":true}');
-    setTimeout(() => reject(new Error('no events arrived')), 10_000);
+    setTimeout(() => reject(new Error('no events arrived')), 10_000).unref();
   });
   const rec = s.up.lastRequest()!;
   await within(rec.done, UPSTREAM_GONE_MS, 'upstream request cancelled');

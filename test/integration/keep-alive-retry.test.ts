@@ -38,6 +38,27 @@ t.test('a stale reused socket is retried once on a new connection', async (t) =>
   await noKeyLeak(t, s);
 });
 
+t.test('a small POST on a stale reused socket is retried once with the same body', async (t) => {
+  const s = await startSingleTenant(t);
+  t.equal((await models(s)).status, 200, 'first request opens a connection');
+  let tripped = false;
+  const normal = handlers.defaults();
+  s.up.handle = ((req, res, rec) => {
+    if (!tripped && rec.socketRequestIndex > 0) {
+      tripped = true;
+      req.socket.destroy();
+      return;
+    }
+    return normal(req, res, rec);
+  }) as Handler;
+  const body = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'retry me' }] });
+  const res = await request(`${s.proxy.url}/v1/chat/completions`, { method: 'POST', headers: { ...s.auth, 'content-type': 'application/json' }, body });
+  t.equal(res.status, 200, 'the client never saw the stale socket');
+  t.equal(s.up.requests.length, 3, 'one failed attempt plus one retry');
+  t.equal(s.up.requests[2].body.toString(), body, 'the retry carried the whole body');
+  await noKeyLeak(t, s);
+});
+
 t.test('a reset on a fresh connection is not retried', async (t) => {
   const s = await startSingleTenant(t);
   s.up.handle = handlers.resetBeforeHeaders();
