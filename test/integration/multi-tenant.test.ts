@@ -32,7 +32,7 @@ t.test('multi-tenant: per-client keys, upstream keys and headers', async (t) => 
 clients:
   - name: alice
     key: { value: "${k.alice}" }
-    upstreamKey: { value: "${k.aliceUpstream}" }
+    upstreamKey: { env: ALICE_UPSTREAM_KEY }
     headers: { OpenAI-Project: proj_alice }
   - name: bob
     key: { sha256: ${sha256(k.bob)} }
@@ -43,7 +43,7 @@ clients:
     key: { file: ${join(dir, 'dave-key')} }
 `,
   );
-  const proxy = await startProxy(t, { env: { PROXY_CONFIG: config, CAROL_PROXY_KEY: k.carol, OPENAI_BASE_URL: undefined } });
+  const proxy = await startProxy(t, { env: { PROXY_CONFIG: config, CAROL_PROXY_KEY: k.carol, ALICE_UPSTREAM_KEY: k.aliceUpstream, OPENAI_BASE_URL: undefined } });
   const listening = proxy.logs.find((l) => l.event === 'listening')!;
   t.equal(listening.mode, 'multi-tenant');
   t.same([...(listening.clients ?? [])].sort(), ['alice', 'bob', 'carol', 'dave']);
