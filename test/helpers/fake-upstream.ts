@@ -6,9 +6,12 @@
  *     opts.t                   tap test: close() is registered with t.teardown
  *     opts.keepBodyBytes       request bytes kept in `rec.body` (default 4 MiB); all are hashed and counted
  *     opts.keepAliveTimeoutMs  the server's keep-alive timeout (default Node's 5000)
+ *     opts.plainHttp           serve plain HTTP instead of HTTPS (Ollama / vLLM style); url is http://
+ *     opts.host                address to listen on (default 127.0.0.1; '::1' for IPv6, url uses [::1])
  *   FakeUpstream               { url, origin, port, requests, sockets, handle, close(), waitForRequest(pred?),
  *                                lastRequest() }
  *     url                      `https://localhost:<port>` (give it to the proxy as OPENAI_BASE_URL)
+ *     sockets                  (see below); server: the node:https (or node:http) server
  *     requests                 every RecordedRequest in arrival order
  *     sockets                  SocketRecord per TLS connection: { id, closed, closedByPeer }
  *     handle                   set to a Handler to override the default OpenAI answers (undefined = defaults)
@@ -27,7 +30,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, Server as HttpsServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -77,6 +81,8 @@ export interface FakeUpstreamOptions {
   t?: { teardown(fn: () => unknown): void };
   keepBodyBytes?: number;
   keepAliveTimeoutMs?: number;
+  plainHttp?: boolean;
+  host?: string;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -110,7 +116,9 @@ export function pseudoRandomBytes(length: number, seed: number): Buffer {
 export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const keep = opts.keepBodyBytes ?? 4 * 1024 * 1024;
   const tls = join(FIXTURES, 'tls');
-  const server = createServer({ cert: readFileSync(join(tls, 'server.pem')), key: readFileSync(join(tls, 'server-key.pem')) });
+  const server: Server = opts.plainHttp
+    ? (createHttpServer() as unknown as Server)
+    : createServer({ cert: readFileSync(join(tls, 'server.pem')), key: readFileSync(join(tls, 'server-key.pem')) });
   if (opts.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   const socketRecords: SocketRecord[] = [];
   const sockets = trackSockets(server, socketRecords);
@@ -121,13 +129,15 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     requests.push(rec);
     readBody(req, rec, keep, () => runHandler(fake.handle ?? handlers.defaults(), req, res, rec));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
+  const origin = `${opts.plainHttp ? 'http' : 'https'}://${host === '::1' ? '[::1]' : 'localhost'}:${port}`;
   Object.assign(fake, {
     server,
     port,
-    origin: `https://localhost:${port}`,
-    url: `https://localhost:${port}`,
+    origin,
+    url: origin,
     lastRequest: () => requests[requests.length - 1],
     waitForRequest: (pred = () => true, timeoutMs = 10_000) => waitFor(() => requests.find(pred), timeoutMs, 'upstream request'),
     close: () => closeServer(server),
@@ -146,7 +156,7 @@ export interface SocketRecord {
 function trackSockets(server: Server, records: SocketRecord[]) {
   const ids = new WeakMap<Socket, { id: number; count: number }>();
   let next = 0;
-  server.on('secureConnection', (socket: Socket) => {
+  server.on(server instanceof HttpsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
     const entry = { id: next++, count: 0 };
     ids.set(socket, entry);
     const rec: SocketRecord = { id: entry.id, closed: false, closedByPeer: false };

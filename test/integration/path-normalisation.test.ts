@@ -77,6 +77,7 @@ t.test('typical escapes answer 404 endpoint_not_allowed', async (t) => {
     t.match(JSON.parse(res.body.toString() || '{}'), { error: { type: 'proxy_error', code: 'endpoint_not_allowed' } });
   }
   t.equal(s.up.requests.length, 0, 'nothing upstream');
+  await noKeyLeak(t, s);
 });
 
 t.test('harmless variants are forwarded under the normalised path', async (t) => {
@@ -89,6 +90,7 @@ t.test('harmless variants are forwarded under the normalised path', async (t) =>
     t.equal(s.up.requests.length, before + 1, `${target}: forwarded once`);
     t.equal(s.up.lastRequest()?.url, expected, `${target}: upstream saw ${expected}`);
   }
+  await noKeyLeak(t, s);
 });
 
 t.test('the Host header a client sends does not choose the upstream', async (t) => {
@@ -96,4 +98,5 @@ t.test('the Host header a client sends does not choose the upstream', async (t) 
   const res = await rawExchange(s.proxy.port, raw('/v1/models', s.clientKey, 'evil.example'));
   t.equal(res.status, 200);
   t.equal(s.up.lastRequest()?.headers.host, `localhost:${s.up.port}`, "Host is the upstream's");
+  await noKeyLeak(t, s);
 });

@@ -82,4 +82,5 @@ t.test('exactly MAX_BODY_BYTES is accepted', async (t) => {
   const res = await request(`${s.proxy.url}/v1/chat/completions`, { method: 'POST', headers: { ...s.auth, 'content-length': 1000 }, body: Buffer.alloc(1000, 0x20) });
   t.equal(res.status, 200);
   t.equal(s.up.lastRequest()!.bodyLength, 1000);
+  await noKeyLeak(t, s);
 });

@@ -72,6 +72,7 @@ t.test('SIGTERM with a stream that never ends: cut after SHUTDOWN_GRACE_MS, exit
   const rec = s.up.lastRequest()!;
   await within(rec.done, 5000, 'the upstream request to end');
   t.ok(rec.aborted, 'the upstream stream was cancelled too');
+  await noKeyLeak(t, s);
 });
 
 t.test('SIGINT on an idle proxy: exit 0 promptly', async (t) => {
@@ -81,6 +82,7 @@ t.test('SIGINT on an idle proxy: exit 0 promptly', async (t) => {
   t.equal(await s.proxy.stop('SIGINT', 20_000), 0);
   t.ok(s.proxy.logs.some((l) => l.event === 'shutdown_started'), 'shutdown_started logged');
   t.ok(s.proxy.logs.some((l) => l.event === 'shutdown_complete'), 'shutdown_complete logged');
+  await noKeyLeak(t, s);
 });
 
 t.test('keep-alive clients are told to close during the drain', async (t) => {
@@ -107,4 +109,5 @@ t.test('keep-alive clients are told to close during the drain', async (t) => {
   t.ok(!answered || /\r\nconnection: close\r\n/i.test(received), answered ? 'the response during the drain says Connection: close' : 'the idle connection was closed');
   await within(stream.rest, 15_000, 'the stream to finish');
   t.equal(await s.proxy.stop(), 0);
+  await noKeyLeak(t, s);
 });

@@ -25,6 +25,8 @@ t.test('single-tenant auth', async (t) => {
     { name: 'empty X-API-Key', headers: { ...json, 'x-api-key': '' } },
     { name: 'client key with a suffix', headers: { ...json, 'x-api-key': `${s.clientKey}x` } },
     { name: 'client key as Basic', headers: { ...json, authorization: `Basic ${s.clientKey}` } },
+    // X-API-Key is the client key when present; Authorization is only the fallback.
+    { name: 'wrong X-API-Key with the right Bearer', headers: { ...json, 'x-api-key': wrongKey, authorization: `Bearer ${s.clientKey}` } },
   ];
   for (const { name, headers } of refused) {
     const res = await request(url, { method: 'POST', headers, body: chatBody });

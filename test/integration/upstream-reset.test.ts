@@ -59,4 +59,5 @@ t.test('cut fixed-length body: the client gets fewer bytes and a destroyed conne
     () => 'error',
   );
   t.equal(outcome, 'error', 'the client does not see a complete response');
+  await noKeyLeak(t, s);
 });
