@@ -111,3 +111,25 @@ t.test('keep-alive clients are told to close during the drain', async (t) => {
   t.equal(await s.proxy.stop(), 0);
   await noKeyLeak(t, s);
 });
+
+t.test('idle keep-alive connections do not hold the shutdown for the whole grace period', async (t) => {
+  const s = await startSingleTenant(t, { env: { SHUTDOWN_GRACE_MS: '60000' } });
+  const socket = connect(s.proxy.port, '127.0.0.1');
+  socket.on('error', () => {});
+  let received = '';
+  socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`GET /v1/models HTTP/1.1\r\nHost: x\r\nX-API-Key: ${s.clientKey}\r\n\r\n`);
+  while (!received.includes('"object":"list"')) await sleep(20);
+  t.teardown(() => socket.destroy());
+  // The connection now sits idle (keep-alive). Nothing is in flight, so the drain has nothing to wait for.
+  s.proxy.child.kill('SIGTERM');
+  const exited = await within(s.proxy.exited, 15_000, 'exit well before SHUTDOWN_GRACE_MS (60 s)').then(
+    (e) => e,
+    () => undefined,
+  );
+  t.ok(exited, 'the process exited without waiting out the grace period');
+  t.equal(exited?.code, 0, 'exit code 0');
+  t.match(s.proxy.logs.find((l) => l.event === 'shutdown_complete'), { cut: 0 });
+  await noKeyLeak(t, s);
+});
