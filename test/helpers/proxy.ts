@@ -27,8 +27,8 @@ export const CA_PEM = join(REPO_ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
 
 interface TapLike {
   teardown(fn: () => unknown): void;
-  ok(value: unknown, message?: string): unknown;
-  notOk?(value: unknown, message?: string): unknown;
+  ok(value: unknown, message: string): unknown;
+
 }
 
 export type LogLine = Record<string, any>;

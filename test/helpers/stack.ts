@@ -17,7 +17,7 @@ import { assertNoKeyLeak, randomKey, startProxy, type RunningProxy } from './pro
 
 interface TapLike {
   teardown(fn: () => unknown): void;
-  ok(value: unknown, message?: string): unknown;
+  ok(value: unknown, message: string): unknown;
 }
 
 export interface Stack {

@@ -32,7 +32,7 @@ t.test('admin endpoints and metrics', async (t) => {
   await request(`${s.proxy.url}/v1/secret-admin-path-123`, { headers: s.auth });
   await request(`${s.proxy.url}/v1/models`, { headers: { 'x-api-key': randomKey('pk-wrong') } });
   await request(`${s.proxy.url}/v1/models`, { headers: { 'x-api-key': 'looks-like-a-key-but-wrong' } });
-  s.up.handle = (req) => req.socket.destroy();
+  s.up.handle = (req) => void req.socket.destroy();
   await request(`${s.proxy.url}/v1/embeddings`, { method: 'POST', headers: s.auth, body: '{}' });
 
   const metrics = await request(`${s.proxy.adminUrl}/metrics`);

@@ -6,7 +6,7 @@ import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 
 t.test('request direction', async (t) => {
   const s = await startSingleTenant(t);
-  s.up.handle = (req, res) => {
+  s.up.handle = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ok: true }));
   };

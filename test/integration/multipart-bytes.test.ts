@@ -23,7 +23,7 @@ function trickyFile(size: number, seed: number): Buffer {
   return Buffer.concat([pseudoRandomBytes(size, seed), Buffer.from(`\r\n--${BOUNDARY}\r\n\0\0\r\n\r\n--${BOUNDARY}--`), pseudoRandomBytes(1000, seed + 1)]);
 }
 
-const CASES = [
+const CASES: Array<{ path: string; fields: Record<string, string>; field: string; name: string; type: string }> = [
   { path: '/v1/images/edits', fields: { model: 'gpt-image-1', prompt: 'make it blue' }, field: 'image', name: 'in.png', type: 'image/png' },
   { path: '/v1/audio/transcriptions', fields: { model: 'whisper-1', language: 'en' }, field: 'file', name: 'in.mp3', type: 'audio/mpeg' },
   { path: '/v1/audio/translations', fields: { model: 'whisper-1' }, field: 'file', name: 'in.wav', type: 'audio/wav' },

@@ -78,7 +78,7 @@ t.test('a chunked body that grows over MAX_BODY_BYTES is cut off: 413, and the u
 
 t.test('exactly MAX_BODY_BYTES is accepted', async (t) => {
   const s = await startSingleTenant(t, { env: { MAX_BODY_BYTES: '1000' } });
-  s.up.handle = (_req, res) => res.end('{}');
+  s.up.handle = (_req, res) => void res.end('{}');
   const res = await request(`${s.proxy.url}/v1/chat/completions`, { method: 'POST', headers: { ...s.auth, 'content-length': 1000 }, body: Buffer.alloc(1000, 0x20) });
   t.equal(res.status, 200);
   t.equal(s.up.lastRequest()!.bodyLength, 1000);

@@ -14,13 +14,13 @@ t.test('SDK audio.speech, audio.transcriptions, audio.translations', async (t) =
   t.equal(sha256(audio), sha256(SPEECH_BYTES), 'speech: same bytes');
 
   const recording = pseudoRandomBytes(123_457, 3);
-  const tr = await client.audio.transcriptions.create({ model: 'whisper-1', file: new File([recording], 'hello.mp3', { type: 'audio/mpeg' }) });
+  const tr = await client.audio.transcriptions.create({ model: 'whisper-1', file: new File([new Uint8Array(recording)], 'hello.mp3', { type: 'audio/mpeg' }) });
   t.equal(tr.text, 'Hello from the fake upstream.');
   let rec = s.up.lastRequest()!;
   t.equal(rec.url, '/v1/audio/transcriptions');
   t.ok(rec.body.includes(recording), 'transcription: the file arrived byte-for-byte');
 
-  const tl = await client.audio.translations.create({ model: 'whisper-1', file: new File([recording], 'hallo.mp3', { type: 'audio/mpeg' }) });
+  const tl = await client.audio.translations.create({ model: 'whisper-1', file: new File([new Uint8Array(recording)], 'hallo.mp3', { type: 'audio/mpeg' }) });
   t.equal(tl.text, 'Hello from the fake upstream.');
   rec = s.up.lastRequest()!;
   t.equal(rec.url, '/v1/audio/translations');

@@ -16,8 +16,8 @@ t.test('SDK images.generate and images.edit', async (t) => {
   const edit = await client.images.edit({
     model: 'gpt-image-1',
     prompt: 'make it blue',
-    image: new File([image], 'square.png', { type: 'image/png' }),
-    mask: new File([mask], 'mask.png', { type: 'image/png' }),
+    image: new File([new Uint8Array(image)], 'square.png', { type: 'image/png' }),
+    mask: new File([new Uint8Array(mask)], 'mask.png', { type: 'image/png' }),
   });
   t.ok(edit.data?.[0]?.b64_json, 'edit answered');
   const rec = s.up.lastRequest()!;
