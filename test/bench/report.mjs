@@ -1,0 +1,65 @@
+// The issue's targets, judged on one run's results, and the table printed at the end of `make bench`.
+const f = (v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? '-' : v.toFixed(digits));
+
+/** Each target of issue 5 with what was measured and whether it passed. */
+export function targets(r) {
+  const addedP50 = r.latency1.proxy.p50Ms - r.latency1.direct.p50Ms;
+  const sseRatio = r.sse.proxy.delayMs.p99 / r.sse.nginx.delayMs.p99;
+  const peak = Math.max(r.sse.proxy.maxRssMiB, r.transfer.upload.proxy.maxRssMiB, r.transfer.download.proxy.maxRssMiB);
+  const transfersOk = ['upload', 'download'].every((m) => !r.transfer[m].proxy.error && r.transfer[m].proxy.moved === r.transfer[m].proxy.bytes);
+  return [
+    { name: 'throughput >= 0.5 x nginx', actual: `${f(r.rps.proxy.rps / r.rps.nginx.rps, 2)} x`, pass: r.rps.proxy.rps >= 0.5 * r.rps.nginx.rps },
+    { name: 'added p50 at 1 connection <= 0.15 ms', actual: `${f(addedP50, 3)} ms`, pass: addedP50 <= 0.15 },
+    { name: 'streams: zero frames lost', actual: `${r.sse.proxy.lostFrames} lost`, pass: r.sse.proxy.lostFrames === 0 },
+    { name: 'streams: p99 frame delay <= 2 x nginx', actual: `${f(sseRatio, 2)} x`, pass: sseRatio <= 2 },
+    { name: 'peak RSS <= 256 MiB (streams, transfers)', actual: `${f(peak)} MiB`, pass: peak <= 256 && transfersOk },
+    { name: 'idle RSS <= 60 MiB', actual: `${f(r.idle.rssMiB)} MiB`, pass: r.idle.rssMiB <= 60 },
+  ];
+}
+
+function table(title, head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  console.log(`\n${title}\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows) console.log(line(row));
+}
+
+export function printTable(r) {
+  const m = r.machine;
+  const c = r.config;
+  console.log(`\n=== openai-proxy bench ${r.startedAt}${c.quick ? ' (BENCH_QUICK: smoke run, not the real numbers)' : ''} ===`);
+  console.log(`machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.nginx}, ${m.wrk}`);
+  console.log(`All on loopback and on the same ${m.cpus} cores: wrk, nginx (1 worker), the proxy, the fake upstream and the`);
+  console.log('clients compete for CPU, so absolute numbers are context; the ratios within this run are what count.');
+  console.log(`medians of ${c.rounds} interleaved round(s); nginx access log ${c.nginxAccessLog ? 'on (like the proxy\'s request log)' : 'off'}`);
+
+  const names = Object.keys(r.rps);
+  table(`Small JSON POST /v1/chat/completions: ${c.connections} connections, ${c.threads} wrk threads, ${c.seconds} s per round`,
+    ['target', 'req/s', 'x nginx', 'p50 ms', 'p99 ms', 'CPU us/req', 'upstream conns', 'errors'],
+    names.map((n) => [n, f(r.rps[n].rps, 0), f(r.rps[n].rps / r.rps.nginx.rps, 2), f(r.rps[n].p50Ms, 3), f(r.rps[n].p99Ms, 3),
+      f(r.rps[n].cpuUsPerRequest, 0), r.rps[n].upstreamConnections, r.rps[n].errors]));
+  table(`Same request at 1 connection (wrk -c1 -t1), ${c.latencySeconds} s per round`,
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'errors'],
+    names.map((n) => [n, f(r.latency1[n].rps, 0), f(r.latency1[n].p50Ms, 3), f(r.latency1[n].p99Ms, 3),
+      n === 'direct' ? '-' : f(r.latency1[n].p50Ms - r.latency1.direct.p50Ms, 3), r.latency1[n].errors]));
+  table(`${c.streams} concurrent SSE streams, ${c.frames} frames each, one every ${c.intervalMs} ms; frames summed over rounds, ` +
+    'delay (arrival - send) and CPU s per round (the upstream\'s for direct) are medians, RSS the max over all rounds',
+    ['target', 'frames', 'lost', 'failed streams', 'delay p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'CPU s', 'RSS max MiB'],
+    Object.entries(r.sse).map(([n, s]) => [n, `${s.receivedFrames}/${s.expectedFrames}`, s.lostFrames,
+      Object.values(s.failures).reduce((a, b) => a + b, 0), f(s.delayMs.p50, 2), f(s.delayMs.p90, 2), f(s.delayMs.p99, 2), f(s.delayMs.max, 1), f(s.cpuSeconds, 2), f(s.maxRssMiB)]));
+  const rows = [];
+  for (const mode of ['upload', 'download']) {
+    for (const [n, t] of Object.entries(r.transfer[mode])) {
+      rows.push([`${mode} ${n}`, f(t.mibPerSec, 0), f(t.mibPerSec / r.transfer[mode].nginx.mibPerSec, 2), f(t.rssBeforeMiB), f(t.maxRssMiB), t.error ?? 'ok']);
+    }
+  }
+  table(`${c.transferMiB} MiB bodies through one connection`, ['transfer', 'MiB/s', 'x nginx', 'proxy RSS before', 'RSS max MiB', 'result'], rows);
+  console.log(`\nproxy RSS: idle after start ${f(r.idle.rssMiB)} MiB; before the streams ${f(r.sse.proxy.rssBeforeMiB)} MiB; idle 5 s after the run ${f(r.idle.rssAfterRunMiB)} MiB;`);
+  console.log(`VmHWM over the whole run (includes the requests/s phase) ${f(r.idle.hwmAfterRunMiB)} MiB. RSS max per phase is sampled every 100 ms.`);
+
+  const p = r.problems;
+  console.log(`proxy log: ${p.proxyLog.warn} warn, ${p.proxyLog.error} error lines; nginx error log: ${p.nginxErrorLog.lines} lines${p.nginxErrorLog.lines ? ' (see JSON)' : ''}`);
+  for (const l of p.proxyLog.last) console.log(`  proxy: ${l}`);
+
+  table('Targets (issue 5)', ['target', 'measured', 'result'], r.targets.map((t) => [t.name, t.actual, t.pass ? 'PASS' : 'FAIL']));
+}
