@@ -69,7 +69,11 @@ type ReadText = (path: string) => string;
 const DEFAULT_BASE_URL = 'https://api.openai.com';
 
 /** Parses the environment and the optional YAML file into one frozen Config, collecting every problem. */
-export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p, 'utf8')): { config?: Config; problems: Problem[] } {
+/**
+ * `config` is set only when there are no problems. `draft` is always the best reading of what was given, so the
+ * caller can check the secrets it references too and report everything in one go.
+ */
+export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p, 'utf8')): { config?: Config; draft: Config; problems: Problem[] } {
   const problems = new Problems();
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
   const file = get('PROXY_CONFIG') === undefined ? {} : readConfigFile(get('PROXY_CONFIG')!, readText, problems);
@@ -101,7 +105,8 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
   if (config.port !== 0 && config.port === config.adminPort && config.host === config.adminHost) {
     problems.add('ADMIN_PORT', 'must differ from PORT');
   }
-  return problems.list.length > 0 ? { problems: problems.list } : { config: deepFreeze(config), problems: [] };
+  deepFreeze(config);
+  return problems.list.length > 0 ? { draft: config, problems: problems.list } : { config, draft: config, problems: [] };
 }
 
 interface ConfigFile {

@@ -7,8 +7,9 @@ import { createLogger, type Logger } from './log';
 /** Reads config, starts the listeners and handles signals; returns the exit code for configuration failures. */
 export async function main(env: Env): Promise<number | undefined> {
   const loaded = loadConfig(env);
-  const keys = loaded.config ? KeyStore.load(loaded.config, env) : { problems: [] };
-  const problems = [...loaded.problems, ...keys.problems];
+  const keys = KeyStore.load(loaded.draft, env);
+  // A setting already reported (say, a missing key) is not reported twice.
+  const problems = [...loaded.problems, ...keys.problems.filter((k) => !loaded.problems.some((p) => p.setting === k.setting))];
   if (!loaded.config || !keys.store || problems.length > 0) {
     reportProblems(problems);
     return 1;
