@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './admin';
 import type { Config } from './config';
-import { ProxyError, errorBody } from './errors';
+import { ProxyError, errorBody, headersTooLarge } from './errors';
 import type { KeyStore } from './keystore';
 import type { Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
@@ -42,6 +42,8 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
     },
     handler.handle,
   );
+  // Node would silently drop headers past 2000; count them all and refuse above the proxy's own limit instead.
+  server.maxHeadersCount = 0;
   server.on('clientError', answerClientError);
   server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
   server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
@@ -87,7 +89,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
   const proxyError =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? new ProxyError(431, 'headers_too_large', 'The request headers are larger than this proxy accepts.')
+      ? headersTooLarge()
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? new ProxyError(408, 'request_timeout', 'The request headers did not arrive in time.')
         : new ProxyError(400, 'bad_request', 'The request is not valid HTTP.');

@@ -22,6 +22,7 @@ export const methodNotAllowed = (method: string) =>
 export const upgradeRefused = () => new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.');
 export const bodyTooLarge = (limit: number) =>
   new ProxyError(413, 'body_too_large', `The request body is larger than this proxy accepts (${limit} bytes).`);
+export const headersTooLarge = () => new ProxyError(431, 'headers_too_large', 'The request headers are larger than this proxy accepts.');
 export const requestTimeout = () => new ProxyError(408, 'request_timeout', 'The client stopped sending the request body.');
 
 /** The seed proxy's 401 body, kept as it was so existing clients keep matching on it. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { authenticate, type Client } from './auth';
 import type { Config } from './config';
-import { bodyTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
+import { bodyTooLarge, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
 import type { KeyStore } from './keystore';
 import type { Logger } from './log';
@@ -23,6 +23,9 @@ export interface ProxyDeps {
 const HEALTH_BODY = '{"status":"ok"}';
 /** Methods that have no business reaching the OpenAI API through a proxy (CONNECT never reaches here). */
 const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
+
+/** An OpenAI request carries a dozen or two headers; a thousand is abuse, not a client. */
+export const MAX_HEADER_LINES = 1000;
 
 /** Metric/log name of a caller before it has proved who it is. */
 export const UNAUTHENTICATED = 'unauthenticated';
@@ -55,6 +58,10 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (REFUSED_METHODS.has(req.method!)) {
       const err = methodNotAllowed(req.method!);
       return refuse(405, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
+    }
+    if (req.rawHeaders.length > MAX_HEADER_LINES * 2) {
+      const err = headersTooLarge();
+      return refuse(431, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
     }
     if (req.headers.upgrade !== undefined) {
       const err = upgradeRefused();
