@@ -30,7 +30,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   const metrics = createMetrics();
   const upstream = createUpstream(config.upstream);
   let draining = false;
-  const handler = createProxyHandler({ config, keys, upstream, metrics, log, isDraining: () => draining });
+  const handler = createProxyHandler({ config, keys, upstream, metrics, log, isDraining: () => draining, models: new Set(config.models) });
   const server = http.createServer(
     {
       requestTimeout: 0,

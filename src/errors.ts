@@ -9,11 +9,15 @@ export class ProxyError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'ProxyError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  /** Sent as `retry-after` (429s). */
+  readonly retryAfterSeconds: number | undefined;
 }
 
 export const notAllowed = () => new ProxyError(404, 'endpoint_not_allowed', 'This path is not an allowed endpoint of this proxy.');
@@ -23,6 +27,9 @@ export const upgradeRefused = () => new ProxyError(400, 'upgrade_not_supported',
 export const bodyTooLarge = (limit: number) =>
   new ProxyError(413, 'body_too_large', `The request body is larger than this proxy accepts (${limit} bytes).`);
 export const headersTooLarge = () => new ProxyError(431, 'headers_too_large', 'The request headers are larger than this proxy accepts.');
+export const rateLimited = (limit: string, retryAfterSeconds: number) =>
+  new ProxyError(429, 'rate_limit_exceeded', `This client's ${LIMIT_TEXT[limit] ?? limit} limit on this proxy replica is reached; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+const LIMIT_TEXT: Record<string, string> = { requests: 'requests-per-minute', tokens: 'tokens-per-minute', streams: 'concurrent-streams' };
 export const requestTimeout = () => new ProxyError(408, 'request_timeout', 'The client stopped sending the request body.');
 
 /** The seed proxy's 401 body, kept as it was so existing clients keep matching on it. */
@@ -41,6 +48,7 @@ export function sendError(res: ServerResponse, err: ProxyError, closeConnection 
     res.destroy();
     return;
   }
+  if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
   sendJson(res, err.status, errorBody(err), closeConnection);
 }
 

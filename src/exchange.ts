@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import type { Client } from './auth';
-import { ProxyError, bodyTooLarge, requestTimeout, sendError } from './errors';
+import { ProxyError, bodyTooLarge, rateLimited, requestTimeout, sendError } from './errors';
+import type { Refusal } from './limits';
+import { UsageTap, describeRequest, type Usage } from './usage';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -16,6 +18,8 @@ export interface ExchangeDeps {
   maxBodyBytes: number;
   metrics: Metrics;
   log: Logger;
+  /** Per-client limits: undefined admits the request. */
+  admit(client: Client, stream: boolean): Refusal | undefined;
   /** Called once, when the client's response is closed, whatever the outcome. */
   onDone(exchange: Exchange): void;
 }
@@ -52,6 +56,13 @@ export class Exchange {
   /** Set once: the reason the proxy answered with an error or cut the response. */
   error: ProxyError | undefined;
   clientGone = false;
+  /** The request's `model`, as the client named it (read on the side, body untouched). */
+  model: string | undefined;
+  /** Whether the request asked for a stream (what `concurrentStreams` counts). */
+  stream = false;
+  /** Set when the request passed the client's limits, so its end releases them. */
+  admitted = false;
+  usage: Usage | undefined;
   private phase: Phase = 'uploading';
   private upstreamReq: ClientRequest | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -73,7 +84,18 @@ export class Exchange {
   start(): void {
     this.res.on('close', () => this.onClientClose());
     if (this.bodyMode === 'small') this.gatherSmallBody();
-    else this.send();
+    else this.begin();
+  }
+
+  /** Reads what the request says about itself, applies the client's limits, then sends it. */
+  private begin(): void {
+    const described = describeRequest(this.req.headers['content-type'], this.smallBody);
+    this.model = described.model;
+    this.stream = described.stream;
+    const refusal = this.deps.admit(this.client, this.stream);
+    if (refusal) return this.fail(rateLimited(refusal.limit, refusal.retryAfterSeconds));
+    this.admitted = true;
+    this.send();
   }
 
   private gatherSmallBody(): void {
@@ -86,7 +108,7 @@ export class Exchange {
       req.setTimeout(0);
       this.smallBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       this.bytesIn = this.smallBody!.length;
-      if (!this.error && !this.clientGone) this.send();
+      if (!this.error && !this.clientGone) this.begin();
     });
   }
 
@@ -114,6 +136,7 @@ export class Exchange {
     pipeline(req, up, () => {});
     const limit = req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
     req.on('data', (chunk: Buffer) => {
+      if (this.bytesIn === 0) this.model = describeRequest(req.headers['content-type'], chunk).model;
       this.bytesIn += chunk.length;
       if (this.bytesIn > limit) this.fail(bodyTooLarge(limit));
     });
@@ -165,7 +188,13 @@ export class Exchange {
     // Registered before the pipeline so a mid-response failure is recorded before the client socket closes.
     upRes.on('error', (err) => this.onUpstreamError(err));
     pipeline(upRes, this.res, () => {});
-    upRes.on('data', (chunk: Buffer) => (this.bytesOut += chunk.length));
+    // Registered after the pipeline's own listener, so each chunk is on its way to the client before the tap reads it.
+    const tap = new UsageTap(upRes.headers['content-type'], upRes.headers['content-encoding']);
+    upRes.on('data', (chunk: Buffer) => {
+      this.bytesOut += chunk.length;
+      tap.write(chunk);
+    });
+    upRes.on('end', () => (this.usage = tap.end()));
   }
 
   private onUpstreamError(err: NodeJS.ErrnoException): void {

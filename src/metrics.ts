@@ -10,6 +10,8 @@ export const METRIC = {
   upstreamErrors: 'openai_proxy_upstream_errors_total',
   authFailures: 'openai_proxy_auth_failures_total',
   configReloads: 'openai_proxy_config_reloads_total',
+  tokens: 'openai_proxy_tokens_total',
+  rateLimited: 'openai_proxy_rate_limited_total',
 } as const;
 
 /** LLM calls run from milliseconds (embeddings) to many minutes (reasoning, long streams). */
@@ -24,13 +26,15 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: METRIC.requests, help: 'Requests answered, by client, allowlisted endpoint, method and status.', labelNames: ['client', 'endpoint', 'method', 'status'] as const, registers }),
+    requests: new Counter({ name: METRIC.requests, help: 'Requests answered, by client, allowlisted endpoint, method and status.', labelNames: ['client', 'endpoint', 'method', 'status', 'model'] as const, registers }),
     duration: new Histogram({ name: METRIC.duration, help: 'Time from request start to the end of the response.', labelNames: ['client', 'endpoint', 'status'] as const, buckets: DURATION_BUCKETS, registers }),
     ttfb: new Histogram({ name: METRIC.ttfb, help: 'Time from request start to the upstream response headers.', labelNames: ['client', 'endpoint'] as const, buckets: DURATION_BUCKETS, registers }),
     inflight: new Gauge({ name: METRIC.inflight, help: 'Requests being proxied now, streams included.', labelNames: ['client'] as const, registers }),
     clientAborts: new Counter({ name: METRIC.clientAborts, help: 'Requests whose client went away before the response ended.', labelNames: ['client', 'endpoint'] as const, registers }),
     upstreamErrors: new Counter({ name: METRIC.upstreamErrors, help: 'Upstream failures: unreachable, reset, timeouts, bad responses.', labelNames: ['reason'] as const, registers }),
     authFailures: new Counter({ name: METRIC.authFailures, help: 'Requests refused for a missing or wrong client key.', registers }),
+    tokens: new Counter({ name: METRIC.tokens, help: 'Tokens used, from the usage the upstream reported; kind is input, output, cached_input or reasoning.', labelNames: ['client', 'model', 'kind'] as const, registers }),
+    rateLimited: new Counter({ name: METRIC.rateLimited, help: 'Requests refused with 429 by a client limit (requests, tokens, streams).', labelNames: ['client', 'limit'] as const, registers }),
     configReloads: new Counter({ name: METRIC.configReloads, help: 'Secret file reloads, by result.', labelNames: ['result'] as const, registers }),
   };
 }

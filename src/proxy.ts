@@ -9,6 +9,8 @@ import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { matchEndpoint, normaliseTarget } from './routes';
 import type { Upstream } from './upstream';
+import { ClientLimiter } from './limits';
+import type { Usage } from './usage';
 
 export interface ProxyDeps {
   config: Config;
@@ -18,6 +20,8 @@ export interface ProxyDeps {
   log: Logger;
   /** True once shutdown began: responses then close their connection. */
   isDraining(): boolean;
+  /** `config.models` as a set, for the bounded `model` label. */
+  models: ReadonlySet<string>;
 }
 
 const HEALTH_BODY = '{"status":"ok"}';
@@ -34,15 +38,22 @@ export const UNAUTHENTICATED = 'unauthenticated';
 export function createProxyHandler(deps: ProxyDeps) {
   const { config, metrics, log } = deps;
   const active = new Set<Exchange>();
+  const limiters = createLimiters(config);
   const exchangeDeps = {
     upstream: deps.upstream,
     upstreamConfig: config.upstream,
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     log,
+    admit: (client: Client, stream: boolean) => {
+      const refusal = limiters.get(client.name)?.admit(stream, Date.now());
+      if (refusal) metrics.rateLimited.labels(client.name, refusal.limit).inc();
+      return refusal;
+    },
     onDone: (exchange: Exchange) => {
       active.delete(exchange);
       metrics.inflight.labels(exchange.client.name).dec();
+      if (exchange.admitted) limiters.get(exchange.client.name)?.release(exchange.stream, totalTokens(exchange.usage), Date.now());
       record(deps, exchange);
     },
   };
@@ -95,12 +106,35 @@ export function createProxyHandler(deps: ProxyDeps) {
   return { handle, active };
 }
 
+/** Limits are per client name, so they survive a key rotation that rebuilds the Client objects. */
+function createLimiters(config: Config): Map<string, ClientLimiter> {
+  const now = Date.now();
+  return new Map(config.clients.filter((c) => c.limits).map((c) => [c.name, new ClientLimiter(c.limits!, now)]));
+}
+
+function totalTokens(usage: Usage | undefined): number {
+  return usage ? usage.input + usage.output : 0;
+}
+
+/** The `model` label: a model named in the config file, `other`, or `none` for requests without one. */
+function modelLabel(models: ReadonlySet<string>, model: string | undefined): string {
+  if (model === undefined) return 'none';
+  return models.has(model) ? model : 'other';
+}
+
 function record(deps: ProxyDeps, x: Exchange): void {
   const { metrics } = deps;
   const client = x.client.name;
   const status = x.res.headersSent ? x.res.statusCode : 499;
   const durationMs = performance.now() - x.startedAt;
-  metrics.requests.labels(client, x.endpoint, x.req.method!, String(status)).inc();
+  const model = modelLabel(deps.models, x.model);
+  metrics.requests.labels(client, x.endpoint, x.req.method!, String(status), model).inc();
+  if (x.usage) {
+    metrics.tokens.labels(client, model, 'input').inc(x.usage.input);
+    metrics.tokens.labels(client, model, 'output').inc(x.usage.output);
+    metrics.tokens.labels(client, model, 'cached_input').inc(x.usage.cachedInput);
+    metrics.tokens.labels(client, model, 'reasoning').inc(x.usage.reasoning);
+  }
   metrics.duration.labels(client, x.endpoint, String(status)).observe(durationMs / 1000);
   if (x.ttfbMs !== undefined) metrics.ttfb.labels(client, x.endpoint).observe(x.ttfbMs / 1000);
   if (x.clientGone) metrics.clientAborts.labels(client, x.endpoint).inc();
@@ -118,6 +152,8 @@ function record(deps: ProxyDeps, x: Exchange): void {
     upstreamRequestId: x.upstreamRequestId ?? null,
     aborted: x.clientGone,
     error: x.error?.code,
+    model: x.model ?? null,
+    tokens: x.usage ?? null,
   });
 }
 
@@ -131,7 +167,7 @@ interface Refusal {
 
 function recordRefusal(deps: ProxyDeps, req: IncomingMessage, r: Refusal): void {
   const endpoint = r.endpoint ?? 'none';
-  deps.metrics.requests.labels(r.client, endpoint, req.method!, String(r.status)).inc();
+  deps.metrics.requests.labels(r.client, endpoint, req.method!, String(r.status), 'none').inc();
   deps.log.info('request', {
     client: r.client,
     method: req.method,
