@@ -65,6 +65,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
       const cut = handler.active.size;
       server.closeAllConnections();
       upstream.agent.destroy();
+      handler.close();
       keys.close();
       await new Promise((resolve) => admin.close(resolve));
       return cut;

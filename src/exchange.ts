@@ -1,7 +1,8 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream';
+import type { DeadlineSweep } from './deadlines';
+import { relay } from './relay';
 import type { Client } from './auth';
 import { ProxyError, bodyTooLarge, rateLimited, requestTimeout, sendError } from './errors';
 import type { Refusal } from './limits';
@@ -18,6 +19,8 @@ export interface ExchangeDeps {
   maxBodyBytes: number;
   metrics: Metrics;
   log: Logger;
+  /** Stall deadlines for small bodies being gathered. */
+  bodyDeadlines: DeadlineSweep;
   /** Per-client limits: undefined admits the request. */
   admit(client: Client, stream: boolean): Refusal | undefined;
   /** Called once, when the client's response is closed, whatever the outcome. */
@@ -46,7 +49,7 @@ function bodyModeOf(req: IncomingMessage): BodyMode {
   return Number(length) <= REPLAYABLE_BODY_BYTES ? 'small' : 'stream';
 }
 
-/** One proxied request: two pipelines, the timers, and one place that decides how it ended. */
+/** One proxied request: a relay per direction, the timers, and one place that decides how it ended. */
 export class Exchange {
   readonly startedAt = performance.now();
   ttfbMs: number | undefined;
@@ -69,6 +72,7 @@ export class Exchange {
   private retried = false;
   private readonly bodyMode: BodyMode;
   private smallBody: Buffer | undefined;
+  private readonly onBodyStall = () => this.fail(requestTimeout());
 
   constructor(
     private readonly deps: ExchangeDeps,
@@ -101,11 +105,12 @@ export class Exchange {
   private gatherSmallBody(): void {
     const { req } = this;
     const chunks: Buffer[] = [];
-    // No upstream socket yet, so the client's own socket carries the idle timer while the body arrives.
-    req.setTimeout(this.deps.upstreamConfig.idleTimeoutMs, () => this.fail(requestTimeout()));
+    // No upstream socket yet to carry the idle timer: a body of at most 64 KiB that has not arrived within the
+    // idle timeout has stalled.
+    this.deps.bodyDeadlines.add(this.onBodyStall, this.deps.upstreamConfig.idleTimeoutMs);
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      req.setTimeout(0);
+      this.deps.bodyDeadlines.remove(this.onBodyStall);
       this.smallBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       this.bytesIn = this.smallBody!.length;
       if (!this.error && !this.clientGone) this.begin();
@@ -133,7 +138,7 @@ export class Exchange {
       return;
     }
     // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
-    pipeline(req, up, () => {});
+    relay(req, up, () => {});
     const limit = req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
     req.on('data', (chunk: Buffer) => {
       if (this.bytesIn === 0) this.model = describeRequest(req.headers['content-type'], chunk).model;
@@ -185,10 +190,11 @@ export class Exchange {
       upRes.resume();
       return this.fail(badResponse(err));
     }
-    // Registered before the pipeline so a mid-response failure is recorded before the client socket closes.
+    // No relay here: the outcome rules are already in place. A client that leaves closes `res`, which destroys
+    // the upstream request (onClientClose); an upstream failure errors `upRes`, which cuts the client (fail).
     upRes.on('error', (err) => this.onUpstreamError(err));
-    pipeline(upRes, this.res, () => {});
-    // Registered after the pipeline's own listener, so each chunk is on its way to the client before the tap reads it.
+    upRes.pipe(this.res);
+    // Registered after pipe's own listener, so each chunk is on its way to the client before the tap reads it.
     const tap = new UsageTap(upRes.headers['content-type'], upRes.headers['content-encoding']);
     upRes.on('data', (chunk: Buffer) => {
       this.bytesOut += chunk.length;
@@ -229,6 +235,7 @@ export class Exchange {
       this.upstreamReq?.destroy();
     }
     clearTimeout(this.connectTimer);
+    this.deps.bodyDeadlines.remove(this.onBodyStall);
     this.deps.onDone(this);
   }
 }

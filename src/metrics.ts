@@ -19,12 +19,29 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * prom-client builds and hashes a label object on every `labels()` call. On the per-request path each series is
+ * looked up once by its joined label values and kept; the labels are bounded, so the cache is too.
+ */
+export function seriesCache<T>(child: (...labels: string[]) => T): (...labels: string[]) => T {
+  const cache = new Map<string, T>();
+  return (...labels) => {
+    const key = labels.join('\u0000');
+    let series = cache.get(key);
+    if (series === undefined) {
+      series = child(...labels);
+      cache.set(key, series);
+    }
+    return series;
+  };
+}
+
 /** Labels are bounded by construction: client names from config, allowlist prefixes, status codes, reasons. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     requests: new Counter({ name: METRIC.requests, help: 'Requests answered, by client, allowlisted endpoint, method and status.', labelNames: ['client', 'endpoint', 'method', 'status', 'model'] as const, registers }),
     duration: new Histogram({ name: METRIC.duration, help: 'Time from request start to the end of the response.', labelNames: ['client', 'endpoint', 'status'] as const, buckets: DURATION_BUCKETS, registers }),
@@ -37,4 +54,13 @@ export function createMetrics() {
     rateLimited: new Counter({ name: METRIC.rateLimited, help: 'Requests refused with 429 by a client limit (requests, tokens, streams).', labelNames: ['client', 'limit'] as const, registers }),
     configReloads: new Counter({ name: METRIC.configReloads, help: 'Secret file reloads, by result.', labelNames: ['result'] as const, registers }),
   };
+  /** The per-request series, looked up once (see seriesCache). */
+  const series = {
+    requests: seriesCache((...l) => metrics.requests.labels(...l)),
+    duration: seriesCache((...l) => metrics.duration.labels(...l)),
+    ttfb: seriesCache((...l) => metrics.ttfb.labels(...l)),
+    inflight: seriesCache((...l) => metrics.inflight.labels(...l)),
+    tokens: seriesCache((...l) => metrics.tokens.labels(...l)),
+  };
+  return { ...metrics, series };
 }

@@ -10,6 +10,7 @@ import type { Metrics } from './metrics';
 import { matchEndpoint, normaliseTarget } from './routes';
 import type { Upstream } from './upstream';
 import { ClientLimiter } from './limits';
+import { DeadlineSweep } from './deadlines';
 import type { Usage } from './usage';
 
 export interface ProxyDeps {
@@ -39,7 +40,9 @@ export function createProxyHandler(deps: ProxyDeps) {
   const { config, metrics, log } = deps;
   const active = new Set<Exchange>();
   const limiters = createLimiters(config);
+  const bodyDeadlines = new DeadlineSweep();
   const exchangeDeps = {
+    bodyDeadlines,
     upstream: deps.upstream,
     upstreamConfig: config.upstream,
     maxBodyBytes: config.maxBodyBytes,
@@ -52,7 +55,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     },
     onDone: (exchange: Exchange) => {
       active.delete(exchange);
-      metrics.inflight.labels(exchange.client.name).dec();
+      metrics.series.inflight(exchange.client.name).dec();
       if (exchange.admitted) limiters.get(exchange.client.name)?.release(exchange.stream, totalTokens(exchange.usage), Date.now());
       record(deps, exchange);
     },
@@ -97,13 +100,13 @@ export function createProxyHandler(deps: ProxyDeps) {
   }
 
   function proxy(req: IncomingMessage, res: ServerResponse, client: Client, endpoint: string, path: string): void {
-    metrics.inflight.labels(client.name).inc();
+    metrics.series.inflight(client.name).inc();
     const exchange = new Exchange(exchangeDeps, req, res, client, endpoint, path);
     active.add(exchange);
     exchange.start();
   }
 
-  return { handle, active };
+  return { handle, active, close: () => bodyDeadlines.close() };
 }
 
 /** Limits are per client name, so they survive a key rotation that rebuilds the Client objects. */
@@ -128,15 +131,15 @@ function record(deps: ProxyDeps, x: Exchange): void {
   const status = x.res.headersSent ? x.res.statusCode : 499;
   const durationMs = performance.now() - x.startedAt;
   const model = modelLabel(deps.models, x.model);
-  metrics.requests.labels(client, x.endpoint, x.req.method!, String(status), model).inc();
+  metrics.series.requests(client, x.endpoint, x.req.method!, String(status), model).inc();
   if (x.usage) {
-    metrics.tokens.labels(client, model, 'input').inc(x.usage.input);
-    metrics.tokens.labels(client, model, 'output').inc(x.usage.output);
-    metrics.tokens.labels(client, model, 'cached_input').inc(x.usage.cachedInput);
-    metrics.tokens.labels(client, model, 'reasoning').inc(x.usage.reasoning);
+    metrics.series.tokens(client, model, 'input').inc(x.usage.input);
+    metrics.series.tokens(client, model, 'output').inc(x.usage.output);
+    metrics.series.tokens(client, model, 'cached_input').inc(x.usage.cachedInput);
+    metrics.series.tokens(client, model, 'reasoning').inc(x.usage.reasoning);
   }
-  metrics.duration.labels(client, x.endpoint, String(status)).observe(durationMs / 1000);
-  if (x.ttfbMs !== undefined) metrics.ttfb.labels(client, x.endpoint).observe(x.ttfbMs / 1000);
+  metrics.series.duration(client, x.endpoint, String(status)).observe(durationMs / 1000);
+  if (x.ttfbMs !== undefined) metrics.series.ttfb(client, x.endpoint).observe(x.ttfbMs / 1000);
   if (x.clientGone) metrics.clientAborts.labels(client, x.endpoint).inc();
   const path = x.upstreamPath.split('?', 1)[0];
   deps.log.info('request', {
@@ -167,7 +170,7 @@ interface Refusal {
 
 function recordRefusal(deps: ProxyDeps, req: IncomingMessage, r: Refusal): void {
   const endpoint = r.endpoint ?? 'none';
-  deps.metrics.requests.labels(r.client, endpoint, req.method!, String(r.status), 'none').inc();
+  deps.metrics.series.requests(r.client, endpoint, req.method!, String(r.status), 'none').inc();
   deps.log.info('request', {
     client: r.client,
     method: req.method,
