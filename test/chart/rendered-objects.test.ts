@@ -12,6 +12,7 @@ const EXPECTED: Record<string, string[]> = {
   'sidecar-values.yaml': ['ConfigMap', 'Deployment', 'Pod', 'Service', 'ServiceAccount'],
   'sidecar-key-values.yaml': SERVICE_BASE,
   'sidecar-embedded-values.yaml': ['ConfigMap'],
+  'dashboard-values.yaml': ['ConfigMap', ...SERVICE_BASE].sort(),
 };
 
 for (const kube of KUBE_VERSIONS) {

@@ -3,7 +3,7 @@
 // proxy container. Every path the proxy is told about lies inside one of its mounts.
 import t from 'tap';
 import { parse } from 'yaml';
-import { CI_VALUES, KUBE_VERSIONS, allContainers, envOf, find, podSpec, proxyContainer, render, type K8sObject } from './helm';
+import { CI_VALUES, KUBE_VERSIONS, allContainers, envOf, find, findAll, podSpec, proxyContainer, render, type K8sObject } from './helm';
 
 const under = (path: string, mounts: K8sObject[]) => mounts.some((m) => path.startsWith(`${m.mountPath}/`));
 
@@ -42,7 +42,7 @@ for (const kube of KUBE_VERSIONS) {
       }
       const env = envOf(proxy);
       const paths = [env.OPENAI_API_KEY_FILE, env.PROXY_X_API_KEY_FILE, env.PROXY_CONFIG].filter((p): p is string => !!p);
-      paths.push(...configFileRefs(parse(find(objs, 'ConfigMap').data['config.yaml'])));
+      paths.push(...configFileRefs(parse(findAll(objs, 'ConfigMap').find((c) => c.data['config.yaml'])!.data['config.yaml'])));
       for (const path of paths) t.ok(under(path, proxy.volumeMounts), `${path} is inside a mount of the proxy container`);
       t.notOk(env.OPENAI_API_KEY, 'the key itself is never in the environment');
       t.notOk(env.PROXY_X_API_KEY, 'the client key itself is never in the environment');
