@@ -25,11 +25,16 @@ export interface Target {
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 const HEX = /^[0-9A-Fa-f]{2}$/;
+/** `/` and `\` would change the path's shape; `%` and `;` could, for a server that decodes again or reads path parameters. */
+const REFUSED_ESCAPES = new Set([0x2f, 0x5c, 0x25, 0x3b]);
 
 /**
  * Returns undefined for anything that is not a plain origin-form path we can reason about: absolute-form
  * and authority-form targets, backslashes, control characters, encoded slashes/backslashes/NUL,
- * malformed percent-escapes, and `..` that would climb above the root.
+ * malformed percent-escapes, and `..` that would climb above the root. Also refused, because some server
+ * behind the proxy could read them as a dot segment even after this normalisation: an encoded `%` (`%252e`
+ * decoded twice), `;` raw or encoded (servlet containers read `..;x` as `..`), and any byte outside ASCII,
+ * raw or encoded (overlong UTF-8 `%c0%ae`, fullwidth `．` under NFKC). No OpenAI API path needs any of them.
  */
 export function normaliseTarget(rawTarget: string): Target | undefined {
   if (rawTarget.length === 0 || rawTarget.charCodeAt(0) !== 47 /* / */) return undefined;
@@ -48,16 +53,16 @@ function decodeSafe(rawPath: string): string | undefined {
   let out = '';
   for (let i = 0; i < rawPath.length; i++) {
     const c = rawPath.charCodeAt(i);
-    if (c < 0x21 || c === 0x7f || c === 0x5c /* \ */) return undefined;
+    if (c < 0x21 || c >= 0x7f || c === 0x5c /* \ */ || c === 0x3b /* ; */) return undefined;
     if (c !== 0x25 /* % */) {
       out += rawPath[i];
       continue;
     }
     const hex = rawPath.slice(i + 1, i + 3);
     if (!HEX.test(hex)) return undefined;
-    const ch = String.fromCharCode(parseInt(hex, 16));
-    const code = ch.charCodeAt(0);
-    if (ch === '/' || ch === '\\' || code < 0x20 || code === 0x7f) return undefined;
+    const code = parseInt(hex, 16);
+    if (REFUSED_ESCAPES.has(code) || code < 0x20 || code >= 0x7f) return undefined;
+    const ch = String.fromCharCode(code);
     out += UNRESERVED.test(ch) ? ch : '%' + hex.toUpperCase();
     i += 2;
   }

@@ -41,6 +41,22 @@ t.test('targets that could change the path shape are refused', async (t) => {
   }
 });
 
+t.test('what a server decoding again could read as a dot segment is refused', async (t) => {
+  for (const target of [
+    '/v1/models/%252e%252e/%252e%252e/files', // %25: decoded twice, `..`
+    '/v1/audio/..;/..;/files', // servlet path parameters: `..;` reads as `..`
+    '/v1/audio/..%3b/files',
+    '/v1/audio/%c0%ae%c0%ae/files', // overlong UTF-8 for `.`
+    '/v1/audio/%e0%80%ae/x',
+    '/v1/images/\uff0e\uff0e/files', // fullwidth dots, `..` under NFKC (as latin1 bytes from Node: non-ASCII)
+    '/v1/images/\xef\xbc\x8e\xef\xbc\x8e/files',
+    '/v1/models/caf%C3%A9',
+    '/v1/models/%7f',
+  ]) {
+    t.equal(normaliseTarget(target), undefined, JSON.stringify(target));
+  }
+});
+
 t.test('percent-escapes of reserved characters stay escaped, upper-cased', async (t) => {
   t.equal(normaliseTarget('/v1/models/ft%3agpt%3a1')?.path, '/v1/models/ft%3Agpt%3A1');
   t.equal(normaliseTarget('/v1/models/%61bc')?.path, '/v1/models/abc');
