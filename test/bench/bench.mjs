@@ -3,7 +3,8 @@
 // alike; each figure is the median over rounds. Results: a table on stdout, JSON in bench-results/.
 // Settings (env): BENCH_QUICK=1 (~1 min smoke run), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS,
 // BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=0 (skip the LOG_LEVEL=warn proxy),
-// BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log).
+// BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_PROXY_MAIN=<path to another build's main.js>
+// (to compare two builds of the proxy against the same nginx, e.g. before and after a change).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -33,6 +34,7 @@ const cfg = {
   nginxAccessLog: env.BENCH_NGINX_ACCESS_LOG !== '0',
 };
 cfg.rampMs = Math.min(2000, Math.max(200, cfg.streams / 2.5));
+const PROXY_MAIN = env.BENCH_PROXY_MAIN ?? join(ROOT, 'dist', 'main.js');
 const PROXY_KEY = 'bench-client-key-0123456789';
 const OPENAI_KEY = 'sk-bench-upstream-key-0123456789';
 // Every SSE stream is two sockets in nginx and in the proxy; plus headroom for listeners, logs, wrk.
@@ -51,7 +53,7 @@ async function startProxy(upstream, logLevel) {
   // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
   const port = quiet ? await L.freePort() : 0;
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel})`, process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel})`, process.execPath, [PROXY_MAIN], {
     nofile: NOFILE,
     env: {
       PATH: env.PATH, OPENAI_API_KEY: OPENAI_KEY, PROXY_X_API_KEY: PROXY_KEY, OPENAI_BASE_URL: upstream.origin,
@@ -258,7 +260,7 @@ async function main() {
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
-  const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg,
+  const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
     idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, rps, latency1, sse, transfer, problems };
   results.targets = targets(results);
   printTable(results);

@@ -28,6 +28,7 @@ export function printTable(r) {
   const m = r.machine;
   const c = r.config;
   console.log(`\n=== openai-proxy bench ${r.startedAt}${c.quick ? ' (BENCH_QUICK: smoke run, not the real numbers)' : ''} ===`);
+  console.log(`proxy build: ${r.proxyMain}`);
   console.log(`machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.nginx}, ${m.wrk}`);
   console.log(`All on loopback and on the same ${m.cpus} cores: wrk, nginx (1 worker), the proxy, the fake upstream and the`);
   console.log('clients compete for CPU, so absolute numbers are context; the ratios within this run are what count.');
