@@ -45,6 +45,11 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   // Node would silently drop headers past 2000; count them all and refuse above the proxy's own limit instead.
   server.maxHeadersCount = 0;
   server.on('clientError', answerClientError);
+  // Left to Node, every `Expect: 100-continue` is answered `100 Continue` before the handler runs, so a client
+  // with a wrong key or an oversized body would upload it all before being refused. The handler sends it once
+  // the request has passed the cheap refusals; any other expectation gets a JSON 417 there instead of Node's bare one.
+  server.on('checkContinue', (req, res) => handler.handle(req, res, true));
+  server.on('checkExpectation', (req, res) => handler.handle(req, res));
   server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
   server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
   const admin = createAdminServer({ metrics, isReady: () => !draining });

@@ -23,6 +23,7 @@ export class ProxyError extends Error {
 export const notAllowed = () => new ProxyError(404, 'endpoint_not_allowed', 'This path is not an allowed endpoint of this proxy.');
 export const methodNotAllowed = (method: string) =>
   new ProxyError(405, 'method_not_allowed', `The ${method} method is not supported by this proxy.`);
+export const expectationFailed = () => new ProxyError(417, 'expectation_failed', 'The only expectation this proxy supports is Expect: 100-continue.');
 export const upgradeRefused = () => new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.');
 export const bodyTooLarge = (limit: number) =>
   new ProxyError(413, 'body_too_large', `The request body is larger than this proxy accepts (${limit} bytes).`);

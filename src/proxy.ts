@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { authenticate, type Client } from './auth';
 import type { Config } from './config';
-import { bodyTooLarge, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
+import { bodyTooLarge, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
 import type { KeyStore } from './keystore';
 import type { Logger } from './log';
@@ -31,6 +31,9 @@ const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 
 /** An OpenAI request carries a dozen or two headers; a thousand is abuse, not a client. */
 export const MAX_HEADER_LINES = 1000;
+
+/** Node's own reading of `Expect` (any other expectation is refused). */
+const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
 
 /** Metric/log name of a caller before it has proved who it is. */
 export const UNAUTHENTICATED = 'unauthenticated';
@@ -61,7 +64,8 @@ export function createProxyHandler(deps: ProxyDeps) {
     },
   };
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  /** `expectsContinue`: the client waits for `100 Continue` before sending its body. */
+  function handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
     if (deps.isDraining()) res.setHeader('connection', 'close');
     if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, HEALTH_BODY, false);
     const startedAt = performance.now();
@@ -81,6 +85,10 @@ export function createProxyHandler(deps: ProxyDeps) {
       const err = upgradeRefused();
       return refuse(400, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
     }
+    if (req.headers.expect !== undefined && !CONTINUE_EXPECTATION.test(req.headers.expect)) {
+      const err = expectationFailed();
+      return refuse(417, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
+    }
     const target = normaliseTarget(req.url ?? '');
     const endpoint = target && matchEndpoint(target.path, config.endpoints);
     if (!target || !endpoint) {
@@ -96,6 +104,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       const err = bodyTooLarge(config.maxBodyBytes);
       return refuse(413, endpoint, client.name, () => sendError(res, err, true), err.code);
     }
+    if (expectsContinue) res.writeContinue();
     proxy(req, res, client, endpoint, target.query ? `${target.path}?${target.query}` : target.path);
   }
 
