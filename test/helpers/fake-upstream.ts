@@ -9,15 +9,19 @@
  *     opts.plainHttp           serve plain HTTP instead of HTTPS (Ollama / vLLM style); url is http://
  *     opts.host                address to listen on (default 127.0.0.1; '::1' for IPv6, url uses [::1])
  *   FakeUpstream               { url, origin, port, requests, sockets, handle, close(), waitForRequest(pred?),
- *                                lastRequest() }
+ *                                lastRequest(), watchKeys(keys), misplacedKeys(keySet) }
  *     url                      `https://localhost:<port>` (give it to the proxy as OPENAI_BASE_URL)
  *     sockets                  (see below); server: the node:https (or node:http) server
  *     requests                 every RecordedRequest in arrival order
  *     sockets                  SocketRecord per TLS connection: { id, closed, closedByPeer }
  *     handle                   set to a Handler to override the default OpenAI answers (undefined = defaults)
+ *     watchKeys(keys)          scan every later request body, whole, for these keys (startProxy does this)
+ *     misplacedKeys(keySet)    problems, by key fingerprint: an upstream key anywhere but `authorization:
+ *                              Bearer <key>`, a client key anywhere (startProxy fails the test on any)
  *   RecordedRequest            what arrived: method, url, headers, rawHeaders, body bytes / sha256 / length,
  *                              requestId (the x-request-id we answered with), aborted (the proxy left before
- *                              our response finished), socketId / socketRequestIndex (keep-alive), done promise
+ *                              our response finished), socketId / socketRequestIndex (keep-alive), done promise,
+ *                              bodyKeyFingerprints (watched keys found anywhere in the body)
  *   Handler                    (req, res, rec) => void | Promise<void>; called once the request body is read
  *   handlers                   ready-made Handlers: json, openaiError, sse, slowSse, resetBeforeHeaders,
  *                              resetMidStream, stall, stallMidStream, gzipJson, echo, defaults
@@ -35,6 +39,7 @@ import { createServer, Server as HttpsServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { bodyKeyScanner, misplacedKeys, type KeySet } from './keys';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
@@ -49,6 +54,8 @@ export interface RecordedRequest {
   bodyLength: number;
   bodySha256: string;
   bodyComplete: boolean;
+  /** Fingerprints of the watched keys found anywhere in the body, including bytes past `keepBodyBytes`. */
+  bodyKeyFingerprints: string[];
   /** The `x-request-id` the default answers carry. */
   requestId: string;
   /** True when the connection closed before our response finished (the proxy cancelled us). */
@@ -75,6 +82,10 @@ export interface FakeUpstream {
   waitForRequest(pred?: (rec: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   lastRequest(): RecordedRequest | undefined;
   close(): Promise<void>;
+  /** Keys to look for in every request body from now on (bodies are not kept whole, so they are scanned). */
+  watchKeys(keys: Iterable<string>): void;
+  /** Where keys arrived that they must not: see test/helpers/keys.ts; messages name keys by fingerprint. */
+  misplacedKeys(keys: KeySet): string[];
 }
 
 export interface FakeUpstreamOptions {
@@ -124,10 +135,11 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
   const sockets = trackSockets(server, socketRecords);
   const requests: RecordedRequest[] = [];
   const fake = { requests, sockets: socketRecords, handle: undefined as Handler | undefined } as FakeUpstream;
+  const watched = new Set<string>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const rec = record(req, res, sockets.info(req.socket));
     requests.push(rec);
-    readBody(req, rec, keep, () => runHandler(fake.handle ?? handlers.defaults(), req, res, rec));
+    readBody(req, rec, keep, [...watched], () => runHandler(fake.handle ?? handlers.defaults(), req, res, rec));
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
@@ -141,6 +153,8 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     lastRequest: () => requests[requests.length - 1],
     waitForRequest: (pred = () => true, timeoutMs = 10_000) => waitFor(() => requests.find(pred), timeoutMs, 'upstream request'),
     close: () => closeServer(server),
+    watchKeys: (keys: Iterable<string>) => [...keys].forEach((key) => watched.add(key)),
+    misplacedKeys: (keys: KeySet) => misplacedKeys(requests, keys),
   });
   opts.t?.teardown(() => fake.close());
   return fake;
@@ -186,6 +200,7 @@ function record(req: IncomingMessage, res: ServerResponse, socket: { socketId: n
     bodyLength: 0,
     bodySha256: '',
     bodyComplete: false,
+    bodyKeyFingerprints: [],
     requestId: `req_fake${(++requestCounter).toString(16).padStart(8, '0')}${process.pid.toString(16)}`,
     aborted: false,
     ...socket,
@@ -200,12 +215,15 @@ function record(req: IncomingMessage, res: ServerResponse, socket: { socketId: n
 }
 
 /** Hashes every byte and keeps the first `keep`, so a 1 GiB upload costs no memory here. */
-function readBody(req: IncomingMessage, rec: RecordedRequest, keep: number, then: () => void): void {
+function readBody(req: IncomingMessage, rec: RecordedRequest, keep: number, keys: string[], then: () => void): void {
   const hash = createHash('sha256');
+  const scanner = bodyKeyScanner(keys);
   const kept: Buffer[] = [];
   let keptBytes = 0;
   req.on('data', (chunk: Buffer) => {
     hash.update(chunk);
+    scanner.write(chunk);
+    rec.bodyKeyFingerprints = scanner.found();
     rec.bodyLength += chunk.length;
     if (keptBytes < keep) {
       const part = chunk.subarray(0, keep - keptBytes);

@@ -7,7 +7,14 @@
  *                                     t.teardown if it is still running
  *     opts.env                     settings for this test (a value of undefined removes a default)
  *     opts.upstream                a FakeUpstream or a URL string: becomes OPENAI_BASE_URL
- *   RunningProxy                   { url, adminUrl, port, adminPort, pid, child, logs, stdout, stderr,
+ *     opts.secrets                 more keys to guard that the env does not show (keys clients send that are
+ *                                     not proxy keys, keys rotated in later); never expected upstream
+ *   Key safety, in every test: the teardown fails the test if any key handed to the proxy (keysHandedToProxy
+ *   in keys.ts: env, key files, config file; plus opts.secrets and whatever a test adds to `keys`) appears in
+ *   its stdout, stderr or /metrics (read before the child is killed), or, with a FakeUpstream, anywhere in
+ *   what the upstream received but the `authorization: Bearer <upstream key>` header. Keys are named by
+ *   fingerprint only.
+ *   RunningProxy                   { url, adminUrl, port, adminPort, pid, child, logs, stdout, stderr, keys,
  *                                     waitForLog(pred, timeoutMs?), stop(signal?, timeoutMs?) -> exit code, exited }
  *   runProxyExpectingFailure(opts) -> Promise<{ code, stdout, stderr, logs }> for config errors (kills after 10 s)
  *   assertNoKeyLeak(t, proxy, keys, extraTexts?)
@@ -17,9 +24,10 @@
  *   fingerprint(key), randomKey(prefix), MAIN_JS, CA_PEM, REPO_ROOT
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { FakeUpstream } from './fake-upstream';
+import { fingerprint, keysHandedToProxy, leaksIn, type KeySet } from './keys';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
@@ -37,6 +45,7 @@ export interface ProxyOptions {
   env?: Record<string, string | undefined>;
   upstream?: FakeUpstream | string;
   startTimeoutMs?: number;
+  secrets?: string[];
 }
 
 export interface RunningProxy {
@@ -51,13 +60,15 @@ export interface RunningProxy {
   /** Raw stdout and stderr so far. */
   readonly stdout: string;
   readonly stderr: string;
+  /** The keys the teardown guards; a test that rotates in new keys adds them here. */
+  keys: KeySet;
   waitForLog(pred: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Sends `signal` (SIGTERM) and resolves with the exit code (null if killed by a signal). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 8);
+export { fingerprint };
 export const randomKey = (prefix: string) => `${prefix}-${randomBytes(16).toString('hex')}`;
 
 /** Only what the proxy needs: nothing inherited from the developer's shell (no stray OPENAI_API_KEY). */
@@ -93,8 +104,8 @@ interface Collected {
   listeners: Set<() => void>;
 }
 
-function spawnProxy(opts: ProxyOptions): Collected {
-  const child = spawn(process.execPath, [MAIN_JS], { cwd: REPO_ROOT, env: buildEnv(opts), stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnProxy(env: Record<string, string>): Collected {
+  const child = spawn(process.execPath, [MAIN_JS], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const out = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
@@ -143,14 +154,18 @@ function waitForLogIn(c: Collected, pred: (line: LogLine) => boolean, timeoutMs:
 }
 
 export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<RunningProxy> {
-  const c = spawnProxy(opts);
-  t.teardown(() => {
-    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-    return c.exited;
-  });
+  const env = buildEnv(opts);
+  const keys = keysHandedToProxy(env);
+  keys.client.push(...(opts.secrets ?? []));
+  const fake = typeof opts.upstream === 'object' ? opts.upstream : undefined;
+  fake?.watchKeys([...keys.upstream, ...keys.client]);
+  const c = spawnProxy(env);
+  let adminUrl: string | undefined;
+  t.teardown(() => guardKeys(c, adminUrl, keys, fake));
   const listening = await waitForLogIn(c, (l) => l.event === 'listening', opts.startTimeoutMs ?? 15_000);
   const port = Number(listening.port);
   const adminPort = Number(listening.adminPort);
+  adminUrl = `http://127.0.0.1:${adminPort}`;
   return {
     url: `http://127.0.0.1:${port}`,
     adminUrl: `http://127.0.0.1:${adminPort}`,
@@ -165,6 +180,7 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
     get stderr() {
       return c.out.stderr;
     },
+    keys,
     waitForLog: (pred, timeoutMs = 10_000) => waitForLogIn(c, pred, timeoutMs),
     stop: async (signal = 'SIGTERM', timeoutMs = 40_000) => {
       if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill(signal);
@@ -177,6 +193,17 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
   };
 }
 
+/** The teardown: read /metrics while the child still runs, stop it, then fail the test on any misplaced key. */
+async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, fake: FakeUpstream | undefined): Promise<void> {
+  const running = c.child.exitCode === null && c.child.signalCode === null;
+  const metrics = running && adminUrl ? await fetchText(`${adminUrl}/metrics`, 5000).catch(() => ({ status: 0, text: '' })) : { text: '' };
+  if (running) c.child.kill('SIGKILL');
+  await c.exited;
+  const places: Array<[string, string]> = [['stdout', c.out.stdout], ['stderr', c.out.stderr], ['/metrics', metrics.text]];
+  const problems = [...leaksIn(places, [...keys.upstream, ...keys.client]), ...(fake?.misplacedKeys(keys) ?? [])];
+  if (problems.length) throw new Error(`key safety: ${problems.join('; ')}`);
+}
+
 export interface FailedStart {
   code: number | null;
   stdout: string;
@@ -186,7 +213,7 @@ export interface FailedStart {
 
 /** Runs the proxy expecting it to refuse to start; a proxy that starts anyway is killed after `timeoutMs`. */
 export async function runProxyExpectingFailure(opts: ProxyOptions & { timeoutMs?: number } = {}): Promise<FailedStart> {
-  const c = spawnProxy(opts);
+  const c = spawnProxy(buildEnv(opts));
   const timer = setTimeout(() => c.child.kill('SIGKILL'), opts.timeoutMs ?? 10_000);
   const { code } = await c.exited;
   clearTimeout(timer);
@@ -194,8 +221,8 @@ export async function runProxyExpectingFailure(opts: ProxyOptions & { timeoutMs?
 }
 
 /** Fetches a URL's text with Node's fetch (no key involved); used for /metrics and friends. */
-export async function fetchText(url: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(url);
+export async function fetchText(url: string, timeoutMs = 10_000): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return { status: res.status, text: await res.text() };
 }
 
@@ -215,7 +242,7 @@ export async function assertNoKeyLeak(t: TapLike, proxy: RunningProxy, keys: str
     ...extraTexts.map((text, i): [string, string] => [`response text #${i}`, text]),
   ];
   for (const key of keys) {
-    const leaks = places.filter(([, text]) => text.includes(key)).map(([where]) => where);
-    t.ok(leaks.length === 0, `key ${fingerprint(key)} appears nowhere in logs, metrics or bodies${leaks.length ? ` (found in ${leaks.join(', ')})` : ''}`);
+    const [leak] = leaksIn(places, [key]);
+    t.ok(!leak, `key ${fingerprint(key)} appears nowhere in logs, metrics or bodies${leak ? ` (${leak})` : ''}`);
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * Key safety checks that every test holding keys gets without asking: startProxy collects the keys it hands the
+ * proxy and, in its teardown, fails the test if one shows up where it must not (see proxy.ts).
+ *
+ * Stable exports:
+ *   KeySet                          { upstream: string[]; client: string[] }
+ *   keysHandedToProxy(env)          -> KeySet: values of variables whose name contains KEY, the lines of the files
+ *                                      named by `*KEY*_FILE` variables, and the `{ value | env | file }`
+ *                                      references of the PROXY_CONFIG file (whatever the variable's name); `upstream` for OPENAI_API_KEY* and the
+ *                                      config's `upstream.apiKey` / `clients[].upstreamKey`, `client` otherwise.
+ *                                      Values under MIN_KEY_LENGTH characters are left out: too short to tell
+ *                                      apart from ordinary text
+ *   leaksIn(places, keys)           -> string[]: one message per key found in a [where, text] place
+ *   misplacedKeys(requests, keys)   -> string[]: an upstream key anywhere but an `authorization: Bearer <key>`
+ *                                      header of a request the upstream received, or a client key anywhere in one
+ *   bodyKeyScanner(keys)            { write(chunk), found(): fingerprints } for bodies too large to keep
+ *   fingerprint(key)                first 8 hex of SHA-256: the only way messages ever name a key
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export const MIN_KEY_LENGTH = 8;
+
+export interface KeySet {
+  upstream: string[];
+  client: string[];
+}
+
+/** What misplacedKeys needs from a recorded upstream request. */
+export interface ReceivedRequest {
+  url: string;
+  rawHeaders: string[];
+  body: Buffer;
+  /** Fingerprints of watched keys found anywhere in the body, kept or not. */
+  bodyKeyFingerprints?: string[];
+}
+
+type Role = keyof KeySet;
+
+export const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 8);
+
+const linesOf = (text: string) => text.split(/\r?\n/).map((line) => line.trim());
+
+function readLines(path: string): string[] {
+  try {
+    return linesOf(readFileSync(path, 'utf8'));
+  } catch {
+    return []; // the proxy will say so itself; nothing here to guard
+  }
+}
+
+/** Secret references of the YAML config file, with the role of the key each one holds. */
+function configRefs(path: string): Array<[unknown, Role]> {
+  let doc: any;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch {
+    return [];
+  }
+  const refs: Array<[unknown, Role]> = [[doc?.upstream?.apiKey, 'upstream']];
+  for (const client of Array.isArray(doc?.clients) ? doc.clients : []) refs.push([client?.key, 'client'], [client?.upstreamKey, 'upstream']);
+  return refs;
+}
+
+export function keysHandedToProxy(env: Readonly<Record<string, string | undefined>>): KeySet {
+  const found = { upstream: new Set<string>(), client: new Set<string>() };
+  const add = (role: Role, values: string[]) => values.forEach((v) => v.length >= MIN_KEY_LENGTH && found[role].add(v));
+  const envRoles = new Map<string, Role>();
+  for (const [ref, role] of env.PROXY_CONFIG ? configRefs(env.PROXY_CONFIG) : []) {
+    if (typeof ref !== 'object' || ref === null) continue;
+    const { value, env: name, file } = ref as Record<string, unknown>;
+    if (typeof value === 'string') add(role, [value.trim()]);
+    if (typeof name === 'string') envRoles.set(name, role);
+    if (typeof file === 'string') add(role, readLines(file));
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !(name.includes('KEY') || envRoles.has(name))) continue;
+    const role = envRoles.get(name) ?? (name.startsWith('OPENAI_API_KEY') ? 'upstream' : 'client');
+    add(role, name.endsWith('_FILE') ? readLines(value) : [value.trim()]);
+  }
+  return { upstream: [...found.upstream], client: [...found.client] };
+}
+
+export function leaksIn(places: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const key of new Set(keys)) {
+    const where = places.filter(([, text]) => text.includes(key)).map(([name]) => name);
+    if (where.length) problems.push(`key ${fingerprint(key)} found in ${where.join(', ')}`);
+  }
+  return problems;
+}
+
+export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet): string[] {
+  const problems: string[] = [];
+  const check = (key: string, role: Role) => {
+    const name = `${role} key ${fingerprint(key)}`;
+    requests.forEach((rec, i) => {
+      const where: string[] = [];
+      if (rec.url.includes(key)) where.push('the URL');
+      for (let h = 0; h < rec.rawHeaders.length; h += 2) {
+        const [header, value] = [rec.rawHeaders[h]!, rec.rawHeaders[h + 1]!];
+        const belongs = role === 'upstream' && header.toLowerCase() === 'authorization' && value === `Bearer ${key}`;
+        if (header.includes(key) || (value.includes(key) && !belongs)) where.push(`header ${header}`);
+      }
+      if (rec.body.includes(key) || rec.bodyKeyFingerprints?.includes(fingerprint(key))) where.push('the body');
+      if (where.length) problems.push(`${name} in ${where.join(', ')} of upstream request #${i} (${rec.url.slice(0, 60)})`);
+    });
+  };
+  for (const key of new Set(keys.upstream)) check(key, 'upstream');
+  for (const key of new Set(keys.client)) if (!keys.upstream.includes(key)) check(key, 'client');
+  return problems;
+}
+
+/** Finds keys in a body streamed chunk by chunk, across chunk boundaries, keeping only a short tail. */
+export function bodyKeyScanner(keys: readonly string[]) {
+  const needles = keys.map((key) => Buffer.from(key));
+  const overlap = Math.max(0, ...needles.map((n) => n.length - 1));
+  const found = new Set<string>();
+  let tail = Buffer.alloc(0);
+  return {
+    write(chunk: Buffer): void {
+      if (needles.length === 0) return;
+      const seam = Buffer.concat([tail, chunk.subarray(0, overlap)]);
+      needles.forEach((needle, i) => {
+        if (!found.has(keys[i]!) && (chunk.includes(needle) || seam.includes(needle))) found.add(keys[i]!);
+      });
+      tail = chunk.length >= overlap ? Buffer.from(chunk.subarray(chunk.length - overlap)) : Buffer.concat([tail, chunk]).subarray(-overlap);
+    },
+    found: (): string[] => [...found].map(fingerprint),
+  };
+}
