@@ -1,14 +1,11 @@
-// Issue 2, item 7: an upstream that cannot be reached answers 502 upstream_unreachable in OpenAI's error
-// shape: connection refused, and an upstream whose certificate does not verify (TLS verification is on).
+// Issue 2, item 7 / issue 4: an upstream that cannot be reached answers 502 upstream_unreachable in OpenAI's
+// error shape: connection refused, and an upstream whose certificate does not verify (TLS verification is on),
+// which never receives a byte of the request, so never the key.
 import t, { type Test } from 'tap';
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { request } from '../helpers/http';
-import { assertNoKeyLeak, randomKey, REPO_ROOT, startProxy } from '../helpers/proxy';
-
-const TLS = join(REPO_ROOT, 'test', 'fixtures', 'tls');
+import { assertNoKeyLeak, randomKey, startProxy } from '../helpers/proxy';
+import { startRawUpstream, type RawUpstream } from '../reliability/raw-upstream';
 
 async function freePort(): Promise<number> {
   const server = createNetServer();
@@ -29,45 +26,34 @@ async function expect502(t: Test, upstream: string, what: string) {
   const health = await request(`${proxy.url}/health`);
   t.equal(health.status, 200, `${what}: the proxy still serves`);
   await assertNoKeyLeak(t, proxy, keys, [res.text]);
+  return keys;
 }
 
 t.test('connection refused', async (t) => {
   await expect502(t, `https://127.0.0.1:${await freePort()}`, 'refused');
 });
 
+// The key must never reach a host that did not prove its identity: a raw TLS server records every plaintext
+// byte it receives, so it would see the request (and the key) even if it were not valid HTTP.
+async function expectNothingReceived(t: Test, rogue: RawUpstream, upstream: string, what: string) {
+  const keys = await expect502(t, upstream, what);
+  t.ok(rogue.connections > 0, `${what}: the proxy did try to connect`);
+  t.equal(rogue.handshakes, 0, `${what}: no TLS handshake completed`);
+  t.equal(rogue.plaintext().length, 0, `${what}: not one plaintext byte arrived`);
+  t.notOk(keys.some((key) => rogue.plaintext().includes(key)), `${what}: no key arrived`);
+}
+
 t.test('certificate not trusted (self-signed rogue)', async (t) => {
-  const rogue = createHttpsServer({ cert: readFileSync(join(TLS, 'rogue.pem')), key: readFileSync(join(TLS, 'rogue-key.pem')) }, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{"stolen":true}');
-  });
-  let reached = 0;
-  rogue.on('request', () => reached++);
-  await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    rogue.closeAllConnections();
-    rogue.close();
-  });
-  await expect502(t, `https://localhost:${(rogue.address() as AddressInfo).port}`, 'untrusted certificate');
-  t.equal(reached, 0, 'no request was sent to a host that could not prove its identity');
+  const rogue = await startRawUpstream(t, { cert: 'rogue', answer: (_head, socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}') });
+  await expectNothingReceived(t, rogue, rogue.url, 'untrusted certificate');
 });
 
 t.test('certificate for another name', async (t) => {
   // The test CA's server certificate names localhost/127.0.0.1/::1, not 127.0.0.2.
-  const server = createHttpsServer({ cert: readFileSync(join(TLS, 'server.pem')), key: readFileSync(join(TLS, 'server-key.pem')) }, (_req, res) => res.end('{}'));
-  let reached = 0;
-  server.on('request', () => reached++);
-  const listened = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(0, '127.0.0.2', () => resolve(true));
-  });
-  if (!listened) {
+  const wrongName = await startRawUpstream(t, { cert: 'server', host: '127.0.0.2', answer: (_head, socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}') }).catch(() => undefined);
+  if (!wrongName) {
     t.pass('127.0.0.2 not available: skipped');
     return;
   }
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  await expect502(t, `https://127.0.0.2:${(server.address() as AddressInfo).port}`, 'wrong name');
-  t.equal(reached, 0, 'no request was sent');
+  await expectNothingReceived(t, wrongName, `https://127.0.0.2:${wrongName.port}`, 'wrong name');
 });
