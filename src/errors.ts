@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * An error the proxy answers itself. Every one has a stable `code` (also the JSON `code` and the log's `error`),
@@ -32,6 +32,17 @@ export const rateLimited = (limit: string, retryAfterSeconds: number) =>
   new ProxyError(429, 'rate_limit_exceeded', `This client's ${LIMIT_TEXT[limit] ?? limit} limit on this proxy replica is reached; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
 const LIMIT_TEXT: Record<string, string> = { requests: 'requests-per-minute', tokens: 'tokens-per-minute', streams: 'concurrent-streams' };
 export const requestTimeout = () => new ProxyError(408, 'request_timeout', 'The client stopped sending the request body.');
+
+/**
+ * Whether body bytes may still be on their way: an early answer must then close the connection rather than
+ * read a body nobody wants. Not `!req.complete` alone: Node marks a bodyless request complete only after its
+ * handler ran, so every refused GET would close its keep-alive connection and drop requests pipelined behind it.
+ */
+export function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 /** The seed proxy's 401 body, kept as it was so existing clients keep matching on it. */
 const UNAUTHORIZED_BODY = '{"error":"unauthorized"}';

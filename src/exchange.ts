@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { DeadlineSweep } from './deadlines';
 import { relay } from './relay';
 import type { Client } from './auth';
-import { ProxyError, bodyTooLarge, rateLimited, requestTimeout, sendError } from './errors';
+import { ProxyError, bodyPending, bodyTooLarge, rateLimited, requestTimeout, sendError } from './errors';
 import type { Refusal } from './limits';
 import { UsageTap, describeRequest, type Usage } from './usage';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
@@ -225,7 +225,7 @@ export class Exchange {
     this.error = err;
     if (err instanceof UpstreamError) this.deps.metrics.upstreamErrors.labels(err.reason).inc();
     clearTimeout(this.connectTimer);
-    sendError(this.res, err, !this.req.complete);
+    sendError(this.res, err, bodyPending(this.req));
     this.upstreamReq?.destroy();
   }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { authenticate, type Client } from './auth';
 import type { Config } from './config';
-import { bodyTooLarge, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
+import { bodyPending, bodyTooLarge, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
 import type { KeyStore } from './keystore';
 import type { Logger } from './log';
@@ -93,12 +93,12 @@ export function createProxyHandler(deps: ProxyDeps) {
     const endpoint = target && matchEndpoint(target.path, config.endpoints);
     if (!target || !endpoint) {
       const err = notAllowed();
-      return refuse(404, undefined, UNAUTHENTICATED, () => sendError(res, err, !req.complete), err.code);
+      return refuse(404, undefined, UNAUTHENTICATED, () => sendError(res, err, bodyPending(req)), err.code);
     }
     const client = authenticate(deps.keys.table, req.headers);
     if (!client) {
       metrics.authFailures.inc();
-      return refuse(401, endpoint, UNAUTHENTICATED, () => sendUnauthorized(res, !req.complete));
+      return refuse(401, endpoint, UNAUTHENTICATED, () => sendUnauthorized(res, bodyPending(req)));
     }
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {
       const err = bodyTooLarge(config.maxBodyBytes);
