@@ -68,12 +68,27 @@ export function sendUnauthorized(res: ServerResponse, closeConnection: boolean):
   sendJson(res, 401, UNAUTHORIZED_BODY, closeConnection);
 }
 
+/**
+ * Connections an error answer is closing. Node parses requests pipelined behind a refused one and hands them to
+ * the handler even though their answers will never be written: they must not go upstream either, since the
+ * proxy closes a connection precisely when it no longer trusts where one request ends and the next begins.
+ */
+const closing = new WeakSet<object>();
+
+/** Whether an earlier answer on this request's connection is closing it: then the request is not served. */
+export function connectionClosing(req: IncomingMessage): boolean {
+  return closing.has(req.socket);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: string, closeConnection: boolean): void {
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
   };
-  if (closeConnection) headers.connection = 'close';
+  if (closeConnection) {
+    headers.connection = 'close';
+    if (res.socket) closing.add(res.socket);
+  }
   res.writeHead(status, headers);
   res.end(body);
 }

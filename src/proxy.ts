@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { authenticate, type Client } from './auth';
 import type { Config } from './config';
-import { bodyPending, bodyTooLarge, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
+import { bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
 import type { KeyStore } from './keystore';
 import type { Logger } from './log';
@@ -66,6 +66,8 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   /** `expectsContinue`: the client waits for `100 Continue` before sending its body. */
   function handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+    // Left unanswered: the connection closes once the earlier answer is out, and that ends this response too.
+    if (connectionClosing(req)) return;
     if (deps.isDraining()) res.setHeader('connection', 'close');
     if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, HEALTH_BODY, false);
     const startedAt = performance.now();
