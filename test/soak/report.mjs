@@ -53,6 +53,7 @@ export function printTable(r) {
   const outcomes = [...new Set(kinds.flatMap((k) => Object.keys(r.requests.byKind[k])))].sort();
   const row = (cells, widths) => cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
   const widths = [14, 7, ...outcomes.map((o) => Math.max(o.length, 6))];
+  const column = (o) => kinds.reduce((n, k) => n + (r.requests.byKind[k][o] ?? 0), 0);
   const lines = [];
   lines.push('');
   lines.push(`soak: ${r.settings.seconds} s after ${r.settings.warmupSeconds} s warm-up, ${r.settings.concurrency} workers, ${r.settings.mode}-tenant, seed ${r.settings.seed}, node ${r.settings.node}`);
@@ -63,12 +64,12 @@ export function printTable(r) {
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     lines.push(row([kind.padEnd(14), total, ...outcomes.map((o) => counts[o] ?? '.')], widths));
   }
-  lines.push(row(['all'.padEnd(14), r.requests.total, ...outcomes.map((o) => kinds.reduce((n, k) => n + (r.requests.byKind[k][o] ?? 0), 0))], widths));
+  lines.push(row(['all'.padEnd(14), r.requests.total, ...outcomes.map(column)], widths));
   lines.push('');
   const figures = [
     ['throughput', `${r.requests.perSecond} req/s over ${r.requests.soakSeconds} s (${r.requests.soakPhase} requests); json p50 ${r.requests.jsonLatencyMs.p50} ms, p99 ${r.requests.jsonLatencyMs.p99} ms; proxy CPU ${r.proxy.cpuSeconds} s`],
-    ['proxy statuses', Object.entries(r.proxy.statuses).map(([s, n]) => `${s}: ${n}`).join(', ') + `; client aborts ${r.proxy.clientAborts}; upstream errors ${r.proxy.upstreamErrors}`],
-    ['upstream', `${r.upstream.requests} requests, ${r.upstream.completed} completed, ${r.upstream.cancelled} cancelled by the proxy, ${r.upstream.connections} TLS connections`],
+    ['proxy counted', Object.entries(r.proxy.statuses).map(([s, n]) => `${s}: ${n}`).join(', ') + `; client aborts ${r.proxy.clientAborts}; upstream errors ${r.proxy.upstreamErrors} (before SIGTERM)`],
+    ['upstream', `${r.upstream.requests} requests in all, ${r.upstream.completed} completed, ${r.upstream.cancelled} cancelled by the proxy, ${r.upstream.connections} TLS connections`],
     ['open fds', `start ${r.fd.start}, baseline ${r.fd.base}, after ${r.fd.after} (tolerance ${r.fd.tolerance}; settled in ${r.settleMs} ms)`],
     ['heap after GC', `baseline ${r.heapMiB.baseline} MiB, after ${r.heapMiB.after} MiB (${r.heapMiB.growth >= 0 ? '+' : ''}${r.heapMiB.growth}, limit +${r.heapMiB.tolerance})`],
     ['RSS', `peak ${r.rssMiB.peak} MiB, after the soak ${r.rssMiB.afterSoak} MiB`],
@@ -76,6 +77,7 @@ export function printTable(r) {
     ['rotation', rotationLine(r.rotation)],
     ['stream slots', r.streamSlots ? `${r.streamSlots.admitted}/${r.streamSlots.limit} streams admitted after the soak, one more: ${r.streamSlots.oneMore}` : 'not checked (single-tenant: no limits)'],
     ['drain', `${r.drain.completed}/${r.drain.streams} open streams finished, readyz ${r.drain.readyz}, new connections ${r.drain.refused ? 'refused' : 'accepted'}, exit ${r.drain.exitCode} after ${r.drain.drainMs} ms (grace ${r.drain.graceMs} ms)`],
+    ['after SIGTERM', `${column('refused')} connections refused; ${column('reset-idle') + column('reset-new')} reset before the proxy read them (${column('reset-idle')} on idle keep-alive connections, ${column('reset-new')} on new ones)`],
   ];
   for (const [name, text] of figures) lines.push(`${name.padEnd(15)} ${text}`);
   const failed = r.checks.filter((c) => !c.ok).length;

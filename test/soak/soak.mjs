@@ -102,13 +102,14 @@ async function soak(tmp) {
   const heap = { base: heapBase, after: await s.proxy.memoryAfterGc(), toleranceMiB: HEAP_TOLERANCE_MIB };
   const rss = L.memoryMiB(s.proxy.pid);
   const metrics = await s.proxy.metrics();
-  const up = await s.upstreamStats();
-  checkAfterTraffic({ ...s, metrics, up, heap });
+  checkAfterTraffic({ ...s, metrics, heap });
 
   const slots = cfg.mode === 'multi' ? await streamSlotsFree(s.proxy.port, keys.static, streamLimit(), s.tally) : undefined;
   for (const c of slots?.checks ?? []) check(...c);
   log(`${cfg.drainStreams} streams open and traffic running, then SIGTERM`);
   const drain = await sigtermUnderLoad(s);
+  const up = await s.upstreamStats();
+  checkUpstream(s.tally, up);
   return finish({ cfg, ...load, tally: s.tally, fd: s.fd, heap, rss, settleMs: settled.ms, up, metrics, rotation: s.rotation.report(), slots: slots?.report, drain: drain.report }, s.proxy);
 }
 
@@ -222,8 +223,10 @@ const streamLimit = () => 2 * Math.floor(cfg.concurrency / 2);
 /**
  * Runs `concurrency` workers for `seconds` (and, with `runRotation`, until the rotation is done). Each worker
  * belongs to one client and sends one request at a time, of a kind drawn from the mix. Once `stopping()`
- * (SIGTERM sent), a refused connection is expected and ends the worker, and so is a reset of a connection the
- * proxy closed while idle or had not yet accepted when its listener closed.
+ * (SIGTERM sent), a refused connection is expected and ends the worker. So is a reset with no response, counted
+ * apart: `reset-idle`, a keep-alive connection the proxy closed as idle while this request was on its way (the
+ * HTTP/1.1 keep-alive race; the request was never seen, so a client may retry it), or `reset-new`, a connection
+ * still in the listener's accept queue when the listener closed.
  */
 async function drive({ port, seconds, rotation, runRotation = false, stopping = () => false, tally, random, bytes, clients }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -238,10 +241,10 @@ async function drive({ port, seconds, rotation, runRotation = false, stopping = 
       const kind = pick();
       const auth = authFor(kind, client, id, rotation, random);
       const started = performance.now();
-      let { outcome, problem, code } = await KINDS[kind](target, auth.headers, random, bytes);
+      let { outcome, problem, code, reused } = await KINDS[kind](target, auth.headers, random, bytes);
       auth.release();
       if (stopping() && code === 'ECONNREFUSED') return void tally.add(kind, 'refused');
-      if (stopping() && (code === 'ECONNRESET' || code === 'socket hang up')) [outcome, problem] = ['reset', undefined];
+      if (stopping() && (code === 'ECONNRESET' || code === 'socket hang up')) [outcome, problem] = [reused ? 'reset-idle' : 'reset-new', undefined];
       if (outcome === '401' && auth.tag !== 'wrong') rotation?.refused(auth.tag);
       if (kind === 'json' && outcome === '200') tally.jsonMs.push(performance.now() - started);
       tally.add(kind, outcome, problem && auth.tag === 'wrong' ? problem : problem && `${problem} (client ${client}, ${auth.tag} key)`);
@@ -284,7 +287,7 @@ async function settle(proxy, upstreamStats, maxMs = 20_000) {
   return { ms: Math.round(performance.now() - start), fd, kinds };
 }
 
-function checkAfterTraffic({ proxy, tally, metrics, up, fd, heap, rotation }) {
+function checkAfterTraffic({ proxy, tally, metrics, fd, heap, rotation }) {
   check('open fds back to the start', fd.after <= fd.start + FD_TOLERANCE, `start ${fd.start}, after warm-up ${fd.base}, after soak ${fd.after}: ${JSON.stringify(fd.kindsAtStart)} -> ${JSON.stringify(fd.kindsAfter)}`);
   check('open fds back to the baseline', fd.after <= fd.base + FD_TOLERANCE, `baseline ${fd.base}, after ${fd.after}`);
   const growth = (heap.after.heapUsed - heap.base.heapUsed) / MiB;
@@ -295,7 +298,6 @@ function checkAfterTraffic({ proxy, tally, metrics, up, fd, heap, rotation }) {
   check('no 5xx but the upstream\'s own', unexpected5xx.length === 0, unexpected5xx.join(', '));
   checkProxyCounts(tally, metrics);
   check('no upstream errors counted', sumOf(metrics, 'openai_proxy_upstream_errors_total') === 0, JSON.stringify(sumOf(metrics, 'openai_proxy_upstream_errors_total', 'reason')));
-  checkUpstream(tally, up);
   for (const [name, ok, detail] of rotation.checks()) check(name, ok, detail);
   const reloads = sumOf(metrics, 'openai_proxy_config_reloads_total', 'result');
   check('key file reloads: 2 successes, no failure', reloads.success === 2 && !reloads.failure, JSON.stringify(reloads));
@@ -330,12 +332,16 @@ function checkProxyCounts(tally, metrics) {
   check('client aborts counted', aborts === streams + cut, `${aborts} counted, ${streams} streams abandoned + ${cut} requests answered 499`);
 }
 
-/** What reached the fake upstream: only requests with a valid key, each with the upstream key and no client key. */
+/**
+ * What reached the fake upstream over the whole run, drain included: only requests with a valid key, each with
+ * the upstream key and no client key; each answered request exactly once (every 200, and the 429s and 500s the
+ * upstream was told to send, came from it; a request reset at shutdown must not have reached it); and the
+ * abandoned ones cancelled.
+ */
 function checkUpstream(tally, up) {
   check('upstream saw only the upstream key', up.wrongAuthorization === 0 && up.clientKeyHeader === 0, `wrong authorization ${up.wrongAuthorization}, x-api-key present ${up.clientKeyHeader}`);
-  const forwarded = Object.entries(tally.counts)
-    .filter(([kind]) => kind !== 'wrongKey' && kind !== 'abortStream' && !ABANDONED_BEFORE_RESPONSE.includes(kind))
-    .reduce((n, [, row]) => n + Object.entries(row).filter(([o]) => o !== '401').reduce((m, [, v]) => m + v, 0), 0);
+  const count = (kind, outcome) => tally.counts[kind]?.[outcome] ?? 0;
+  const forwarded = Object.keys(tally.counts).reduce((n, kind) => n + count(kind, '200'), 0) + count('upstream429', '429') + count('upstream500', '500');
   check('every answered request reached the upstream once', up.completed === forwarded, `upstream completed ${up.completed}, soak expected ${forwarded}`);
   // Every abandoned stream was cancelled upstream; an abandoned upload or wait only if it had got that far
   // (a small body is gathered before anything is sent, so those never reach the upstream).

@@ -147,10 +147,10 @@ const parse = (text) => {
 
 /**
  * Turns a result into { outcome, problem }: the status as the outcome, a reason when it is not what `want`s.
- * A failed connection also says its error `code`.
+ * A failed connection also says its error `code` and whether it was a `reused` keep-alive connection.
  */
 function judge(result, want, check = () => undefined) {
-  if (result.error) return { outcome: result.status ? String(result.status) : 'network-error', problem: result.error, code: result.status ? undefined : result.error };
+  if (result.error) return { outcome: result.status ? String(result.status) : 'network-error', problem: result.error, code: result.status ? undefined : result.error, reused: result.reused };
   if (result.aborted) return { outcome: 'aborted', problem: want === 'aborted' ? undefined : 'aborted unexpectedly' };
   const outcome = String(result.status);
   if (outcome !== want) return { outcome, problem: `status ${outcome}, expected ${want}: ${result.text.slice(0, 120)}` };
