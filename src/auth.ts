@@ -45,6 +45,36 @@ export function authenticate(table: KeyTable, headers: IncomingHttpHeaders): Cli
   return key === undefined ? undefined : table.byDigest.get(digestOf(key));
 }
 
+const upstreamKeysOf = new WeakMap<KeyTable, readonly string[]>();
+
+function upstreamKeys(table: KeyTable): readonly string[] {
+  let keys = upstreamKeysOf.get(table);
+  if (!keys) {
+    const clients = table.anonymous ? [table.anonymous] : [...table.byDigest.values()];
+    keys = [...new Set(clients.map((c) => c.upstream.authorization.slice('Bearer '.length)).filter(Boolean))];
+    upstreamKeysOf.set(table, keys);
+  }
+  return keys;
+}
+
+/**
+ * A request path as it may be logged. Clients do paste keys into URLs by mistake, and the path is the one piece
+ * of client text the access log keeps: a segment that is a client key, and any upstream key, become their
+ * fingerprint. Segments in `plainSegments` are taken as they are, unhashed.
+ */
+export function redactKeys(table: KeyTable, path: string, plainSegments: ReadonlySet<string>): string {
+  let out = path;
+  for (const key of upstreamKeys(table)) if (out.includes(key)) out = out.split(key).join(`<key ${digestOf(key).slice(0, 8)}>`);
+  return out
+    .split('/')
+    .map((segment) => {
+      if (segment === '' || plainSegments.has(segment)) return segment;
+      const digest = digestOf(segment);
+      return table.byDigest.has(digest) ? `<key ${digest.slice(0, 8)}>` : segment;
+    })
+    .join('/');
+}
+
 /** Builds the table from the config and the secret files as last read; every problem is named. */
 export function buildKeyTable(config: Config, env: Env, files: FileContents): { table?: KeyTable; problems: Problem[] } {
   const problems: Problem[] = [];

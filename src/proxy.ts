@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { authenticate, type Client } from './auth';
+import { authenticate, redactKeys, type Client } from './auth';
 import type { Config } from './config';
 import { bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
@@ -25,6 +25,9 @@ export interface ProxyDeps {
   models: ReadonlySet<string>;
 }
 
+/** How a request is named in the log: its path without the query, any key in it replaced by its fingerprint. */
+type LogPath = (url: string) => string;
+
 const HEALTH_BODY = '{"status":"ok"}';
 /** Methods that have no business reaching the OpenAI API through a proxy (CONNECT never reaches here). */
 const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
@@ -44,6 +47,9 @@ export function createProxyHandler(deps: ProxyDeps) {
   const active = new Set<Exchange>();
   const limiters = createLimiters(config);
   const bodyDeadlines = new DeadlineSweep();
+  // The allowlist's own words are never keys: checking only the other segments spares nearly every request a hash.
+  const plainSegments = new Set(config.endpoints.flatMap((endpoint) => endpoint.split('/')));
+  const logPath: LogPath = (url) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
   const exchangeDeps = {
     bodyDeadlines,
     upstream: deps.upstream,
@@ -60,7 +66,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       active.delete(exchange);
       metrics.series.inflight(exchange.client.name).dec();
       if (exchange.admitted) limiters.get(exchange.client.name)?.release(exchange.stream, totalTokens(exchange.usage), Date.now());
-      record(deps, exchange);
+      record(deps, exchange, logPath);
     },
   };
 
@@ -73,7 +79,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const startedAt = performance.now();
     const refuse = (status: number, endpoint: string | undefined, client: string, answer: () => void, code?: string) => {
       answer();
-      res.once('close', () => recordRefusal(deps, req, { status, endpoint, client, code, startedAt }));
+      res.once('close', () => recordRefusal(deps, req, { status, endpoint, client, code, startedAt }, logPath));
     };
     if (REFUSED_METHODS.has(req.method!)) {
       const err = methodNotAllowed(req.method!);
@@ -136,7 +142,7 @@ function modelLabel(models: ReadonlySet<string>, model: string | undefined): str
   return models.has(model) ? model : 'other';
 }
 
-function record(deps: ProxyDeps, x: Exchange): void {
+function record(deps: ProxyDeps, x: Exchange, logPath: LogPath): void {
   const { metrics } = deps;
   const client = x.client.name;
   const status = x.res.headersSent ? x.res.statusCode : 499;
@@ -152,7 +158,7 @@ function record(deps: ProxyDeps, x: Exchange): void {
   metrics.series.duration(client, x.endpoint, String(status)).observe(durationMs / 1000);
   if (x.ttfbMs !== undefined) metrics.series.ttfb(client, x.endpoint).observe(x.ttfbMs / 1000);
   if (x.clientGone) metrics.clientAborts.labels(client, x.endpoint).inc();
-  const path = x.upstreamPath.split('?', 1)[0];
+  const path = logPath(x.upstreamPath);
   deps.log.info('request', {
     client,
     method: x.req.method,
@@ -179,14 +185,14 @@ interface Refusal {
   startedAt: number;
 }
 
-function recordRefusal(deps: ProxyDeps, req: IncomingMessage, r: Refusal): void {
+function recordRefusal(deps: ProxyDeps, req: IncomingMessage, r: Refusal, logPath: LogPath): void {
   const endpoint = r.endpoint ?? 'none';
   deps.metrics.series.requests(r.client, endpoint, req.method!, String(r.status), 'none').inc();
   deps.log.info('request', {
     client: r.client,
     method: req.method,
     endpoint: r.endpoint ?? null,
-    path: (req.url ?? '').split('?', 1)[0]!.slice(0, 256),
+    path: logPath(req.url ?? '').slice(0, 256), // redacted before it is cut, so no part of a key is left
     status: r.status,
     durationMs: round(performance.now() - r.startedAt),
     ttfbMs: null,
