@@ -14,6 +14,10 @@
  *   misplacedKeys(requests, keys)   -> string[]: an upstream key anywhere but an `authorization: Bearer <key>`
  *                                      header of a request the upstream received, or a client key anywhere in one
  *   bodyKeyScanner(keys)            { write(chunk), found(): fingerprints } for bodies too large to keep
+ *   keyProblems(outputs, keys, env, upstream?) -> string[]: what startProxy's teardown checks. `keys` are those
+ *                                      found at start (plus opts.secrets and any a test added); the env's key files
+ *                                      are read again (teardowns run last-registered first, so a test's temp dir
+ *                                      is still there), so keys rotated in during the test count too
  *   fingerprint(key)                first 8 hex of SHA-256: the only way messages ever name a key
  */
 import { createHash } from 'node:crypto';
@@ -110,6 +114,15 @@ export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet
   for (const key of new Set(keys.upstream)) check(key, 'upstream');
   for (const key of new Set(keys.client)) if (!keys.upstream.includes(key)) check(key, 'client');
   return problems;
+}
+
+/** Places a proxy wrote to, by name (`stdout`, `stderr`, `/metrics`). */
+export type Outputs = Record<string, string>;
+
+export function keyProblems(outputs: Outputs, keys: KeySet, env: Readonly<Record<string, string | undefined>>, upstream?: { misplacedKeys(keys: KeySet): string[] }): string[] {
+  const now = keysHandedToProxy(env);
+  for (const role of ['upstream', 'client'] as const) keys[role].push(...now[role].filter((key) => !keys[role].includes(key)));
+  return [...leaksIn(Object.entries(outputs), [...keys.upstream, ...keys.client]), ...(upstream?.misplacedKeys(keys) ?? [])];
 }
 
 /** Finds keys in a body streamed chunk by chunk, across chunk boundaries, keeping only a short tail. */

@@ -9,11 +9,9 @@
  *     opts.upstream                a FakeUpstream or a URL string: becomes OPENAI_BASE_URL
  *     opts.secrets                 more keys to guard that the env does not show (keys clients send that are
  *                                     not proxy keys, keys rotated in later); never expected upstream
- *   Key safety, in every test: the teardown fails the test if any key handed to the proxy (keysHandedToProxy
- *   in keys.ts: env, key files, config file; plus opts.secrets and whatever a test adds to `keys`) appears in
- *   its stdout, stderr or /metrics (read before the child is killed), or, with a FakeUpstream, anywhere in
- *   what the upstream received but the `authorization: Bearer <upstream key>` header. Keys are named by
- *   fingerprint only.
+ *   Key safety, in every test: the teardown fails the test if a key handed to the proxy appears in its stdout,
+ *   stderr or /metrics, or, with a FakeUpstream, anywhere in what the upstream received but the
+ *   `authorization: Bearer <upstream key>` header (keyProblems in keys.ts: which keys, and how they are named)
  *   RunningProxy                   { url, adminUrl, port, adminPort, pid, child, logs, stdout, stderr, keys,
  *                                     waitForLog(pred, timeoutMs?), stop(signal?, timeoutMs?) -> exit code, exited }
  *   runProxyExpectingFailure(opts) -> Promise<{ code, stdout, stderr, logs }> for config errors (kills after 10 s)
@@ -27,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { FakeUpstream } from './fake-upstream';
-import { fingerprint, keysHandedToProxy, leaksIn, type KeySet } from './keys';
+import { fingerprint, keyProblems, keysHandedToProxy, leaksIn, type KeySet } from './keys';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
@@ -161,7 +159,7 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
   fake?.watchKeys([...keys.upstream, ...keys.client]);
   const c = spawnProxy(env);
   let adminUrl: string | undefined;
-  t.teardown(() => guardKeys(c, adminUrl, keys, fake));
+  t.teardown(() => guardKeys(c, adminUrl, keys, env, fake));
   const listening = await waitForLogIn(c, (l) => l.event === 'listening', opts.startTimeoutMs ?? 15_000);
   const port = Number(listening.port);
   const adminPort = Number(listening.adminPort);
@@ -194,14 +192,16 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
 }
 
 /** The teardown: read /metrics while the child still runs, stop it, then fail the test on any misplaced key. */
-async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, fake: FakeUpstream | undefined): Promise<void> {
+async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, env: Record<string, string>, fake: FakeUpstream | undefined): Promise<void> {
   const running = c.child.exitCode === null && c.child.signalCode === null;
-  const metrics = running && adminUrl ? await fetchText(`${adminUrl}/metrics`, 5000).catch(() => ({ status: 0, text: '' })) : { text: '' };
+  const metrics = running && adminUrl ? (await fetchText(`${adminUrl}/metrics`, 5000).catch(() => ({ text: '' }))).text : '';
   if (running) c.child.kill('SIGKILL');
   await c.exited;
-  const places: Array<[string, string]> = [['stdout', c.out.stdout], ['stderr', c.out.stderr], ['/metrics', metrics.text]];
-  const problems = [...leaksIn(places, [...keys.upstream, ...keys.client]), ...(fake?.misplacedKeys(keys) ?? [])];
-  if (problems.length) throw new Error(`key safety: ${problems.join('; ')}`);
+  const problems = keyProblems({ stdout: c.out.stdout, stderr: c.out.stderr, '/metrics': metrics }, keys, env, fake);
+  if (problems.length === 0) return;
+  // Throwing skips the teardowns registered before this one: close the fake upstream here, or it holds the test open.
+  await fake?.close().catch(() => {});
+  throw new Error(`key safety: ${problems.join('; ')}`);
 }
 
 export interface FailedStart {
