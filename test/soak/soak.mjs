@@ -132,6 +132,7 @@ async function startStack(tmp) {
     tally,
     rotation,
     traffic,
+    upstreamPort,
     upstreamStats: async () => JSON.parse((await getTls(upstreamPort, '/soak/stats')).text),
     run: (seconds, withRotation) => drive({ ...traffic, seconds, rotation: withRotation ? rotation : undefined, runRotation: withRotation }),
   };
@@ -159,6 +160,9 @@ async function sigtermUnderLoad(s) {
   for (const c of drain.checks) check(...c);
   const failed = s.tally.failures - failuresBefore;
   check('SIGTERM: every request the proxy took in answered as its kind expects', failed === 0, `${failed} did not: ${s.tally.samples.join(' | ')}`);
+  const seen = JSON.parse((await getTls(s.upstreamPort, `/soak/seen?ids=${resetAtShutdown.join(',')}`)).text);
+  check('SIGTERM: no request reset at shutdown had reached the upstream', seen.length === 0, `${seen.length} of ${resetAtShutdown.length} had`);
+  drain.report.resetsByError = resetCodes;
   return drain;
 }
 
@@ -214,6 +218,12 @@ function proxyEnv(tmp, secrets, upstreamPort) {
   return { ...common, PROXY_CONFIG: config };
 }
 
+/** How a connection the proxy closed before reading the request fails: at once, or on the next body write. */
+const RESET_CODES = new Set(['ECONNRESET', 'socket hang up', 'EPIPE']);
+/** x-soak-request ids of the requests reset at shutdown. */
+const resetAtShutdown = [];
+const resetCodes = {};
+
 /**
  * bob's concurrentStreams: never reached by the soak (each of its workers has one request open at a time), with
  * room for each worker's previous request whose close the proxy has not processed yet when the next arrives.
@@ -225,8 +235,9 @@ const streamLimit = () => 2 * Math.floor(cfg.concurrency / 2);
  * belongs to one client and sends one request at a time, of a kind drawn from the mix. Once `stopping()`
  * (SIGTERM sent), a refused connection is expected and ends the worker. So is a reset with no response, counted
  * apart: `reset-idle`, a keep-alive connection the proxy closed as idle while this request was on its way (the
- * HTTP/1.1 keep-alive race; the request was never seen, so a client may retry it), or `reset-new`, a connection
- * still in the listener's accept queue when the listener closed.
+ * HTTP/1.1 keep-alive race), or `reset-new`, a connection still in the listener's accept queue when the
+ * listener closed, or accepted but not read yet. Either way the proxy never read the request, so a client may
+ * retry it: sigtermUnderLoad checks that none of them reached the upstream.
  */
 async function drive({ port, seconds, rotation, runRotation = false, stopping = () => false, tally, random, bytes, clients }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -241,10 +252,14 @@ async function drive({ port, seconds, rotation, runRotation = false, stopping = 
       const kind = pick();
       const auth = authFor(kind, client, id, rotation, random);
       const started = performance.now();
-      let { outcome, problem, code, reused } = await KINDS[kind](target, auth.headers, random, bytes);
+      let { outcome, problem, code, reused, id: requestId } = await KINDS[kind](target, auth.headers, random, bytes);
       auth.release();
       if (stopping() && code === 'ECONNREFUSED') return void tally.add(kind, 'refused');
-      if (stopping() && (code === 'ECONNRESET' || code === 'socket hang up')) [outcome, problem] = [reused ? 'reset-idle' : 'reset-new', undefined];
+      if (stopping() && RESET_CODES.has(code)) {
+        [outcome, problem] = [reused ? 'reset-idle' : 'reset-new', undefined];
+        resetAtShutdown.push(requestId);
+        resetCodes[code] = (resetCodes[code] ?? 0) + 1;
+      }
       if (outcome === '401' && auth.tag !== 'wrong') rotation?.refused(auth.tag);
       if (kind === 'json' && outcome === '200') tally.jsonMs.push(performance.now() - started);
       tally.add(kind, outcome, problem && auth.tag === 'wrong' ? problem : problem && `${problem} (client ${client}, ${auth.tag} key)`);

@@ -32,6 +32,8 @@ export function rng(seed) {
   };
 }
 
+let requestIds = 0;
+
 /** Keys no response may carry, by name (guardKeys), and where one was found anyway. */
 const guarded = [];
 export const responseLeaks = [];
@@ -68,7 +70,8 @@ export class Tally {
  * One HTTP exchange with the proxy. `body` is sent in `chunkBytes` writes with backpressure (chunked unless
  * `contentLength`); `stopAfter` bytes into it the soak hangs up (an abandoned upload); `abortOnData` hangs up
  * at the first response byte (an abandoned stream); `timeoutIsAbort` makes the timeout a deliberate hang-up.
- * Resolves to { status, headers, text } or { aborted } or { error }, never rejects.
+ * Every request carries a unique `x-soak-request` id. Resolves to { status, headers, text } or { aborted } or
+ * { error, id }, never rejects.
  */
 export function exchange(target, { method = 'POST', path, headers = {}, body, contentLength = true, stopAfter, chunkBytes = 64 * 1024, abortOnData = false, timeoutMs = 30_000, timeoutIsAbort = false }) {
   return new Promise((resolve) => {
@@ -79,7 +82,8 @@ export function exchange(target, { method = 'POST', path, headers = {}, body, co
       clearTimeout(timer);
       resolve(result);
     };
-    const reqHeaders = { ...headers };
+    const id = String(++requestIds);
+    const reqHeaders = { ...headers, 'x-soak-request': id };
     if (body && contentLength) reqHeaders['content-length'] = body.length;
     const req = http.request({ host: '127.0.0.1', port: target.port, agent: target.agent, method, path, headers: reqHeaders }, (res) => {
       if (abortOnData) {
@@ -98,7 +102,7 @@ export function exchange(target, { method = 'POST', path, headers = {}, body, co
       res.on('error', () => {});
       res.on('close', () => done({ status: res.statusCode, error: 'response cut before its end' }));
     });
-    req.on('error', (err) => done({ error: err.code ?? err.message, reused: req.reusedSocket }));
+    req.on('error', (err) => done({ error: err.code ?? err.message, reused: req.reusedSocket, id }));
     const timer = setTimeout(() => {
       req.destroy();
       done(timeoutIsAbort ? { aborted: true } : { error: `no answer within ${timeoutMs} ms` });
@@ -147,10 +151,11 @@ const parse = (text) => {
 
 /**
  * Turns a result into { outcome, problem }: the status as the outcome, a reason when it is not what `want`s.
- * A failed connection also says its error `code` and whether it was a `reused` keep-alive connection.
+ * A failed connection also says its error `code`, whether it was a `reused` keep-alive connection, and the
+ * request's `id` (its x-soak-request header, which the fake upstream remembers).
  */
 function judge(result, want, check = () => undefined) {
-  if (result.error) return { outcome: result.status ? String(result.status) : 'network-error', problem: result.error, code: result.status ? undefined : result.error, reused: result.reused };
+  if (result.error) return { outcome: result.status ? String(result.status) : 'network-error', problem: result.error, code: result.status ? undefined : result.error, reused: result.reused, id: result.id };
   if (result.aborted) return { outcome: 'aborted', problem: want === 'aborted' ? undefined : 'aborted unexpectedly' };
   const outcome = String(result.status);
   if (outcome !== want) return { outcome, problem: `status ${outcome}, expected ${want}: ${result.text.slice(0, 120)}` };

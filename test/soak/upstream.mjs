@@ -9,6 +9,8 @@
 //   POST /v1/audio/transcriptions         counts the body's bytes and answers {"text","bytes"}
 //   GET  /v1/models                       a model list
 //   GET  /soak/stats                      the counters below (asked directly, not through the proxy)
+//   GET  /soak/seen?ids=1,2               which of these x-soak-request ids arrived here (ids are kept: a few
+//                                         bytes per request)
 // Env: SOAK_UPSTREAM_KEY, the only Authorization it accepts as right (a wrong one is counted, not refused, so
 // the soak reports it as a failed check instead of as a puzzling 401).
 import { readFileSync } from 'node:fs';
@@ -33,6 +35,8 @@ const stats = {
   clientKeyHeader: 0,
   byRoute: {},
 };
+
+const seen = new Set();
 
 const openaiHeaders = (id) => ({ 'x-request-id': `req_soak${id.toString(16)}`, 'openai-processing-ms': '3' });
 
@@ -97,8 +101,10 @@ function chatCompletion(body, res, url, headers) {
 function handle(req, res) {
   const url = new URL(req.url, 'https://upstream');
   // The connection asking is not one of the proxy's.
+  if (url.pathname === '/soak/seen') return void req.resume().on('end', () => sendJson(res, 200, (url.searchParams.get('ids') ?? '').split(',').filter((id) => seen.has(id)), {}));
   if (url.pathname === '/soak/stats') return void req.resume().on('end', () => sendJson(res, 200, { ...stats, openConnections: stats.openConnections - 1 }, {}));
   const id = ++stats.requests;
+  seen.add(req.headers['x-soak-request']);
   stats.active++;
   stats.byRoute[url.pathname] = (stats.byRoute[url.pathname] ?? 0) + 1;
   if (req.headers.authorization !== expectedAuthorization) stats.wrongAuthorization++;
