@@ -1,22 +1,26 @@
 // `make soak`: about a minute of mixed traffic at high concurrency through the real built proxy, on loopback,
 // then the checks of issue 4's "Sustained load": open fds back to where they started, inflight back to 0, heap
 // after GC within a few MB of its baseline, no 5xx but the ones the fake upstream was told to send, every status
-// accounted for, a client key rotated mid-soak without one valid-key request refused, and SIGTERM with streams
-// open draining to exit 0. Not part of `make test` (it takes over a minute).
+// accounted for (the soak's count of each kind's outcomes against the proxy's metrics and the upstream's own
+// count), a client key rotated mid-soak without one valid-key request refused, every per-client stream slot
+// free again, no key in any output or response, and SIGTERM under load draining to exit 0. Not part of
+// `make test` (it takes over a minute).
 //
 // Phases: start the fake upstream (test/soak/upstream.mjs, TLS with the test CA) and the proxy (dist/main.js
 // under test/soak/gc-preload.cjs, keys from files); warm up with every kind of request, so lazily created state
-// (JIT code, metric series, TLS contexts) is in the baseline; settle and take the baseline; soak; settle and
-// measure; open streams and send SIGTERM. Prints a table and writes it as JSON to soak-results/; exits 1 with
-// every failed check listed if any fails.
+// (JIT code, metric series, TLS sessions) is in the baseline; settle and take the baseline; soak, rotating a
+// key (rotation.mjs); settle and measure; check the stream slots; open long streams with the mix still running
+// and send SIGTERM (streams.mjs). Prints a table and writes it as JSON to soak-results/; exits 1 with every
+// failed check listed if any fails. The request kinds and what each must end with are in traffic.mjs.
 //
 // Settings (env):
 //   SOAK_SECONDS        length of the soak phase, default 60 (the key rotation needs about 15 s; a shorter
 //                       setting runs the traffic until the rotation is done)
 //   SOAK_CONCURRENCY    concurrent client workers, default 128
-//   SOAK_MODE           multi (default: a config file with clients alice, rotated, and bob) or single
-//                       (PROXY_X_API_KEY_FILE, rotated)
-//   SOAK_SEED           seed of the traffic mix (default: random, printed, so a failing run can be replayed)
+//   SOAK_MODE           multi (default: a config file with clients alice, rotated, and bob, with limits) or
+//                       single (PROXY_X_API_KEY_FILE, rotated)
+//   SOAK_SEED           seed of the traffic mix (default: random, printed; the same seed draws the same kinds
+//                       and sizes, though timing still differs from run to run)
 //   SOAK_WARMUP_SECONDS warm-up before the baseline, default 5
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
