@@ -54,7 +54,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
   const admin = createAdminServer({ metrics, isReady: () => !draining });
 
-  keys.watch(log, (result) => metrics.configReloads.labels(result).inc());
+  keys.watch(log, (result) => metrics.configReloads.with(result).inc());
   await listen(admin, config.adminPort, config.adminHost);
   await listen(server, config.port, config.host);
 
@@ -66,8 +66,8 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
       draining = true;
       server.close();
       const deadline = Date.now() + graceMs;
-      while (handler.active.size > 0 && Date.now() < deadline) await sleep(Math.min(100, deadline - Date.now()));
-      const cut = handler.active.size;
+      while (handler.openExchanges() > 0 && Date.now() < deadline) await sleep(Math.min(100, deadline - Date.now()));
+      const cut = handler.openExchanges();
       server.closeAllConnections();
       upstream.agent.destroy();
       handler.close();

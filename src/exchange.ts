@@ -223,7 +223,7 @@ export class Exchange {
   fail(err: ProxyError): void {
     if (this.error || this.clientGone) return;
     this.error = err;
-    if (err instanceof UpstreamError) this.deps.metrics.upstreamErrors.labels(err.reason).inc();
+    if (err instanceof UpstreamError) this.deps.metrics.upstreamErrors.with(err.reason).inc();
     clearTimeout(this.connectTimer);
     sendError(this.res, err, bodyPending(this.req));
     this.upstreamReq?.destroy();
