@@ -68,27 +68,34 @@ export class GaugeSeries extends CounterSeries {
   }
 }
 
-export class CounterFamily extends Family<CounterSeries> {
-  constructor(name: string, help: string, labelNames: readonly string[] = []) {
-    super(name, help, 'counter', labelNames);
+/** Counters and gauges: one number per series. */
+class ValueFamily<S extends CounterSeries> extends Family<S> {
+  constructor(
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge',
+    labelNames: readonly string[],
+    private readonly make: () => S,
+  ) {
+    super(name, help, type, labelNames);
   }
-  protected create() {
-    return new CounterSeries();
+  protected create(): S {
+    return this.make();
   }
-  protected values(labels: Labels, series: CounterSeries, out: MetricValue[]): void {
+  protected values(labels: Labels, series: S, out: MetricValue[]): void {
     out.push({ labels, value: series.value });
   }
 }
 
-export class GaugeFamily extends Family<GaugeSeries> {
+export class CounterFamily extends ValueFamily<CounterSeries> {
   constructor(name: string, help: string, labelNames: readonly string[] = []) {
-    super(name, help, 'gauge', labelNames);
+    super(name, help, 'counter', labelNames, () => new CounterSeries());
   }
-  protected create() {
-    return new GaugeSeries();
-  }
-  protected values(labels: Labels, series: GaugeSeries, out: MetricValue[]): void {
-    out.push({ labels, value: series.value });
+}
+
+export class GaugeFamily extends ValueFamily<GaugeSeries> {
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super(name, help, 'gauge', labelNames, () => new GaugeSeries());
   }
 }
 

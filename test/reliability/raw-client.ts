@@ -10,6 +10,7 @@
  *                                   connection without answering
  */
 import { connect, type Socket } from 'node:net';
+import { decodeChunked } from '../helpers/http';
 
 export interface RawAnswer {
   status: number;
@@ -93,7 +94,7 @@ export class RawKeepAliveClient {
       const start = rest.subarray(0, 3).toString('latin1') === '0\r\n' ? 0 : -1;
       if (end === -1 && start === -1) return this.ended ? this.cut(status, headers, rest) : undefined;
       used = start === 0 ? 5 : end + 7;
-      body = decode(rest.subarray(0, used));
+      body = decodeChunked(rest.subarray(0, used));
     } else if (headers['content-length'] !== undefined) {
       const length = Number(headers['content-length']);
       if (rest.length < length) return this.ended ? this.cut(status, headers, rest) : undefined;
@@ -122,18 +123,4 @@ export class RawKeepAliveClient {
   close(): void {
     this.socket?.destroy();
   }
-}
-
-function decode(buf: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const eol = buf.indexOf('\r\n', at);
-    if (eol === -1) break;
-    const size = parseInt(buf.subarray(at, eol).toString('latin1'), 16);
-    if (!size) break;
-    parts.push(buf.subarray(eol + 2, eol + 2 + size));
-    at = eol + 2 + size + 2;
-  }
-  return Buffer.concat(parts);
 }
