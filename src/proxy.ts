@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { authenticate, redactKeys, type Client } from './auth';
+import { authenticate, type Client } from './auth';
 import type { Config } from './config';
 import { bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
@@ -11,6 +11,7 @@ import { matchEndpoint, normaliseTarget } from './routes';
 import type { Upstream } from './upstream';
 import { ClientLimiter } from './limits';
 import { DeadlineSweep } from './deadlines';
+import { createRecorder } from './record';
 import type { Usage } from './usage';
 
 export interface ProxyDeps {
@@ -24,9 +25,6 @@ export interface ProxyDeps {
   /** `config.models` as a set, for the bounded `model` label. */
   models: ReadonlySet<string>;
 }
-
-/** How a request is named in the log: its path without the query, any key in it replaced by its fingerprint. */
-type LogPath = (url: string) => string;
 
 const HEALTH_BODY = '{"status":"ok"}';
 /** Methods that have no business reaching the OpenAI API through a proxy (CONNECT never reaches here). */
@@ -49,9 +47,7 @@ export function createProxyHandler(deps: ProxyDeps) {
   let open = 0;
   const limiters = createLimiters(config);
   const bodyDeadlines = new DeadlineSweep();
-  // The allowlist's own words are never keys: checking only the other segments spares nearly every request a hash.
-  const plainSegments = new Set(config.endpoints.flatMap((endpoint) => endpoint.split('/')));
-  const logPath: LogPath = (url) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
+  const recorder = createRecorder({ metrics, log, keys: deps.keys, models: deps.models, endpoints: config.endpoints });
   const exchangeDeps = {
     bodyDeadlines,
     upstream: deps.upstream,
@@ -68,7 +64,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       open--;
       metrics.inflight.with(exchange.client.name).dec();
       if (exchange.admitted) limiters.get(exchange.client.name)?.release(exchange.stream, totalTokens(exchange.usage), Date.now());
-      record(deps, exchange, logPath);
+      recorder.exchange(exchange);
     },
   };
 
@@ -81,7 +77,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const startedAt = performance.now();
     const refuse = (status: number, endpoint: string | undefined, client: string, answer: () => void, code?: string) => {
       answer();
-      res.once('close', () => recordRefusal(deps, req, { status, endpoint, client, code, startedAt }, logPath));
+      res.once('close', () => recorder.refusal(req, { status, endpoint, client, code, startedAt }));
     };
     if (REFUSED_METHODS.has(req.method!)) {
       const err = methodNotAllowed(req.method!);
@@ -138,76 +134,4 @@ function createLimiters(config: Config): Map<string, ClientLimiter> {
 
 function totalTokens(usage: Usage | undefined): number {
   return usage ? usage.input + usage.output : 0;
-}
-
-/** The `model` label: a model named in the config file, `other`, or `none` for requests without one. */
-function modelLabel(models: ReadonlySet<string>, model: string | undefined): string {
-  if (model === undefined) return 'none';
-  return models.has(model) ? model : 'other';
-}
-
-function record(deps: ProxyDeps, x: Exchange, logPath: LogPath): void {
-  const { metrics } = deps;
-  const client = x.client.name;
-  const status = x.res.headersSent ? x.res.statusCode : 499;
-  const durationMs = performance.now() - x.startedAt;
-  const model = modelLabel(deps.models, x.model);
-  metrics.requests.with(client, x.endpoint, x.req.method!, String(status), model).inc();
-  if (x.usage) {
-    metrics.tokens.with(client, model, 'input').inc(x.usage.input);
-    metrics.tokens.with(client, model, 'output').inc(x.usage.output);
-    metrics.tokens.with(client, model, 'cached_input').inc(x.usage.cachedInput);
-    metrics.tokens.with(client, model, 'reasoning').inc(x.usage.reasoning);
-  }
-  metrics.duration.with(client, x.endpoint, String(status)).observe(durationMs / 1000);
-  if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
-  if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
-  const path = logPath(x.upstreamPath);
-  deps.log.info('request', {
-    client,
-    method: x.req.method,
-    endpoint: x.endpoint,
-    path,
-    status,
-    durationMs: round(durationMs),
-    ttfbMs: x.ttfbMs === undefined ? null : round(x.ttfbMs),
-    bytesIn: x.bytesIn,
-    bytesOut: x.bytesOut,
-    upstreamRequestId: x.upstreamRequestId ?? null,
-    aborted: x.clientGone,
-    error: x.error?.code,
-    model: x.model ?? null,
-    tokens: x.usage ?? null,
-  });
-}
-
-interface Refusal {
-  status: number;
-  endpoint: string | undefined;
-  client: string;
-  code: string | undefined;
-  startedAt: number;
-}
-
-function recordRefusal(deps: ProxyDeps, req: IncomingMessage, r: Refusal, logPath: LogPath): void {
-  const endpoint = r.endpoint ?? 'none';
-  deps.metrics.requests.with(r.client, endpoint, req.method!, String(r.status), 'none').inc();
-  deps.log.info('request', {
-    client: r.client,
-    method: req.method,
-    endpoint: r.endpoint ?? null,
-    path: logPath(req.url ?? '').slice(0, 256), // redacted before it is cut, so no part of a key is left
-    status: r.status,
-    durationMs: round(performance.now() - r.startedAt),
-    ttfbMs: null,
-    bytesIn: 0,
-    bytesOut: 0,
-    upstreamRequestId: null,
-    aborted: false,
-    error: r.code ?? (r.status === 401 ? 'unauthorized' : undefined),
-  });
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

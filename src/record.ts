@@ -1,0 +1,98 @@
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { redactKeys } from './auth';
+import type { Exchange } from './exchange';
+import type { KeyStore } from './keystore';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+
+export interface RecorderDeps {
+  metrics: Metrics;
+  log: Logger;
+  keys: KeyStore;
+  /** `config.models` as a set, for the bounded `model` label. */
+  models: ReadonlySet<string>;
+  /** The allowlist: its words are never keys, so the log's key check skips them. */
+  endpoints: readonly string[];
+}
+
+/** A request the proxy answered itself, before or instead of an exchange. */
+export interface Refusal {
+  status: number;
+  endpoint: string | undefined;
+  client: string;
+  code: string | undefined;
+  startedAt: number;
+}
+
+/** How each request ends up in the metrics and the access log: one line per request, after it closed. */
+export function createRecorder(deps: RecorderDeps) {
+  const { metrics, log } = deps;
+  // Checking only the segments that are not allowlist words spares nearly every request a hash.
+  const plainSegments = new Set(deps.endpoints.flatMap((endpoint) => endpoint.split('/')));
+  /** A path as it may be logged: without the query, any key in it replaced by its fingerprint. */
+  const logPath = (url: string) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
+
+  function exchange(x: Exchange): void {
+    const client = x.client.name;
+    const status = x.res.headersSent ? x.res.statusCode : 499;
+    const durationMs = performance.now() - x.startedAt;
+    const model = modelLabel(deps.models, x.model);
+    metrics.requests.with(client, x.endpoint, x.req.method!, String(status), model).inc();
+    if (x.usage) {
+      metrics.tokens.with(client, model, 'input').inc(x.usage.input);
+      metrics.tokens.with(client, model, 'output').inc(x.usage.output);
+      metrics.tokens.with(client, model, 'cached_input').inc(x.usage.cachedInput);
+      metrics.tokens.with(client, model, 'reasoning').inc(x.usage.reasoning);
+    }
+    metrics.duration.with(client, x.endpoint, String(status)).observe(durationMs / 1000);
+    if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
+    if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
+    log.info('request', {
+      client,
+      method: x.req.method,
+      endpoint: x.endpoint,
+      path: logPath(x.upstreamPath),
+      status,
+      durationMs: round(durationMs),
+      ttfbMs: x.ttfbMs === undefined ? null : round(x.ttfbMs),
+      bytesIn: x.bytesIn,
+      bytesOut: x.bytesOut,
+      upstreamRequestId: x.upstreamRequestId ?? null,
+      aborted: x.clientGone,
+      error: x.error?.code,
+      model: x.model ?? null,
+      tokens: x.usage ?? null,
+    });
+  }
+
+  function refusal(req: IncomingMessage, r: Refusal): void {
+    metrics.requests.with(r.client, r.endpoint ?? 'none', req.method!, String(r.status), 'none').inc();
+    log.info('request', {
+      client: r.client,
+      method: req.method,
+      endpoint: r.endpoint ?? null,
+      path: logPath(req.url ?? '').slice(0, 256), // redacted before it is cut, so no part of a key is left
+      status: r.status,
+      durationMs: round(performance.now() - r.startedAt),
+      ttfbMs: null,
+      bytesIn: 0,
+      bytesOut: 0,
+      upstreamRequestId: null,
+      aborted: false,
+      error: r.code ?? (r.status === 401 ? 'unauthorized' : undefined),
+    });
+  }
+
+  return { exchange, refusal };
+}
+
+/** The `model` label: a model named in the config file, `other`, or `none` for requests without one. */
+function modelLabel(models: ReadonlySet<string>, model: string | undefined): string {
+  if (model === undefined) return 'none';
+  return models.has(model) ? model : 'other';
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
