@@ -166,7 +166,7 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
   adminUrl = `http://127.0.0.1:${adminPort}`;
   return {
     url: `http://127.0.0.1:${port}`,
-    adminUrl: `http://127.0.0.1:${adminPort}`,
+    adminUrl,
     port,
     adminPort,
     pid: c.child.pid!,
