@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createAdminServer } from './admin';
-import type { Config } from './config';
-import { ProxyError, errorBody, headersTooLarge } from './errors';
-import type { KeyStore } from './keystore';
-import type { Logger } from './log';
-import { createMetrics, type Metrics } from './metrics';
-import { createProxyHandler } from './proxy';
-import { createUpstream } from './upstream';
+import { createAdminServer } from './observability/admin';
+import type { Config } from './config/config';
+import { ProxyError, errorBody, headersTooLarge } from './proxy/errors';
+import type { KeyStore } from './keys/keystore';
+import type { Logger } from './observability/log';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { createProxyHandler } from './proxy/handler';
+import { createUpstream } from './proxy/upstream';
 
 /** A slow client gets this long to send its headers; bodies are guarded by the idle timeout instead. */
 const HEADERS_TIMEOUT_MS = 30_000;

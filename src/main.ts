@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { startApp } from './app';
-import { loadConfig, type Config, type Env, type Problem } from './config';
-import { KeyStore } from './keystore';
-import { createLogger, type Logger } from './log';
+import { loadConfig, type Config, type Env, type Problem } from './config/config';
+import { KeyStore } from './keys/keystore';
+import { createLogger, type Logger } from './observability/log';
 
 /** Reads config, starts the listeners and handles signals; returns the exit code for configuration failures. */
 export async function main(env: Env): Promise<number | undefined> {

@@ -3,8 +3,8 @@
 // map, so no comparison ever runs between an attacker's input and a stored secret. No clock is involved here:
 // the test shows the lookup goes through the digest table, and only through it.
 import t from 'tap';
-import { authenticate, buildKeyTable, digestOf, type Client, type KeyTable } from '../../src/auth';
-import { loadConfig } from '../../src/config';
+import { authenticate, buildKeyTable, digestOf, type Client, type KeyTable } from '../../src/keys/auth';
+import { loadConfig } from '../../src/config/config';
 import { randomKey } from '../helpers/proxy';
 
 const keys = { fixed: randomKey('pk-test-fixed'), alice: randomKey('pk-test-alice'), bobOld: randomKey('pk-test-bob'), bobNew: randomKey('pk-test-bob') };

@@ -7,7 +7,7 @@
  *   generateTarget(rand)       one request target built from pieces: allowlist words, `..`, `.`, `%2e`,
  *                              `%2E%2e`, `%2f`, `%5c`, `\`, `//`, `%00`, `%252e` (double encoding), overlong
  *                              UTF-8, fullwidth dots, raw unicode, absolute-form prefixes, very long runs
- *   referencePath(path, mode)  how a server behind the proxy could read `path`, done without src/routes.ts:
+ *   referencePath(path, mode)  how a server behind the proxy could read `path`, done without src/proxy/routes.ts:
  *                              'once'     percent-decode once (RFC 3986, what Node, Go, Python servers do),
  *                                         strict UTF-8, `\` read as `/`, dot segments resolved by node:path
  *                              'repeated' percent-decode until nothing changes (also %uXXXX), lenient UTF-8

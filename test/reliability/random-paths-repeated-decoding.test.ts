@@ -4,7 +4,7 @@
 // NUL ending the path. The proxy forwards its normalised path; no admitted target should read as a path
 // outside the allowlist even then.
 import t from 'tap';
-import { DEFAULT_ENDPOINTS, matchEndpoint, normaliseTarget } from '../../src/routes';
+import { DEFAULT_ENDPOINTS, matchEndpoint, normaliseTarget } from '../../src/proxy/routes';
 import { generateTarget, inAllowlist, prng, referencePath } from './paths';
 
 const SEED = 0x4f50_5859;

@@ -4,7 +4,7 @@
 // resolved by node:path, `\` as `/`), and what is checked is what is sent: normalising again changes nothing.
 // A failure prints the seed and the target, so it can be replayed.
 import t from 'tap';
-import { DEFAULT_ENDPOINTS, matchEndpoint, normaliseTarget } from '../../src/routes';
+import { DEFAULT_ENDPOINTS, matchEndpoint, normaliseTarget } from '../../src/proxy/routes';
 import { ALLOWLIST, generateTarget, inAllowlist, prng, referencePath } from './paths';
 
 const SEED = 0x4f50_5859; // fixed, so every run checks the same targets

@@ -1,10 +1,10 @@
 // Issue 4, path tricks (through the real proxy): a few thousand seeded random request targets, written as raw
 // bytes over keep-alive connections. The fake upstream only ever receives paths inside the allowlist, by the
 // proxy's rule and by its own reading of them (percent-decoded once, dot segments resolved); each forwarded
-// path is exactly what src/routes.ts normalised; everything else is refused with a 4xx (or a closed
+// path is exactly what src/proxy/routes.ts normalised; everything else is refused with a 4xx (or a closed
 // connection), and the proxy keeps serving.
 import t from 'tap';
-import { normaliseTarget } from '../../src/routes';
+import { normaliseTarget } from '../../src/proxy/routes';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 import { generateTarget, inAllowlist, prng, referencePath } from './paths';
 import { RawKeepAliveClient } from './raw-client';

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { authenticate, buildKeyTable, digestOf, presentedKey } from '../../src/auth';
-import { loadConfig } from '../../src/config';
+import { authenticate, buildKeyTable, digestOf, presentedKey } from '../../src/keys/auth';
+import { loadConfig } from '../../src/config/config';
 
 t.test('the client key comes from X-API-Key, else Authorization: Bearer', async (t) => {
   t.equal(presentedKey({ 'x-api-key': 'a', authorization: 'Bearer b' }), 'a');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { loadConfig, type Env } from '../../src/config';
+import { loadConfig, type Env } from '../../src/config/config';
 
 const base: Env = { OPENAI_API_KEY: 'sk-upstream', PROXY_X_API_KEY: 'client-key' };
 const files = (map: Record<string, string>) => (path: string) => {

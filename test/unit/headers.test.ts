@@ -1,5 +1,5 @@
 import t from 'tap';
-import { clientResponseHeaders, connectionTokens, upstreamRequestHeaders } from '../../src/headers';
+import { clientResponseHeaders, connectionTokens, upstreamRequestHeaders } from '../../src/proxy/headers';
 
 const identity = { host: 'api.openai.com', authorization: 'Bearer upstream-key', extra: { 'openai-project': 'proj_a' } };
 

@@ -2,10 +2,10 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authenticate } from '../../src/auth';
-import { loadConfig } from '../../src/config';
-import { KeyStore, type ReloadResult } from '../../src/keystore';
-import { createLogger } from '../../src/log';
+import { authenticate } from '../../src/keys/auth';
+import { loadConfig } from '../../src/config/config';
+import { KeyStore, type ReloadResult } from '../../src/keys/keystore';
+import { createLogger } from '../../src/observability/log';
 
 t.test('a rotated key file swaps the table; an unreadable or empty one keeps the last good keys', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keystore-'));

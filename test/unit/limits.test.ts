@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Bucket, ClientLimiter } from '../../src/limits';
+import { Bucket, ClientLimiter } from '../../src/usage/limits';
 
 t.test('a bucket refills continuously and says how long to wait', async (t) => {
   const bucket = new Bucket(60, 0); // one a second

@@ -1,7 +1,7 @@
 // Log lines are built by splicing the caller's fields after time, level and event (src/log.ts): each line must
 // still be one JSON object with those three first, whatever the fields are.
 import t from 'tap';
-import { createLogger, fingerprint } from '../../src/log';
+import { createLogger, fingerprint } from '../../src/observability/log';
 
 function capture(level: Parameters<typeof createLogger>[0]) {
   const lines: string[] = [];

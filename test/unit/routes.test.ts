@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_ENDPOINTS, MAX_PATH_LENGTH, matchEndpoint, normaliseTarget } from '../../src/routes';
+import { DEFAULT_ENDPOINTS, MAX_PATH_LENGTH, matchEndpoint, normaliseTarget } from '../../src/proxy/routes';
 
 t.test('plain paths pass through with their query untouched', async (t) => {
   t.same(normaliseTarget('/v1/chat/completions'), { path: '/v1/chat/completions', query: '' });

@@ -1,8 +1,8 @@
-// src/series.ts replaces prom-client's Counter, Gauge and Histogram on the request path. A scrape must not be able
+// src/observability/series.ts replaces prom-client's Counter, Gauge and Histogram on the request path. A scrape must not be able
 // to tell: the same events give the same Prometheus text as prom-client's own metrics, line for line.
 import t from 'tap';
 import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import { CounterFamily, GaugeFamily, HistogramFamily } from '../../src/series';
+import { CounterFamily, GaugeFamily, HistogramFamily } from '../../src/observability/series';
 
 const BOUNDS = [0.005, 0.01, 0.1, 1, 10];
 

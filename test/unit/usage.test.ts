@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { UsageTap, describeRequest } from '../../src/usage';
+import { UsageTap, describeRequest } from '../../src/usage/tap';
 
 /** Feeds a body to the tap in chunks of `size` bytes, the way a socket would cut it. */
 function tapped(contentType: string, body: Buffer | string, size = 7, encoding?: string) {

@@ -1,11 +1,11 @@
 // Issue 6, "A picture": every metric the Grafana dashboard queries is one a running proxy really exports, and
 // every label it groups or filters on is one those metrics carry, so a renamed metric or label cannot leave the
-// dashboard silently empty. The names come from a real scrape, not from src/metrics.ts.
+// dashboard silently empty. The names come from a real scrape, not from src/observability/metrics.ts.
 import t, { type Test } from 'tap';
 import { request as httpRequest } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRIC } from '../../src/metrics';
+import { METRIC } from '../../src/observability/metrics';
 import { handlers } from '../helpers/fake-upstream';
 import { request } from '../helpers/http';
 import { randomKey } from '../helpers/proxy';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { UpstreamConfig } from './config';
+import type { UpstreamConfig } from '../config/config';
 import { ProxyError } from './errors';
 
 /** Idle keep-alive sockets kept per upstream; busy sockets are bounded by the connections clients hold. */

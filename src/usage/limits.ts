@@ -1,4 +1,4 @@
-import type { ClientLimits } from './config';
+import type { ClientLimits } from '../config/config';
 
 /**
  * Per-client limits, per replica, in memory. Buckets refill lazily from the clock when they are looked at,

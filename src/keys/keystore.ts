@@ -1,6 +1,6 @@
-import type { Config, Env, Problem } from './config';
+import type { Config, Env, Problem } from '../config/config';
 import { buildKeyTable, type KeyTable } from './auth';
-import type { Logger } from './log';
+import type { Logger } from '../observability/log';
 import { readAll, readAllSync, referencedFiles } from './secrets';
 
 /** Well inside the contract's 10 s: a rotated Secret is in effect within about one poll. */

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { redactKeys } from './auth';
-import type { Exchange } from './exchange';
-import type { KeyStore } from './keystore';
+import { redactKeys } from '../keys/auth';
+import type { Exchange } from '../proxy/exchange';
+import type { KeyStore } from '../keys/keystore';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 

@@ -1,18 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { authenticate, type Client } from './auth';
-import type { Config } from './config';
+import { authenticate, type Client } from '../keys/auth';
+import type { Config } from '../config/config';
 import { bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
-import type { KeyStore } from './keystore';
-import type { Logger } from './log';
-import type { Metrics } from './metrics';
+import type { KeyStore } from '../keys/keystore';
+import type { Logger } from '../observability/log';
+import type { Metrics } from '../observability/metrics';
 import { matchEndpoint, normaliseTarget } from './routes';
 import type { Upstream } from './upstream';
-import { ClientLimiter } from './limits';
+import { ClientLimiter } from '../usage/limits';
 import { DeadlineSweep } from './deadlines';
-import { createRecorder } from './record';
-import type { Usage } from './usage';
+import { createRecorder } from '../observability/record';
+import type { Usage } from '../usage/tap';
 
 export interface ProxyDeps {
   config: Config;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Metrics } from './metrics';
-import { sendJson } from './errors';
+import { sendJson } from '../proxy/errors';
 
 export interface AdminDeps {
   metrics: Metrics;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { LOG_LEVELS, type LogLevel } from './log';
-import { DEFAULT_ENDPOINTS, normaliseTarget } from './routes';
-import { Problems, type Problem, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './config-checks';
-import { checkClients, envClient, parseClients } from './config-clients';
+import { LOG_LEVELS, type LogLevel } from '../observability/log';
+import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
+import { Problems, type Problem, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
+import { checkClients, envClient, parseClients } from './clients';
 
 /** A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back). */
 export type SecretRef =
@@ -62,7 +62,7 @@ export interface Config {
 }
 
 export type { Problem };
-export { isLoopback } from './config-checks';
+export { isLoopback } from './checks';
 export type Env = Readonly<Record<string, string | undefined>>;
 type ReadText = (path: string) => string;
 

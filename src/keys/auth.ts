@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ClientLimits, Config, Env, Problem, SecretRef } from './config';
-import type { UpstreamIdentity } from './headers';
+import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/config';
+import type { UpstreamIdentity } from '../proxy/headers';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 
 /** An authenticated caller: its metric/log name and how its upstream requests are signed. */

@@ -3,15 +3,15 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { DeadlineSweep } from './deadlines';
 import { relay } from './relay';
-import type { Client } from './auth';
+import type { Client } from '../keys/auth';
 import { ProxyError, bodyPending, bodyTooLarge, rateLimited, requestTimeout, sendError } from './errors';
-import type { Refusal } from './limits';
-import { UsageTap, describeRequest, type Usage } from './usage';
+import type { Refusal } from '../usage/limits';
+import { UsageTap, describeRequest, type Usage } from '../usage/tap';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
-import type { Logger } from './log';
-import type { Metrics } from './metrics';
+import type { Logger } from '../observability/log';
+import type { Metrics } from '../observability/metrics';
 import { UpstreamError, badResponse, classifyUpstreamError, connectTimeout, firstByteTimeout, idleTimeout, isStaleSocketError, type Upstream } from './upstream';
-import type { UpstreamConfig } from './config';
+import type { UpstreamConfig } from '../config/config';
 
 export interface ExchangeDeps {
   upstream: Upstream;

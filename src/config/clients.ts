@@ -1,5 +1,5 @@
 import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
-import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './config-checks';
+import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
 
