@@ -52,9 +52,14 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   server.on('checkExpectation', (req, res) => handler.handle(req, res));
   server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
   server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
-  const admin = createAdminServer({ metrics, isReady: () => !draining });
+  const admin = createAdminServer({
+    metrics,
+    isReady: () => !draining && keys.credentials.ready(),
+    notReadyStatus: () => (draining ? 'draining' : 'waiting_for_upstream_credential'),
+  });
 
   keys.watch(log, (result) => metrics.configReloads.with(result).inc());
+  keys.credentials.start({ log, metrics });
   await listen(admin, config.adminPort, config.adminHost);
   await listen(server, config.port, config.host);
 

@@ -67,7 +67,7 @@ export function parseSecretRef(raw: unknown, setting: string, allowSha256: boole
   if (!isRecord(raw)) return problems.add(setting, shape);
   const given = Object.keys(raw);
   if (given.length !== 1 || !kinds.includes(given[0]!)) return problems.add(setting, shape);
-  const kind = given[0] as SecretRef['kind'];
+  const kind = given[0] as Exclude<SecretRef['kind'], 'workloadIdentity'>;
   const value = raw[kind];
   if (typeof value !== 'string' || value.trim() === '') return problems.add(`${setting}.${kind}`, 'must be a non-empty string');
   switch (kind) {

@@ -1,5 +1,6 @@
 import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
 import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
+import { parseUpstreamKey } from './identity';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
 
@@ -22,7 +23,7 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
     }
     names.add(name);
     const key = parseSecretRef(entry.key, `${setting}.key`, true, problems);
-    const upstreamKey = entry.upstreamKey === undefined ? undefined : parseSecretRef(entry.upstreamKey, `${setting}.upstreamKey`, false, problems);
+    const upstreamKey = entry.upstreamKey === undefined ? undefined : parseUpstreamKey(entry.upstreamKey, `${setting}.upstreamKey`, problems);
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
     const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
     if (typeof name === 'string' && key) clients.push({ name, setting, key, upstreamKey, headers, limits });
@@ -76,7 +77,7 @@ export function checkClients(clients: ClientConfig[], auth: string, host: string
   }
   const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
   if (needsDefault && !upstream.apiKey) {
-    problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG');
+    problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG, or workload identity (OPENAI_IDENTITY_PROVIDER_ID, OPENAI_SERVICE_ACCOUNT_ID, OPENAI_IDENTITY_TOKEN_FILE)');
   }
 }
 

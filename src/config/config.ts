@@ -2,15 +2,20 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
 import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
-import { Problems, type Problem, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
+import { Problems, type Problem, isRecord, rejectUnknownKeys } from './checks';
 import { checkClients, envClient, parseClients } from './clients';
+import { parseUpstreamKey, upstreamKeyFromEnv, type WorkloadIdentity } from './identity';
 
-/** A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back). */
+/**
+ * A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back),
+ * `workloadIdentity` only for upstream keys (obtained from the Pod's identity, see identity.ts).
+ */
 export type SecretRef =
   | { kind: 'value'; value: string }
   | { kind: 'env'; name: string }
   | { kind: 'file'; path: string }
-  | { kind: 'sha256'; digest: string };
+  | { kind: 'sha256'; digest: string }
+  | { kind: 'workloadIdentity'; identity: WorkloadIdentity };
 
 export interface ClientLimits {
   requestsPerMinute?: number;
@@ -61,7 +66,7 @@ export interface Config {
   endpoints: readonly string[];
 }
 
-export type { Problem };
+export type { Problem, WorkloadIdentity };
 export { isLoopback } from './checks';
 export type Env = Readonly<Record<string, string | undefined>>;
 type ReadText = (path: string) => string;
@@ -150,8 +155,8 @@ function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConf
   const base = typeof rawBase === 'string' ? parseBaseUrl(rawBase, baseSetting, problems) : undefined;
   if (typeof rawBase !== 'string') problems.add(baseSetting, 'must be a URL string');
 
-  const envKey = secretFromEnv(env, 'OPENAI_API_KEY', problems);
-  const fileKey = section.apiKey === undefined ? undefined : parseSecretRef(section.apiKey, 'upstream.apiKey', false, problems);
+  const fileKey = section.apiKey === undefined ? undefined : parseUpstreamKey(section.apiKey, 'upstream.apiKey', problems);
+  const envKey = upstreamKeyFromEnv(env, fileKey, problems);
   return {
     ...(base ?? { protocol: 'https:', hostname: 'api.openai.com', port: 443, host: 'api.openai.com', basePath: '', display: DEFAULT_BASE_URL }),
     apiKey: envKey?.ref ?? fileKey,

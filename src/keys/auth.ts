@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/config';
+import type { Credential } from '../identity/credential';
+import { CredentialSet, UPSTREAM_CREDENTIAL } from '../identity/credentials';
 import type { UpstreamIdentity } from '../proxy/headers';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 
@@ -11,6 +13,8 @@ export interface Client {
   readonly limits?: ClientLimits;
   /** First 8 hex of the upstream key's SHA-256, for logs. */
   readonly upstreamKeyFingerprint: string;
+  /** Keyless upstream: requests are signed with this credential's current token instead of `upstream.authorization`. */
+  readonly credential?: Credential;
 }
 
 /**
@@ -76,29 +80,32 @@ export function redactKeys(table: KeyTable, path: string, plainSegments: Readonl
 }
 
 /** Builds the table from the config and the secret files as last read; every problem is named. */
-export function buildKeyTable(config: Config, env: Env, files: FileContents): { table?: KeyTable; problems: Problem[] } {
+export function buildKeyTable(config: Config, env: Env, files: FileContents, credentials = CredentialSet.none): { table?: KeyTable; problems: Problem[] } {
   const problems: Problem[] = [];
   const upstreamKeyOf = (ref: SecretRef | undefined, setting: string): string | undefined => {
-    if (!ref) return undefined;
+    if (!ref || ref.kind === 'workloadIdentity') return undefined;
     const [key] = resolveKeys(ref, env, files);
     if (!key) problems.push({ setting, message: `${describeRef(ref)} holds no key` });
     return key;
   };
   const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
-  const makeClient = (name: string, upstreamKey: string | undefined, extra: Readonly<Record<string, string>>, limits?: ClientLimits): Client => ({
+  const defaultCredential = credentials.get(UPSTREAM_CREDENTIAL);
+  const makeClient = (name: string, upstreamKey: string | undefined, extra: Readonly<Record<string, string>>, limits?: ClientLimits, credential?: Credential): Client => ({
     name,
     limits,
+    credential,
     upstreamKeyFingerprint: upstreamKey ? digestOf(upstreamKey).slice(0, 8) : '',
     upstream: { host: config.upstream.host, authorization: `Bearer ${upstreamKey ?? ''}`, extra },
   });
 
   if (config.auth === 'none') {
-    return problems.length ? { problems } : { table: { byDigest: new Map(), anonymous: makeClient('default', defaultKey, {}) }, problems };
+    return problems.length ? { problems } : { table: { byDigest: new Map(), anonymous: makeClient('default', defaultKey, {}, undefined, defaultCredential) }, problems };
   }
   const byDigest = new Map<string, Client>();
   for (const c of config.clients) {
     const upstreamKey = c.upstreamKey ? upstreamKeyOf(c.upstreamKey, `${c.setting}.upstreamKey`) : defaultKey;
-    const client = makeClient(c.name, upstreamKey, c.headers, c.limits);
+    const credential = c.upstreamKey ? credentials.get(c.name) : defaultCredential;
+    const client = makeClient(c.name, upstreamKey, c.headers, c.limits, credential);
     const digests = c.key.kind === 'sha256' ? [c.key.digest] : resolveKeys(c.key, env, files).map(digestOf);
     if (digests.length === 0) problems.push({ setting: keySetting(c.setting), message: `${describeRef(c.key)} holds no key` });
     for (const digest of digests) {

@@ -1,5 +1,6 @@
 import type { Config, Env, Problem } from '../config/config';
 import { buildKeyTable, type KeyTable } from './auth';
+import { CredentialSet } from '../identity/credentials';
 import type { Logger } from '../observability/log';
 import { readAll, readAllSync, referencedFiles } from './secrets';
 
@@ -24,6 +25,8 @@ export class KeyStore {
     private readonly env: Env,
     table: KeyTable,
     files: Map<string, string>,
+    /** Keyless upstream credentials: they outlive every rebuild of the table, which only points at them. */
+    readonly credentials: CredentialSet,
   ) {
     this.table = table;
     this.files = files;
@@ -34,10 +37,12 @@ export class KeyStore {
   static load(config: Config, env: Env): { store?: KeyStore; problems: Problem[] } {
     const { contents, errors } = readAllSync(referencedFiles(config));
     const problems: Problem[] = [...errors].map(([path, code]) => ({ setting: settingOfFile(config, path), message: `cannot read ${path}: ${code}` }));
-    const built = buildKeyTable(config, env, contents);
+    const credentials = CredentialSet.load(config);
+    problems.push(...credentials.problems);
+    const built = buildKeyTable(config, env, contents, credentials.set);
     problems.push(...built.problems.filter((p) => !problems.some((q) => q.setting === p.setting)));
     if (problems.length > 0 || !built.table) return { problems };
-    return { store: new KeyStore(config, env, built.table, contents), problems: [] };
+    return { store: new KeyStore(config, env, built.table, contents, credentials.set), problems: [] };
   }
 
   watch(log: Logger, onReload: (result: ReloadResult) => void, intervalMs = KEY_FILE_POLL_MS): void {
@@ -53,6 +58,7 @@ export class KeyStore {
 
   close(): void {
     clearInterval(this.timer);
+    this.credentials.close();
   }
 
   async poll(log: Logger, onReload: (result: ReloadResult) => void): Promise<void> {
@@ -74,7 +80,7 @@ export class KeyStore {
     }
     if (!changed) return;
     this.files = next;
-    const built = buildKeyTable(this.config, this.env, next);
+    const built = buildKeyTable(this.config, this.env, next, this.credentials);
     if (!built.table) {
       log.error('config_reload', { result: 'failure', problems: built.problems, reason: 'keeping the last good keys' });
       onReload('failure');

@@ -65,6 +65,7 @@ export function resolveKeys(ref: SecretRef, env: Env, files: FileContents): stri
         .map((line) => line.trim())
         .filter(Boolean);
     case 'sha256':
+    case 'workloadIdentity':
       return [];
   }
 }
@@ -80,5 +81,7 @@ export function describeRef(ref: SecretRef): string {
       return `file ${ref.path}`;
     case 'sha256':
       return 'the sha256 digest';
+    case 'workloadIdentity':
+      return `workload identity (${ref.identity.provider})`;
   }
 }

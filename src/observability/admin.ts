@@ -6,6 +6,8 @@ export interface AdminDeps {
   metrics: Metrics;
   /** Keys loaded and not draining. */
   isReady(): boolean;
+  /** The `/readyz` body's status while not ready. */
+  notReadyStatus?(): string;
 }
 
 /** `/metrics`, `/healthz`, `/readyz` on their own listener, so metrics never share a port with clients. */
@@ -17,7 +19,8 @@ export function createAdminServer(deps: AdminDeps): http.Server {
       case '/healthz':
         return sendJson(res, 200, '{"status":"ok"}', false);
       case '/readyz':
-        return deps.isReady() ? sendJson(res, 200, '{"status":"ready"}', false) : sendJson(res, 503, '{"status":"draining"}', false);
+        if (deps.isReady()) return sendJson(res, 200, '{"status":"ready"}', false);
+        return sendJson(res, 503, JSON.stringify({ status: deps.notReadyStatus?.() ?? 'draining' }), false);
       case '/metrics':
         deps.metrics.registry.metrics().then(
           (text) => {

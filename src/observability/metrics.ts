@@ -13,6 +13,8 @@ export const METRIC = {
   configReloads: 'openai_proxy_config_reloads_total',
   tokens: 'openai_proxy_tokens_total',
   rateLimited: 'openai_proxy_rate_limited_total',
+  credentialRefreshes: 'openai_proxy_credential_refreshes_total',
+  credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
 } as const;
 
 /** LLM calls run from milliseconds (embeddings) to many minutes (reasoning, long streams). */
@@ -42,5 +44,7 @@ export function createMetrics() {
     tokens: register(new CounterFamily(METRIC.tokens, 'Tokens used, from the usage the upstream reported; kind is input, output, cached_input or reasoning.', ['client', 'model', 'kind'])),
     rateLimited: register(new CounterFamily(METRIC.rateLimited, 'Requests refused with 429 by a client limit (requests, tokens, streams).', ['client', 'limit'])),
     configReloads: register(new CounterFamily(METRIC.configReloads, 'Secret file reloads, by result.', ['result'])),
+    credentialRefreshes: register(new CounterFamily(METRIC.credentialRefreshes, 'Keyless upstream credential exchanges, by credential (upstream or a client name) and result.', ['credential', 'result'])),
+    credentialExpiry: register(new GaugeFamily(METRIC.credentialExpiry, 'When each keyless upstream credential expires, in Unix seconds (0 while there is none).', ['credential'])),
   };
 }

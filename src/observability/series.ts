@@ -66,6 +66,9 @@ export class GaugeSeries extends CounterSeries {
   dec(by = 1): void {
     this.value -= by;
   }
+  set(value: number): void {
+    this.value = value;
+  }
 }
 
 /** Counters and gauges: one number per series. */

@@ -12,6 +12,8 @@ import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
 import { UpstreamError, badResponse, classifyUpstreamError, connectTimeout, firstByteTimeout, idleTimeout, isStaleSocketError, type Upstream } from './upstream';
 import type { UpstreamConfig } from '../config/config';
+import { CredentialUse } from '../identity/signing';
+import { credentialUnavailable } from '../identity/errors';
 
 export interface ExchangeDeps {
   upstream: Upstream;
@@ -73,6 +75,8 @@ export class Exchange {
   private readonly bodyMode: BodyMode;
   private smallBody: Buffer | undefined;
   private readonly onBodyStall = () => this.fail(requestTimeout());
+  /** Set for a keyless client: the short-lived token this request goes with. */
+  private readonly credential: CredentialUse | undefined;
 
   constructor(
     private readonly deps: ExchangeDeps,
@@ -83,6 +87,7 @@ export class Exchange {
     readonly upstreamPath: string,
   ) {
     this.bodyMode = bodyModeOf(req);
+    this.credential = client.credential && new CredentialUse(client.credential);
   }
 
   start(): void {
@@ -119,9 +124,11 @@ export class Exchange {
 
   private send(): void {
     const { req } = this;
+    if (this.credential && this.credential.token === undefined) return this.sendWithCredential(this.credential);
     let up: ClientRequest;
     try {
-      up = this.deps.upstream.request(req.method!, this.upstreamPath, upstreamRequestHeaders(req.headers, this.client.upstream));
+      const identity = this.credential ? this.credential.sign(this.client.upstream) : this.client.upstream;
+      up = this.deps.upstream.request(req.method!, this.upstreamPath, upstreamRequestHeaders(req.headers, identity));
     } catch (err) {
       // Node's outgoing header validation is stricter than its parser in corner cases: a 400, not a crash.
       return this.fail(new ProxyError(400, 'bad_request', 'The request has a header the proxy cannot forward.', { cause: err }));
@@ -132,7 +139,7 @@ export class Exchange {
     up.on('timeout', () => up === this.upstreamReq && this.onTimeout());
     up.on('response', (upRes) => up === this.upstreamReq && this.onResponse(upRes));
     up.on('error', (err) => up === this.upstreamReq && this.onUpstreamError(err));
-    up.on('close', () => clearTimeout(this.connectTimer));
+    up.on('close', () => up === this.upstreamReq && clearTimeout(this.connectTimer));
     if (this.bodyMode !== 'stream') {
       up.end(this.smallBody);
       return;
@@ -145,6 +152,25 @@ export class Exchange {
       this.bytesIn += chunk.length;
       if (this.bytesIn > limit) this.fail(bodyTooLarge(limit));
     });
+  }
+
+  /** No credential yet (the first is late, or the last was just dropped): 503, nothing sent upstream. */
+  private sendWithCredential(credential: CredentialUse): void {
+    void credential.acquire().then((ok) => {
+      if (this.error || this.clientGone) return;
+      if (ok) this.send();
+      else this.fail(credentialUnavailable());
+    });
+  }
+
+  /** A replayable request refused with the credential it carried goes once more, with the next credential. */
+  private resendAfterUnauthorized(upRes: IncomingMessage): void {
+    upRes.resume();
+    this.deps.log.debug('upstream_retry', { client: this.client.name, reason: 'unauthorized' });
+    this.upstreamReq = undefined;
+    this.ttfbMs = undefined;
+    this.phase = 'uploading';
+    this.send();
   }
 
   private onSocket(socket: Socket): void {
@@ -182,6 +208,7 @@ export class Exchange {
       upRes.resume();
       return;
     }
+    if (upRes.statusCode === 401 && this.credential?.retryAfterUnauthorized(this.bodyMode !== 'stream')) return this.resendAfterUnauthorized(upRes);
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
     try {

@@ -8,6 +8,9 @@
  *                                      named by `*KEY*_FILE` variables, and the `{ value | env | file }`
  *                                      references of the PROXY_CONFIG file (whatever the variable's name); `upstream` for OPENAI_API_KEY* and the
  *                                      config's `upstream.apiKey` / `clients[].upstreamKey`, `client` otherwise.
+ *                                      Workload identity token files (OPENAI_IDENTITY_TOKEN_FILE,
+ *                                      AZURE_FEDERATED_TOKEN_FILE, `workloadIdentity.tokenFile`) are `client`:
+ *                                      the Pod's identity token goes to the token endpoint only, never upstream
  *                                      Values under MIN_KEY_LENGTH characters are left out: too short to tell
  *                                      apart from ordinary text
  *   leaksIn(places, keys)           -> string[]: one message per key found in a [where, text] place
@@ -64,8 +67,16 @@ function configRefs(path: string): Array<[unknown, Role]> {
   }
   const refs: Array<[unknown, Role]> = [[doc?.upstream?.apiKey, 'upstream']];
   for (const client of Array.isArray(doc?.clients) ? doc.clients : []) refs.push([client?.key, 'client'], [client?.upstreamKey, 'upstream']);
+  // A workload identity's token file holds the Pod's identity token, which must never reach the upstream at all.
+  for (const [ref] of [...refs]) {
+    const tokenFile = (ref as any)?.workloadIdentity?.tokenFile;
+    if (typeof tokenFile === 'string') refs.push([{ file: tokenFile }, 'client']);
+  }
   return refs;
 }
+
+/** Token files of the workload identity env form: their names hold no KEY, their content is a secret all the same. */
+const IDENTITY_TOKEN_FILES = ['OPENAI_IDENTITY_TOKEN_FILE', 'AZURE_FEDERATED_TOKEN_FILE'];
 
 export function keysHandedToProxy(env: Readonly<Record<string, string | undefined>>): KeySet {
   const found = { upstream: new Set<string>(), client: new Set<string>() };
@@ -78,6 +89,7 @@ export function keysHandedToProxy(env: Readonly<Record<string, string | undefine
     if (typeof name === 'string') envRoles.set(name, role);
     if (typeof file === 'string') add(role, readLines(file));
   }
+  for (const name of IDENTITY_TOKEN_FILES) if (env[name]) add('client', readLines(env[name]!));
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !(name.includes('KEY') || envRoles.has(name))) continue;
     const role = envRoles.get(name) ?? (name.startsWith('OPENAI_API_KEY') ? 'upstream' : 'client');

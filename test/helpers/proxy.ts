@@ -9,6 +9,9 @@
  *     opts.upstream                a FakeUpstream or a URL string: becomes OPENAI_BASE_URL
  *     opts.secrets                 more keys to guard that the env does not show (keys clients send that are
  *                                     not proxy keys, keys rotated in later); never expected upstream
+ *     opts.tokenEndpoint           a FakeTokenEndpoint: every access token it issued is guarded as an upstream key
+ *                                     (only as `authorization: Bearer`), every identity token it received as a
+ *                                     client key (never upstream), read at teardown so later exchanges count
  *   Key safety, in every test: the teardown fails the test if a key handed to the proxy appears in its stdout,
  *   stderr or /metrics, or, with a FakeUpstream, anywhere in what the upstream received but the
  *   `authorization: Bearer <upstream key>` header (keyProblems in keys.ts: which keys, and how they are named)
@@ -24,6 +27,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import type { FakeTokenEndpoint } from './fake-token-endpoint';
 import type { FakeUpstream } from './fake-upstream';
 import { fingerprint, keyProblems, keysHandedToProxy, leaksIn, type KeySet } from './keys';
 
@@ -44,6 +48,7 @@ export interface ProxyOptions {
   upstream?: FakeUpstream | string;
   startTimeoutMs?: number;
   secrets?: string[];
+  tokenEndpoint?: Pick<FakeTokenEndpoint, 'issued' | 'subjectTokens'>;
 }
 
 export interface RunningProxy {
@@ -159,7 +164,7 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
   fake?.watchKeys([...keys.upstream, ...keys.client]);
   const c = spawnProxy(env);
   let adminUrl: string | undefined;
-  t.teardown(() => guardKeys(c, adminUrl, keys, env, fake));
+  t.teardown(() => guardKeys(c, adminUrl, keys, env, fake, opts.tokenEndpoint));
   const listening = await waitForLogIn(c, (l) => l.event === 'listening', opts.startTimeoutMs ?? 15_000);
   const port = Number(listening.port);
   const adminPort = Number(listening.adminPort);
@@ -192,7 +197,9 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
 }
 
 /** The teardown: read /metrics while the child still runs, stop it, then fail the test on any misplaced key. */
-async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, env: Record<string, string>, fake: FakeUpstream | undefined): Promise<void> {
+async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, env: Record<string, string>, fake: FakeUpstream | undefined, tokens: ProxyOptions['tokenEndpoint']): Promise<void> {
+  keys.upstream.push(...(tokens?.issued ?? []));
+  keys.client.push(...(tokens?.subjectTokens() ?? []));
   const running = c.child.exitCode === null && c.child.signalCode === null;
   const metrics = running && adminUrl ? (await fetchText(`${adminUrl}/metrics`, 5000).catch(() => ({ text: '' }))).text : '';
   if (running) c.child.kill('SIGKILL');
