@@ -1,6 +1,6 @@
 import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
 import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
-import { parseUpstreamKey } from './identity';
+import { isUpstreamKeySetting, parseUpstreamKey } from './identity';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
 
@@ -76,7 +76,7 @@ export function checkClients(clients: ClientConfig[], auth: string, host: string
     problems.add('PROXY_X_API_KEY', 'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST');
   }
   const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
-  if (needsDefault && !upstream.apiKey) {
+  if (needsDefault && !upstream.apiKey && !problems.list.some((p) => isUpstreamKeySetting(p.setting))) {
     problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG, or workload identity (OPENAI_IDENTITY_PROVIDER_ID, OPENAI_SERVICE_ACCOUNT_ID, OPENAI_IDENTITY_TOKEN_FILE)');
   }
 }

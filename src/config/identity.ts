@@ -39,19 +39,25 @@ type Provider = WorkloadIdentity['provider'];
 /** Each provider's fields, whether they are required, and the variable of the env form that sets them. */
 const FIELDS: Record<Provider, Record<string, { env?: string; required: boolean }>> = {
   openai: {
-    tokenFile: { env: 'OPENAI_IDENTITY_TOKEN_FILE', required: true },
     identityProviderId: { env: 'OPENAI_IDENTITY_PROVIDER_ID', required: true },
     serviceAccountId: { env: 'OPENAI_SERVICE_ACCOUNT_ID', required: true },
+    tokenFile: { env: 'OPENAI_IDENTITY_TOKEN_FILE', required: true },
     tokenUrl: { env: 'OPENAI_IDENTITY_TOKEN_URL', required: false },
   },
   azure: {
-    tokenFile: { env: 'AZURE_FEDERATED_TOKEN_FILE', required: true },
-    tenantId: { env: 'AZURE_TENANT_ID', required: true },
     clientId: { env: 'AZURE_CLIENT_ID', required: true },
+    tenantId: { env: 'AZURE_TENANT_ID', required: true },
+    tokenFile: { env: 'AZURE_FEDERATED_TOKEN_FILE', required: true },
     authorityHost: { env: 'AZURE_AUTHORITY_HOST', required: false },
     scope: { required: false },
   },
 };
+
+/** Settings that give the upstream key: a problem with one of them already says the key is missing. */
+export function isUpstreamKeySetting(setting: string): boolean {
+  if (setting.startsWith('upstream.apiKey') || setting === 'OPENAI_API_KEY' || setting === 'OPENAI_API_KEY_FILE' || setting === 'OPENAI_AUTH_PROVIDER') return true;
+  return Object.values(FIELDS).some((fields) => Object.values(fields).some((f) => f.env === setting));
+}
 
 const UPSTREAM_KEY_SHAPE = 'must be exactly one of { value: ... }, { env: ... }, { file: ... }, { workloadIdentity: ... }';
 
