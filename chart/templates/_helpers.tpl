@@ -61,6 +61,45 @@ app.kubernetes.io/component: {{ ternary "proxy" "app" (eq .Values.mode "service"
 {{- define "openai-proxy.authDir" -}}/var/run/secrets/openai-proxy/auth{{- end }}
 {{- define "openai-proxy.clientsDir" -}}/var/run/secrets/openai-proxy/clients{{- end }}
 {{- define "openai-proxy.configDir" -}}/etc/openai-proxy{{- end }}
+{{- define "openai-proxy.identityDir" -}}/var/run/secrets/openai-proxy/identity{{- end }}
+
+{{/* "true" when the upstream credential comes from the Pod's identity (no upstream key), else empty. */}}
+{{- define "openai-proxy.keyless" -}}
+{{- if .Values.upstream.workloadIdentity.enabled -}}
+true
+{{- end }}
+{{- end }}
+
+{{/* "true" when the proxy needs the auth Secret: for the upstream key, or for the default client's key. */}}
+{{- define "openai-proxy.authSecretNeeded" -}}
+{{- if or (not (include "openai-proxy.keyless" .)) (and (eq .Values.auth.clientAuth "key") .Values.auth.defaultClient) -}}
+true
+{{- end }}
+{{- end }}
+
+{{/* The projected token's audience: what OpenAI's guide or AKS workload identity expect unless set. */}}
+{{- define "openai-proxy.identityAudience" -}}
+{{- $wi := .Values.upstream.workloadIdentity }}
+{{- $wi.audience | default (ternary "api://AzureADTokenExchange" "https://api.openai.com/v1" (eq $wi.provider "azure")) }}
+{{- end }}
+
+{{/* The proxy's workloadIdentity secret reference (a dict), with a client's own account ids over the shared ones. */}}
+{{- define "openai-proxy.workloadIdentityRef" -}}
+{{- $wi := .root.Values.upstream.workloadIdentity }}
+{{- $own := .own | default dict }}
+{{- $ref := dict "provider" $wi.provider "tokenFile" (printf "%s/token" (include "openai-proxy.identityDir" .root)) }}
+{{- if eq $wi.provider "azure" }}
+{{- $_ := set $ref "tenantId" $wi.tenantId }}
+{{- $_ := set $ref "clientId" ($own.clientId | default $wi.clientId) }}
+{{- with $wi.authorityHost }}{{ $_ := set $ref "authorityHost" . }}{{ end }}
+{{- with $wi.scope }}{{ $_ := set $ref "scope" . }}{{ end }}
+{{- else }}
+{{- $_ := set $ref "identityProviderId" $wi.identityProviderId }}
+{{- $_ := set $ref "serviceAccountId" ($own.serviceAccountId | default $wi.serviceAccountId) }}
+{{- with $wi.tokenUrl }}{{ $_ := set $ref "tokenUrl" . }}{{ end }}
+{{- end }}
+{{- toYaml (dict "workloadIdentity" $ref) }}
+{{- end }}
 
 {{/* "true" when the proxy runs as a native sidecar (restartable init container), else empty. */}}
 {{- define "openai-proxy.nativeSidecar" -}}
@@ -78,18 +117,26 @@ true
 {{- fail (printf "clients: the name %q is used more than once" .name) }}
 {{- end }}
 {{- $names = append $names .name }}
+{{- if and .workloadIdentity (not $.Values.upstream.workloadIdentity.enabled) }}
+{{- fail (printf "clients: %q has a workloadIdentity, which needs upstream.workloadIdentity.enabled (the Pod's token it exchanges)" .name) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
 {{/* The proxy's YAML config file (PROXY_CONFIG). Upstream and client keys are file references only. */}}
 {{- define "openai-proxy.configYaml" -}}
 {{- $config := dict "upstream" (dict "baseUrl" .Values.upstream.baseUrl) }}
+{{- if include "openai-proxy.keyless" . }}
+{{- $_ := set $config.upstream "apiKey" (include "openai-proxy.workloadIdentityRef" (dict "root" .) | fromYaml) }}
+{{- end }}
 {{- $clients := list }}
 {{- range .Values.clients }}
 {{- $dir := printf "%s/%s" (include "openai-proxy.clientsDir" $) .name }}
 {{- $client := dict "name" .name "key" (dict "file" (printf "%s/%s" $dir (default "proxy-api-key" .keyName))) }}
 {{- if .upstreamKeyName }}
 {{- $_ := set $client "upstreamKey" (dict "file" (printf "%s/%s" $dir .upstreamKeyName)) }}
+{{- else if .workloadIdentity }}
+{{- $_ := set $client "upstreamKey" (include "openai-proxy.workloadIdentityRef" (dict "root" $ "own" .workloadIdentity) | fromYaml) }}
 {{- end }}
 {{- if .headers }}{{ $_ := set $client "headers" .headers }}{{ end }}
 {{- if .limits }}{{ $_ := set $client "limits" .limits }}{{ end }}
@@ -110,7 +157,9 @@ checksum/secret: {{ include "openai-proxy.secretData" . | sha256sum }}
 {{- end }}
 
 {{- define "openai-proxy.secretData" -}}
+{{- if not (include "openai-proxy.keyless" .) }}
 {{ .Values.auth.secretKeys.openaiApiKey }}: {{ .Values.auth.openaiApiKey | b64enc | quote }}
+{{- end }}
 {{- if and (eq .Values.auth.clientAuth "key") .Values.auth.proxyApiKey }}
 {{ .Values.auth.secretKeys.proxyApiKey }}: {{ .Values.auth.proxyApiKey | b64enc | quote }}
 {{- end }}

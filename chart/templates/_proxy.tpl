@@ -25,8 +25,10 @@ ports:
     containerPort: {{ .Values.proxy.adminPort }}
     protocol: TCP
 env:
+  {{- if not (include "openai-proxy.keyless" .) }}
   - name: OPENAI_API_KEY_FILE
     value: {{ printf "%s/%s" (include "openai-proxy.authDir" .) .Values.auth.secretKeys.openaiApiKey | quote }}
+  {{- end }}
   {{- if and (eq .Values.auth.clientAuth "key") .Values.auth.defaultClient }}
   - name: PROXY_X_API_KEY_FILE
     value: {{ printf "%s/%s" (include "openai-proxy.authDir" .) .Values.auth.secretKeys.proxyApiKey | quote }}
@@ -60,10 +62,17 @@ env:
   {{- toYaml . | nindent 2 }}
   {{- end }}
 volumeMounts:
-  # Whole directories, never subPath: a subPath mount would never see a rotated Secret.
+  # Whole directories, never subPath: a subPath mount would never see a rotated Secret (or token).
+  {{- if include "openai-proxy.authSecretNeeded" . }}
   - name: openai-proxy-auth
     mountPath: {{ include "openai-proxy.authDir" . }}
     readOnly: true
+  {{- end }}
+  {{- if include "openai-proxy.keyless" . }}
+  - name: openai-proxy-identity
+    mountPath: {{ include "openai-proxy.identityDir" . }}
+    readOnly: true
+  {{- end }}
   - name: openai-proxy-config
     mountPath: {{ include "openai-proxy.configDir" . }}
     readOnly: true
@@ -111,9 +120,21 @@ securityContext:
 
 {{/* Volumes for the proxy container: list items. */}}
 {{- define "openai-proxy.sidecar.volumes" -}}
+{{- if include "openai-proxy.authSecretNeeded" . }}
 - name: openai-proxy-auth
   secret:
     secretName: {{ include "openai-proxy.authSecretName" . }}
+{{- end }}
+{{- if include "openai-proxy.keyless" . }}
+# The Pod's own ServiceAccount token for the upstream's token exchange, rotated by the kubelet.
+- name: openai-proxy-identity
+  projected:
+    sources:
+      - serviceAccountToken:
+          path: token
+          audience: {{ include "openai-proxy.identityAudience" . | quote }}
+          expirationSeconds: {{ .Values.upstream.workloadIdentity.expirationSeconds | int64 }}
+{{- end }}
 - name: openai-proxy-config
   configMap:
     name: {{ include "openai-proxy.fullname" . }}

@@ -47,12 +47,12 @@ const PARENT_VALUES = `openai-proxy:
     clientAuth: none
 `;
 
-function parentChart(t: Parameters<typeof tempDir>[0]): string {
+function parentChart(t: Parameters<typeof tempDir>[0], values = PARENT_VALUES): string {
   const dir = join(tempDir(t), 'myapp');
   mkdirSync(join(dir, 'templates'), { recursive: true });
   cpSync('chart', join(dir, 'charts', 'openai-proxy'), { recursive: true });
   writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: myapp\nversion: 1.0.0\ndependencies:\n  - name: openai-proxy\n    version: 0.1.0\n');
-  writeFileSync(join(dir, 'values.yaml'), PARENT_VALUES);
+  writeFileSync(join(dir, 'values.yaml'), values);
   writeFileSync(join(dir, 'templates', 'deployment.yaml'), PARENT_TEMPLATE);
   return dir;
 }
@@ -76,3 +76,21 @@ for (const kube of KUBE_VERSIONS) {
     t.match(deployments[0]!.spec.template.metadata.annotations, { 'checksum/config': /^[0-9a-f]{64}$/ });
   });
 }
+
+t.test("keyless: the parent's Pods get the projected token volume, and no Secret at all", async (t) => {
+  const keyless = `openai-proxy:
+  mode: sidecar
+  sidecar:
+    deployment: false
+  auth:
+    clientAuth: none
+  upstream:
+    workloadIdentity: { enabled: true, identityProviderId: wip_1, serviceAccountId: svcacct_1 }
+`;
+  const objs = render({ chart: parentChart(t, keyless) });
+  t.same(findAll(objs, 'Secret'), []);
+  const spec = findAll(objs, 'Deployment')[0]!.spec.template.spec;
+  t.same(spec.volumes.map((v: { name: string }) => v.name), ['openai-proxy-identity', 'openai-proxy-config']);
+  t.equal(spec.volumes[0].projected.sources[0].serviceAccountToken.audience, 'https://api.openai.com/v1');
+  t.ok(proxyContainer(spec).volumeMounts.some((m: { name: string }) => m.name === 'openai-proxy-identity'), 'mounted into the proxy');
+});

@@ -26,3 +26,12 @@ t.test('embedded sidecar: no Deployment of its own to port-forward to', async (t
   t.match(text, 'OPENAI_BASE_URL=http://127.0.0.1:18443/v1');
   t.notMatch(text, 'port-forward');
 });
+
+t.test('keyless: which ServiceAccount to map where', async (t) => {
+  const openai = notes('chart/ci/sidecar-keyless-values.yaml');
+  t.match(openai, 'No upstream key: the proxy exchanges the projected token of ServiceAccount openai-proxy');
+  t.match(openai, 'system:serviceaccount:ai:openai-proxy to svcacct_0123456789abcdef');
+  const azure = notes('chart/ci/service-keyless-azure-values.yaml');
+  t.match(azure, 'at Entra ID');
+  t.match(azure, 'The application 00000000-1111-2222-3333-444444444444 needs a federated credential');
+});

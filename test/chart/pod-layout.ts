@@ -2,9 +2,10 @@
  * Lays a rendered Pod's files out on this machine the way the kubelet would, so the built proxy can run with
  * exactly the environment the chart gives its container.
  *
- *   layOutProxy(objs, root, existingSecrets?) -> { env, dirs }
+ *   layOutProxy(objs, root, existingSecrets?, serviceAccountToken?) -> { env, dirs }
  *     For each volume mounted into the proxy container: a Secret (rendered by the chart, or one of
- *     `existingSecrets`, name -> { entry: content }, standing in for Secrets the user creates) or a ConfigMap
+ *     `existingSecrets`, name -> { entry: content }, standing in for Secrets the user creates), a ConfigMap, or
+ *     a projected ServiceAccount token (`serviceAccountToken` is what the kubelet would write there)
  *     is written under `root` + mountPath in the kubelet's layout (`..data` symlink swap, see writeSecretDir).
  *     Every path that points into a mount, in the container's env and in the config file, is rewritten to
  *     the same place under `root`; nothing else is changed. `dirs` maps each mount's Secret or ConfigMap
@@ -22,7 +23,7 @@ export interface ProxyLayout {
   dirs: Record<string, string>;
 }
 
-export function layOutProxy(objs: K8sObject[], root: string, existingSecrets: Record<string, Files> = {}): ProxyLayout {
+export function layOutProxy(objs: K8sObject[], root: string, existingSecrets: Record<string, Files> = {}, serviceAccountToken?: string): ProxyLayout {
   const spec = podSpec(objs);
   const proxy = proxyContainer(spec);
   const mounts: K8sObject[] = proxy.volumeMounts;
@@ -34,7 +35,7 @@ export function layOutProxy(objs: K8sObject[], root: string, existingSecrets: Re
     if (mount.subPath || mount.subPathExpr) throw new Error(`${mount.name} uses subPath: rotated keys would never arrive`);
     const volume = spec.volumes.find((v: K8sObject) => v.name === mount.name);
     if (!volume) throw new Error(`volume ${mount.name} is mounted but not defined`);
-    const [source, files] = volumeFiles(volume, objs, existingSecrets);
+    const [source, files] = volumeFiles(volume, objs, existingSecrets, serviceAccountToken);
     for (const [name, content] of Object.entries(files)) {
       // The config file names key files by their in-Pod paths: those move with the mounts.
       if (name.endsWith('.yaml')) files[name] = stringify(relocateStrings(parse(content), relocate));
@@ -51,7 +52,12 @@ export function layOutProxy(objs: K8sObject[], root: string, existingSecrets: Re
   return { env, dirs };
 }
 
-function volumeFiles(volume: K8sObject, objs: K8sObject[], existingSecrets: Record<string, Files>): [string, Files] {
+function volumeFiles(volume: K8sObject, objs: K8sObject[], existingSecrets: Record<string, Files>, serviceAccountToken?: string): [string, Files] {
+  const tokenSource = volume.projected?.sources?.find((s: K8sObject) => s.serviceAccountToken)?.serviceAccountToken;
+  if (tokenSource) {
+    if (serviceAccountToken === undefined) throw new Error(`volume ${volume.name} projects a ServiceAccount token: give the test one`);
+    return [volume.name, { [tokenSource.path]: serviceAccountToken }];
+  }
   if (volume.secret) {
     const name: string = volume.secret.secretName;
     const rendered = findAll(objs, 'Secret').find((s) => s.metadata.name === name);
@@ -68,7 +74,7 @@ function volumeFiles(volume: K8sObject, objs: K8sObject[], existingSecrets: Reco
     if (!rendered) throw new Error(`ConfigMap ${name} is not rendered by the chart`);
     return [name, { ...(rendered.data as Files) }];
   }
-  throw new Error(`volume ${volume.name} is neither a Secret nor a ConfigMap`);
+  throw new Error(`volume ${volume.name} is neither a Secret, a ConfigMap nor a projected ServiceAccount token`);
 }
 
 function relocateStrings(value: unknown, relocate: (s: string) => string): unknown {

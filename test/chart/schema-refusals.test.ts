@@ -5,6 +5,8 @@ import { renderFails } from './helm';
 
 const SERVICE = 'chart/ci/service-values.yaml';
 const SIDECAR = 'chart/ci/sidecar-values.yaml';
+const KEYLESS = 'chart/ci/sidecar-keyless-values.yaml';
+const KEYLESS_AZURE = 'chart/ci/service-keyless-azure-values.yaml';
 
 const refusals: [string, { values?: string[]; set?: string[]; setString?: string[] }, RegExp][] = [
   ['unknown mode', { values: [SERVICE], set: ['mode=daemonset'] }, /mode/],
@@ -36,6 +38,16 @@ const refusals: [string, { values?: string[]; set?: string[]; setString?: string
   ['Secret name that is not a DNS name', { values: [SERVICE], set: ['auth.existingSecret=My_Secret'] }, /existingSecret/],
   ['Secret entry name with a slash', { values: [SERVICE], set: ['auth.secretKeys.openaiApiKey=a/b'] }, /openaiApiKey/],
   ['unknown Service type', { values: [SERVICE], set: ['service.type=ExternalName'] }, /service\/type/],
+  ['keyless openai without the service account', { values: [KEYLESS], set: ['upstream.workloadIdentity.serviceAccountId='] }, /serviceAccountId/],
+  ['keyless azure without the tenant', { values: [KEYLESS_AZURE], set: ['upstream.workloadIdentity.tenantId='] }, /tenantId/],
+  ['unknown workload identity provider', { values: [KEYLESS], set: ['upstream.workloadIdentity.provider=gcp'] }, /provider/],
+  ['a projected token shorter than Kubernetes allows', { values: [KEYLESS], set: ['upstream.workloadIdentity.expirationSeconds=300'] }, /expirationSeconds/],
+  ['a token URL that is not https', { values: [KEYLESS], set: ['upstream.workloadIdentity.tokenUrl=http://auth.example/token'] }, /tokenUrl/],
+  ['keyless with an upstream key in values', { values: [KEYLESS_AZURE], set: ['auth.existingSecret=', 'auth.create=true', 'auth.proxyApiKey=p', 'auth.openaiApiKey=sk-x'] }, /openaiApiKey/],
+  ['keyless without client keys, but a Secret given', { values: [KEYLESS], set: ['auth.existingSecret=openai-api-key'] }, /existingSecret/],
+  ['keyless with the default client, but no Secret for its key', { values: [KEYLESS_AZURE], set: ['auth.existingSecret='] }, /existingSecret/],
+  ['a client workload identity without the Pod token', { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s', 'clients[0].workloadIdentity.serviceAccountId=svcacct_a'] }, /upstream.workloadIdentity.enabled/],
+  ['a client with an upstream key and a workload identity', { values: [KEYLESS_AZURE], set: ['clients[0].upstreamKeyName=openai-api-key'] }, /clients\/0/],
 ];
 
 for (const [name, opts, message] of refusals) {

@@ -1,7 +1,9 @@
 // Keys reach the proxy as files from Secrets mounted as whole directories: read-only, never with subPath (a
 // subPath mount is a copy the kubelet never updates, so a rotated key would not arrive), and only into the
-// proxy container. Every path the proxy is told about lies inside one of its mounts.
+// proxy container; so does the projected ServiceAccount token of a keyless upstream. Every path the proxy is
+// told about lies inside one of its mounts. A keyless sidecar without client keys mounts no Secret at all.
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CI_VALUES, KUBE_VERSIONS, allContainers, envOf, find, findAll, podSpec, proxyContainer, render, type K8sObject } from './helm';
 
@@ -10,10 +12,11 @@ const under = (path: string, mounts: K8sObject[]) => mounts.some((m) => path.sta
 /** Every `file:` reference in the proxy's config file. */
 function configFileRefs(config: K8sObject): string[] {
   const refs: string[] = [];
-  if (config.upstream?.apiKey?.file) refs.push(config.upstream.apiKey.file);
+  const upstreamRefs = (ref: K8sObject | undefined) => [ref?.file, ref?.workloadIdentity?.tokenFile].filter((p): p is string => !!p);
+  refs.push(...upstreamRefs(config.upstream?.apiKey));
   for (const client of config.clients ?? []) {
     if (client.key?.file) refs.push(client.key.file);
-    if (client.upstreamKey?.file) refs.push(client.upstreamKey.file);
+    refs.push(...upstreamRefs(client.upstreamKey));
   }
   return refs;
 }
@@ -28,8 +31,12 @@ for (const kube of KUBE_VERSIONS) {
       }
       const spec = podSpec(objs);
       const proxy = proxyContainer(spec);
-      const chartVolumes = (spec.volumes as K8sObject[]).filter((v) => v.secret || v.configMap);
-      t.ok(chartVolumes.some((v) => v.secret), 'a Secret volume is mounted');
+      const chartVolumes = (spec.volumes as K8sObject[]).filter((v) => v.secret || v.configMap || v.projected);
+      const values = parse(readFileSync(file, 'utf8'));
+      const noSecret = values.upstream?.workloadIdentity?.enabled && values.auth?.clientAuth === 'none';
+      if (noSecret) t.notOk(chartVolumes.some((v) => v.secret), 'keyless without client keys: no Secret volume at all');
+      else t.ok(chartVolumes.some((v) => v.secret), 'a Secret volume is mounted');
+      if (values.upstream?.workloadIdentity?.enabled) t.ok(chartVolumes.some((v) => v.projected), 'keyless: the projected token volume');
       for (const volume of chartVolumes) {
         const mounts = allContainers(spec).flatMap((c) => (c.volumeMounts ?? []).filter((m: K8sObject) => m.name === volume.name).map((m: K8sObject) => ({ c, m })));
         t.ok(mounts.length > 0, `${volume.name} is mounted`);

@@ -39,6 +39,22 @@ t.test('keys are collected from variables, key files and the config file, each w
   t.same(sorted(keys.client), sorted([k.client!, k.clientOld!, k.clientNew!, k.inline!, k.bobFile!, k.carol!]), 'client keys: env, every line of a key file, config value/file/env');
 });
 
+t.test('workload identity token files are guarded as client keys: never upstream, never logged', async (t) => {
+  const dir = tempDir(t);
+  const [envToken, azureToken, fileToken, clientToken] = ['openai', 'azure', 'file', 'client'].map((n) => randomKey(`eyJ-${n}`));
+  writeFileSync(join(dir, 'openai-token'), `${envToken}\n`);
+  writeFileSync(join(dir, 'azure-token'), azureToken!);
+  writeFileSync(join(dir, 'file-token'), fileToken!);
+  writeFileSync(join(dir, 'client-token'), clientToken!);
+  const wi = (file: string) => `{ workloadIdentity: { tokenFile: ${join(dir, file)}, identityProviderId: w, serviceAccountId: s } }`;
+  writeFileSync(join(dir, 'config.yaml'), `upstream:\n  apiKey: ${wi('file-token')}\nclients:\n  - { name: a, key: { sha256: ${'0'.repeat(64)} }, upstreamKey: ${wi('client-token')} }\n`);
+  const keys = keysHandedToProxy({ OPENAI_IDENTITY_TOKEN_FILE: join(dir, 'openai-token'), AZURE_FEDERATED_TOKEN_FILE: join(dir, 'azure-token'), PROXY_CONFIG: join(dir, 'config.yaml') });
+  t.same(keys.upstream, [], 'an identity token is not an upstream key: not even Authorization may carry it');
+  t.same(sorted(keys.client), sorted([envToken!, azureToken!, fileToken!, clientToken!]));
+  const upstreamRequest = { url: '/v1/models', rawHeaders: ['Authorization', `Bearer ${envToken}`], body: Buffer.alloc(0) };
+  t.same(misplacedKeys([upstreamRequest], keys), [`client key ${fingerprint(envToken!)} in header Authorization of upstream request #0 (/v1/models)`]);
+});
+
 t.test('leaksIn names the key by fingerprint and every place it was found', async (t) => {
   const key = randomKey('sk-test');
   const [message, ...rest] = leaksIn([['stdout', `a ${key} b`], ['stderr', ''], ['/metrics', `x{k="${key}"}`]], [key, randomKey('other')]);

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC } from '../../src/observability/metrics';
+import { identityToken, startFakeTokenEndpoint } from '../helpers/fake-token-endpoint';
 import { handlers } from '../helpers/fake-upstream';
 import { request } from '../helpers/http';
 import { randomKey } from '../helpers/proxy';
@@ -152,9 +153,17 @@ async function scrapeUntil(s: Stack, ready: (text: string) => boolean): Promise<
 t.test('every metric and label the dashboard queries is exported by a running proxy', async (t) => {
   const dir = tempDir(t);
   const cappedKey = randomKey('pk-test-capped');
+  // A keyless client too, so that the credential metrics have samples whose labels are checked.
+  const tokens = await startFakeTokenEndpoint({ t });
+  writeFileSync(join(dir, 'token'), identityToken());
+  const keyless = `{ workloadIdentity: { tokenFile: ${join(dir, 'token')}, identityProviderId: wip, serviceAccountId: svcacct, tokenUrl: "${tokens.tokenUrl}" } }`;
   const config = join(dir, 'proxy.yaml');
-  writeFileSync(config, 'models: [gpt-4.1-mini]\nclients:\n  - { name: capped, key: { env: CAPPED_KEY }, limits: { requestsPerMinute: 1 } }\n');
-  const s = await startSingleTenant(t, { env: { PROXY_CONFIG: config, CAPPED_KEY: cappedKey } });
+  writeFileSync(
+    config,
+    `models: [gpt-4.1-mini]\nclients:\n  - { name: capped, key: { env: CAPPED_KEY }, limits: { requestsPerMinute: 1 } }\n  - { name: keyless, key: { env: KEYLESS_KEY }, upstreamKey: ${keyless} }\n`,
+  );
+  const s = await startSingleTenant(t, { env: { PROXY_CONFIG: config, CAPPED_KEY: cappedKey, KEYLESS_KEY: randomKey('pk-test-keyless') } });
+  await tokens.waitForExchanges(1);
   await drive(t, s, cappedKey);
   const text = await scrapeUntil(s, (x) => /^openai_proxy_client_aborts_total\{/m.test(x));
   const families = scrapeFamilies(text);
