@@ -5,6 +5,11 @@ import { exchangeIdentity } from './exchange';
 
 /** The credential of `upstream.apiKey`; a client's own is named after the client. */
 export const UPSTREAM_CREDENTIAL = 'upstream';
+/**
+ * The first-byte timeout is long because reasoning models think before they answer; a token endpoint does not,
+ * and a hung exchange must not eat the lifetime left on the current credential. Whichever is shorter applies.
+ */
+export const EXCHANGE_ANSWER_TIMEOUT_MS = 30_000;
 
 /** The keyless credentials a config asks for, by name; each lives from `start` to `close`. */
 export class CredentialSet {
@@ -17,7 +22,7 @@ export class CredentialSet {
   static load(config: Config): { set: CredentialSet; problems: Problem[] } {
     const problems: Problem[] = [];
     const byName = new Map<string, Credential>();
-    const timeouts = { connectTimeoutMs: config.upstream.connectTimeoutMs, firstByteTimeoutMs: config.upstream.firstByteTimeoutMs };
+    const timeouts = { connectTimeoutMs: config.upstream.connectTimeoutMs, firstByteTimeoutMs: Math.min(config.upstream.firstByteTimeoutMs, EXCHANGE_ANSWER_TIMEOUT_MS) };
     for (const [name, identity] of identitiesInUse(config)) {
       const problem = tokenFileProblem(identity.tokenFile);
       if (problem) problems.push({ setting: identity.tokenFileSetting, message: problem });
