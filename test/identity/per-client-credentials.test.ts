@@ -12,12 +12,17 @@ import { fetchText, randomKey, startProxy } from '../helpers/proxy';
 import { metricValue, waitForStatus } from '../helpers/keyless';
 import { tempDir, writeSecretDir } from '../helpers/tmp';
 
-t.test('per-client workload identities, each with its own service account', async (t) => {
+/** A token endpoint, an upstream, and a projected token file laid out the kubelet's way. */
+async function setUp(t: Parameters<typeof tempDir>[0]) {
   const tokens = await startFakeTokenEndpoint({ t });
   const up = await startFakeUpstream({ t });
   const dir = tempDir(t);
   writeSecretDir(join(dir, 'identity'), { token: identityToken() }, 'v1');
-  const tokenFile = join(dir, 'identity', 'token');
+  return { tokens, up, dir, tokenFile: join(dir, 'identity', 'token') };
+}
+
+t.test('per-client workload identities, each with its own service account', async (t) => {
+  const { tokens, up, dir, tokenFile } = await setUp(t);
   const identity = (serviceAccountId: string) => ({ workloadIdentity: { provider: 'openai', tokenFile, identityProviderId: 'wip_cluster', serviceAccountId, tokenUrl: tokens.tokenUrl } });
   const keys = { alice: randomKey('pk-alice'), bob: randomKey('pk-bob'), static: randomKey('sk-test-carol') };
   const config = join(dir, 'config.yaml');
@@ -55,11 +60,7 @@ t.test('per-client workload identities, each with its own service account', asyn
 });
 
 t.test('an unused default workload identity is never exchanged', async (t) => {
-  const tokens = await startFakeTokenEndpoint({ t });
-  const up = await startFakeUpstream({ t });
-  const dir = tempDir(t);
-  writeSecretDir(join(dir, 'identity'), { token: identityToken() }, 'v1');
-  const tokenFile = join(dir, 'identity', 'token');
+  const { tokens, up, dir, tokenFile } = await setUp(t);
   const key = randomKey('pk-alice');
   const upstreamKey = randomKey('sk-test-alice');
   const config = join(dir, 'config.yaml');
