@@ -1,26 +1,32 @@
-# The openai-proxy image: `docker build -t openai-proxy .` (the chart's image.repository).
-# Three stages so the runtime image holds only dist/ and the production dependencies (yaml, prom-client).
+# The openai-proxy image. Tag it with the chart's appVersion, which is the tag the chart runs by default:
+#   docker build -t openai-proxy:0.1.0 .
+# Behind a TLS-intercepting proxy, hand its CA to the build's npm as a BuildKit secret (never stored in a layer):
+#   docker build --secret id=npm_ca,src=/path/to/corporate-ca.pem -t openai-proxy:0.1.0 .
+# Two stages: the runtime image holds only dist/ and the production dependencies (yaml, prom-client).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-WORKDIR /app
+WORKDIR /build/app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Production dependencies into ./node_modules (what the runtime image copies), and only the compiler and Node's
+# types, at the lockfile's versions, into /build/node_modules, which tsc finds by walking up: the test tools among
+# the devDependencies are never downloaded.
+RUN --mount=type=secret,id=npm_ca \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi \
+    && npm ci --omit=dev --no-audit --no-fund \
+    && locked() { node -p "require('./package-lock.json').packages['node_modules/$1'].version"; } \
+    && npm install --prefix /build --no-save --no-package-lock --no-audit --no-fund \
+         "typescript@$(locked typescript)" "@types/node@$(locked @types/node)" "undici-types@$(locked undici-types)"
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json
-
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN /build/node_modules/.bin/tsc -p tsconfig.json
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./
-COPY --from=prod-deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /build/app/node_modules ./node_modules
+COPY --from=build /build/app/dist ./dist
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd (1000 is the image's `node`).
 USER 1000:1000
 EXPOSE 18443 9090
