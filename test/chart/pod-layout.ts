@@ -2,14 +2,17 @@
  * Lays a rendered Pod's files out on this machine the way the kubelet would, so the built proxy can run with
  * exactly the environment the chart gives its container.
  *
- *   layOutProxy(objs, root, existingSecrets?, serviceAccountToken?) -> { env, dirs }
- *     For each volume mounted into the proxy container: a Secret (rendered by the chart, or one of
- *     `existingSecrets`, name -> { entry: content }, standing in for Secrets the user creates), a ConfigMap, or
- *     a projected ServiceAccount token (`serviceAccountToken` is what the kubelet would write there)
- *     is written under `root` + mountPath in the kubelet's layout (`..data` symlink swap, see writeSecretDir).
- *     Every path that points into a mount, in the container's env and in the config file, is rewritten to
- *     the same place under `root`; nothing else is changed. `dirs` maps each mount's Secret or ConfigMap
- *     name to its directory, for tests that rotate a key.
+ *   layOutProxy(objs, root, existing?, opts?) -> { env, dirs, mounts }
+ *     For each volume mounted into the proxy container: a Secret or a ConfigMap (rendered by the chart, or one
+ *     of `existing`, name -> { entry: content }, standing in for the Secrets and ConfigMaps the user creates),
+ *     or a projected ServiceAccount token (`opts.serviceAccountToken` is what the kubelet would write there)
+ *     is written under `root` + mountPath in the kubelet's layout (`..data` symlink swap, see writeSecretDir),
+ *     with the volume's `defaultMode` (the kubelet's 0644 when unset). `dirs` maps each mount's Secret or
+ *     ConfigMap name to its directory, for tests that rotate a key; `mounts` lists each directory with the
+ *     container path it is mounted at (what a container runtime bind-mounts).
+ *     opts.relocate (default true) is for running the proxy as a plain process: every path that points into a
+ *     mount, in the container's env and in the config file, is rewritten to the same place under `root`.
+ *     With relocate: false nothing is rewritten, for a container that sees the directories at their mountPath.
  */
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -18,30 +21,48 @@ import { findAll, podSpec, proxyContainer, type K8sObject } from './helm';
 
 type Files = Record<string, string>;
 
+// The kubelet writes Secret, ConfigMap and projected files 0644 unless the volume says otherwise.
+const KUBELET_DEFAULT_MODE = 0o644;
+
+export interface VolumeMount {
+  hostPath: string;
+  mountPath: string;
+  readOnly: boolean;
+}
+
 export interface ProxyLayout {
   env: Record<string, string>;
   dirs: Record<string, string>;
+  mounts: VolumeMount[];
 }
 
-export function layOutProxy(objs: K8sObject[], root: string, existingSecrets: Record<string, Files> = {}, serviceAccountToken?: string): ProxyLayout {
+export interface LayoutOptions {
+  relocate?: boolean;
+  serviceAccountToken?: string;
+}
+
+export function layOutProxy(objs: K8sObject[], root: string, existing: Record<string, Files> = {}, opts: LayoutOptions = {}): ProxyLayout {
   const spec = podSpec(objs);
   const proxy = proxyContainer(spec);
   const mounts: K8sObject[] = proxy.volumeMounts;
-  const relocate = (value: string) =>
-    mounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`)) ? join(root, value) : value;
+  const inMount = (value: string) => mounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`));
+  const moving = opts.relocate !== false;
+  const relocate = (value: string) => (moving && inMount(value) ? join(root, value) : value);
 
   const dirs: Record<string, string> = {};
+  const laidOut: VolumeMount[] = [];
   for (const mount of mounts) {
     if (mount.subPath || mount.subPathExpr) throw new Error(`${mount.name} uses subPath: rotated keys would never arrive`);
     const volume = spec.volumes.find((v: K8sObject) => v.name === mount.name);
     if (!volume) throw new Error(`volume ${mount.name} is mounted but not defined`);
-    const [source, files] = volumeFiles(volume, objs, existingSecrets, serviceAccountToken);
+    const [source, files, mode] = volumeFiles(volume, objs, existing, opts.serviceAccountToken);
     for (const [name, content] of Object.entries(files)) {
       // The config file names key files by their in-Pod paths: those move with the mounts.
-      if (name.endsWith('.yaml')) files[name] = stringify(relocateStrings(parse(content), relocate));
+      if (moving && name.endsWith('.yaml')) files[name] = stringify(relocateStrings(parse(content), relocate));
     }
     dirs[source] = join(root, mount.mountPath);
-    writeSecretDir(dirs[source], files, 'v1');
+    writeSecretDir(dirs[source], files, 'v1', mode);
+    laidOut.push({ hostPath: dirs[source], mountPath: mount.mountPath, readOnly: mount.readOnly === true });
   }
 
   const env: Record<string, string> = {};
@@ -49,10 +70,15 @@ export function layOutProxy(objs: K8sObject[], root: string, existingSecrets: Re
     if (e.valueFrom) throw new Error(`${e.name} uses valueFrom, which this layout does not resolve`);
     env[e.name] = relocate(String(e.value));
   }
-  return { env, dirs };
+  return { env, dirs, mounts: laidOut };
 }
 
-function volumeFiles(volume: K8sObject, objs: K8sObject[], existingSecrets: Record<string, Files>, serviceAccountToken?: string): [string, Files] {
+function volumeFiles(volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files, number] {
+  const mode: number = (volume.secret ?? volume.configMap ?? volume.projected)?.defaultMode ?? KUBELET_DEFAULT_MODE;
+  return [...volumeSource(volume, objs, existing, serviceAccountToken), mode];
+}
+
+function volumeSource(volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files] {
   const tokenSource = volume.projected?.sources?.find((s: K8sObject) => s.serviceAccountToken)?.serviceAccountToken;
   if (tokenSource) {
     if (serviceAccountToken === undefined) throw new Error(`volume ${volume.name} projects a ServiceAccount token: give the test one`);
@@ -65,14 +91,15 @@ function volumeFiles(volume: K8sObject, objs: K8sObject[], existingSecrets: Reco
       const data = Object.entries(rendered.data as Files).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
       return [name, Object.fromEntries(data)];
     }
-    if (existingSecrets[name]) return [name, { ...existingSecrets[name] }];
+    if (existing[name]) return [name, { ...existing[name] }];
     throw new Error(`Secret ${name} is neither rendered by the chart nor given to the test`);
   }
   if (volume.configMap) {
     const name: string = volume.configMap.name;
     const rendered = findAll(objs, 'ConfigMap').find((c) => c.metadata.name === name);
-    if (!rendered) throw new Error(`ConfigMap ${name} is not rendered by the chart`);
-    return [name, { ...(rendered.data as Files) }];
+    if (rendered) return [name, { ...(rendered.data as Files) }];
+    if (existing[name]) return [name, { ...existing[name] }];
+    throw new Error(`ConfigMap ${name} is neither rendered by the chart nor given to the test`);
   }
   throw new Error(`volume ${volume.name} is neither a Secret, a ConfigMap nor a projected ServiceAccount token`);
 }

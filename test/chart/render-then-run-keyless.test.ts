@@ -24,7 +24,7 @@ t.test('keyless sidecar, clientAuth none: no Secret, a token file, a request thr
   const objs = render({ values: ['chart/ci/sidecar-keyless-values.yaml', valuesFile] });
   t.same(findAll(objs, 'Secret'), [], 'the chart renders no Secret');
   const podToken = identityToken({ sub: 'system:serviceaccount:ai:openai-proxy' });
-  const { env } = layOutProxy(objs, join(dir, 'pod'), {}, podToken);
+  const { env } = layOutProxy(objs, join(dir, 'pod'), {}, { serviceAccountToken: podToken });
 
   const proxy = await startProxy(t, { env: { ...env, PORT: '0', ADMIN_PORT: '0' }, tokenEndpoint: tokens });
   await waitForStatus(`${proxy.adminUrl}/readyz`, 200);
@@ -53,7 +53,7 @@ t.test('keyless Azure service: the default and a tenant, each with its own Entra
   const objs = render({ values: ['chart/ci/service-keyless-azure-values.yaml', valuesFile] });
   const keys = { shared: randomKey('pk-shared'), batch: randomKey('pk-batch') };
   const secrets = { 'openai-proxy-client-keys': { 'proxy-api-key': keys.shared }, 'batch-openai-proxy': { 'proxy-api-key': keys.batch } };
-  const { env } = layOutProxy(objs, join(dir, 'pod'), secrets, identityToken({ aud: ['api://AzureADTokenExchange'] }));
+  const { env } = layOutProxy(objs, join(dir, 'pod'), secrets, { serviceAccountToken: identityToken({ aud: ['api://AzureADTokenExchange'] }) });
   const proxy = await startProxy(t, { env: { ...env, PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1' }, tokenEndpoint: tokens });
   await waitForStatus(`${proxy.adminUrl}/readyz`, 200);
   const byClient = new Map(tokens.exchanges.map((e) => [e.fields.client_id, e]));

@@ -3,13 +3,13 @@
  *
  * Stable exports:
  *   tempDir(t)                          -> absolute path of a fresh directory
- *   writeSecretDir(dir, files, version) -> writes files the way Kubernetes mounts a Secret: the real files
- *                                          in `..<version>/`, a `..data` symlink to it, and one symlink per
- *                                          name pointing into `..data/`; calling it again with a new version
- *                                          swaps `..data` atomically (rename over the symlink), as the
- *                                          kubelet does
+ *   writeSecretDir(dir, files, version, mode?) -> writes files the way Kubernetes mounts a Secret: the real
+ *                                          files in `..<version>/`, a `..data` symlink to it, and one symlink
+ *                                          per name pointing into `..data/`; calling it again with a new
+ *                                          version swaps `..data` atomically (rename over the symlink), as the
+ *                                          kubelet does; files get `mode` (default 0600: only this user)
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,10 +19,13 @@ export function tempDir(t: { teardown(fn: () => unknown): void }): string {
   return dir;
 }
 
-export function writeSecretDir(dir: string, files: Record<string, string>, version: string): void {
+export function writeSecretDir(dir: string, files: Record<string, string>, version: string, mode = 0o600): void {
   const versionDir = join(dir, `..${version}`);
-  mkdirSync(versionDir, { recursive: true });
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(versionDir, name), content, { mode: 0o600 });
+  mkdirSync(versionDir, { recursive: true, mode: 0o755 });
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(versionDir, name), content, { mode });
+    chmodSync(join(versionDir, name), mode); // writeFileSync's mode is filtered by the umask
+  }
   const staging = join(dir, '..data_tmp');
   rmSync(staging, { force: true });
   symlinkSync(`..${version}`, staging);
