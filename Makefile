@@ -16,6 +16,7 @@ help:
 	@echo "make helm   extract the Helm binary the chart tests use into $(HELM)"
 	@echo "make bench  proxy vs nginx vs direct on loopback (installs wrk, nginx-light; BENCH_QUICK=1: ~1 min)"
 	@echo "make soak   ~1.5 min of mixed load, key rotation and SIGTERM; fds, heap, inflight checked (SOAK_SECONDS, SOAK_CONCURRENCY)"
+	@echo "make image-check  build the image from a clean copy and run it as the chart's Pods run it (root, Docker; see test/image/image-check.sh)"
 
 # npm writes this file on every install, so it is a reliable "dependencies are current" stamp.
 $(NPM_STAMP): package.json package-lock.json
@@ -56,5 +57,11 @@ bench: build
 soak: build
 	node test/soak/soak.mjs
 
+# The image, built and run in Docker the way the rendered chart runs it. Needs root (it installs docker.io and
+# debootstrap when missing, and starts its own dockerd when none answers); `make test` needs neither.
+.PHONY: image-check
+image-check: build $(HELM)
+	test/image/image-check.sh
+
 clean:
-	rm -rf dist .tools .tap coverage
+	rm -rf dist .tools .tap coverage image-results

@@ -1,0 +1,113 @@
+/**
+ * What the image check asserts about a running Pod (pod.ts), one function per behaviour:
+ *
+ *   checkRuntime(t, pod)     the kernel's view of the container matches the rendered spec: UID/GID, no
+ *                            capabilities, no_new_privs, seccomp, the memory limit, a read-only root
+ *   checkProbes(t, pod)      every probe of the container answers 200 where the spec points it
+ *   checkRequests(t, pod)    the openai SDK through the proxy: a chat completion and a stream; /metrics counts them
+ *   checkRotation(t, pod)    a kubelet-style `..data` swap of the scenario's Secret takes effect without a restart;
+ *                            later checks send the new client key
+ *   measureIdle(pod)         the container's memory at rest: cgroup working set and usage, node's RSS (all, anonymous)
+ */
+import OpenAI from 'openai';
+import type { Test } from 'tap';
+import { sleep } from '../helpers/fake-upstream';
+import { request } from '../helpers/http';
+import { writeSecretDir } from '../helpers/tmp';
+import type { K8sObject } from '../chart/helm';
+import { memoryBytes } from './docker-run';
+import { cgroupMemory, docker, inspect, processStatus, rss } from './docker';
+import type { RunningPod } from './pod';
+
+const PROBES = ['startupProbe', 'livenessProbe', 'readinessProbe'] as const;
+const CHAT = { model: 'gpt-4.1-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
+
+export const containerPid = async (pod: RunningPod): Promise<number> => (await inspect(pod.name)).State.Pid;
+
+export async function checkRuntime(t: Test, pod: RunningPod): Promise<void> {
+  const ctx = { ...pod.spec.securityContext, ...pod.container.securityContext };
+  const status = processStatus(await containerPid(pod));
+  t.equal(status.Uid!.split(/\s+/)[0], String(ctx.runAsUser), `runs as UID ${ctx.runAsUser}`);
+  t.equal(status.Gid!.split(/\s+/)[0], String(ctx.runAsGroup), `and GID ${ctx.runAsGroup}`);
+  if ((ctx.capabilities?.drop ?? []).includes('ALL')) t.match(status.CapEff, /^0+$/, 'with no capability at all');
+  if (ctx.allowPrivilegeEscalation === false) t.equal(status.NoNewPrivs, '1', 'no_new_privs is set');
+  if (ctx.seccompProfile?.type === 'RuntimeDefault') t.equal(status.Seccomp, '2', 'under a seccomp filter');
+  const limit = pod.container.resources?.limits?.memory;
+  if (limit) t.equal(cgroupMemory(await containerPid(pod)).limit, memoryBytes(limit), `the cgroup holds it to ${limit}`);
+  if (ctx.readOnlyRootFilesystem) {
+    const write = await docker(['exec', pod.name, 'node', '-e', "require('fs').writeFileSync('/app/probe', 'x')"]).then(() => 'written', (e: Error) => e.message);
+    t.match(write, /EROFS/, 'the root filesystem is read-only');
+  }
+}
+
+export async function checkProbes(t: Test, pod: RunningPod): Promise<void> {
+  for (const kind of PROBES) {
+    const probe = pod.container[kind];
+    if (!probe) continue;
+    if (!probe.httpGet) throw new Error(`${kind}: only httpGet probes are run here`);
+    const port = probePort(pod.container, probe.httpGet.port);
+    const res = await request(`http://127.0.0.1:${port}${probe.httpGet.path}`);
+    t.equal(res.status, 200, `${kind} GET ${probe.httpGet.path} on port ${probe.httpGet.port} (${port})`);
+  }
+}
+
+function probePort(container: K8sObject, port: string | number): number {
+  if (typeof port === 'number') return port;
+  const named = (container.ports ?? []).find((p: K8sObject) => p.name === port);
+  if (!named) throw new Error(`probe port ${port} is not a port of the container`);
+  return named.containerPort;
+}
+
+export const sdk = (pod: RunningPod, apiKey = pod.apiKey) => new OpenAI({ baseURL: pod.baseURL, apiKey, maxRetries: 0 });
+
+export async function checkRequests(t: Test, pod: RunningPod): Promise<void> {
+  const { upstream, keys } = pod;
+  t.equal((await request(`${pod.baseURL.replace(/\/v1$/, '')}/health`)).status, 200, '/health on the proxy port');
+  const chat = await sdk(pod).chat.completions.create(CHAT);
+  t.equal(chat.choices[0]?.message.content, 'Hello from the fake upstream.', 'a chat completion through the container');
+  t.ok(upstream.lastRequest()!.headers.authorization === `Bearer ${keys.upstream}`, "with the Secret's upstream key");
+
+  let chunks = 0;
+  for await (const chunk of await sdk(pod).chat.completions.create({ ...CHAT, stream: true })) chunks += chunk.choices.length;
+  t.ok(chunks > 2, `a stream through the container (${chunks} chunks)`);
+
+  if (pod.scenario.clientKey) {
+    const before = upstream.requests.length;
+    const denied = await request(`${pod.baseURL}/chat/completions`, { method: 'POST', body: JSON.stringify(CHAT) });
+    t.equal(denied.status, 401, 'no client key: 401');
+    t.equal(upstream.requests.length, before, 'and nothing went upstream');
+  }
+  const metrics = (await request(`${pod.adminUrl}/metrics`)).text;
+  const counted = metrics.split('\n').filter((l) => l.startsWith('openai_proxy_requests_total{') && l.includes('endpoint="/v1/chat/completions"') && l.includes('status="200"'));
+  t.equal(counted.map((l) => Number(l.split(' ').pop())).reduce((a, b) => a + b, 0), 2, '/metrics counts both requests');
+}
+
+export async function checkRotation(t: Test, pod: RunningPod): Promise<void> {
+  const { secret, files } = pod.scenario.rotate(pod.keys);
+  const pid = await containerPid(pod);
+  writeSecretDir(pod.dirs[secret]!, files, 'v2', 0o644);
+  const apiKey = pod.scenario.clientKey ? pod.keys.clientNext : pod.apiKey;
+  const usedNext = () => pod.upstream.lastRequest()?.headers.authorization === `Bearer ${pod.keys.upstreamNext}`;
+  const deadline = Date.now() + 15_000;
+  let status = 0;
+  while (Date.now() < deadline && (status !== 200 || !usedNext())) {
+    status = await sdk(pod, apiKey).models.list().then(() => 200, (e: { status?: number }) => e.status ?? 0);
+    if (status !== 200 || !usedNext()) await sleep(250);
+  }
+  t.equal(status, 200, `after the ..data swap of ${secret}, ${pod.scenario.clientKey ? 'the new client key' : 'a request'} works`);
+  t.ok(usedNext(), 'with the new upstream key');
+  const oldClientKept = files['proxy-api-key']?.includes(pod.keys.client);
+  if (pod.scenario.clientKey && !oldClientKept) {
+    const old = await sdk(pod).models.list().then(() => 200, (e: { status?: number }) => e.status ?? 0);
+    t.equal(old, 401, 'the replaced client key is refused');
+  }
+  t.equal(await containerPid(pod), pid, 'same process: no restart');
+  pod.apiKey = apiKey;
+}
+
+export async function measureIdle(pod: RunningPod, settleMs = 1000): Promise<{ workingSet: number; usage: number; rss: number; rssAnon: number }> {
+  await sleep(settleMs);
+  const pid = await containerPid(pod);
+  const { workingSet, usage } = cgroupMemory(pid);
+  return { workingSet, usage, ...rss(pid) };
+}

@@ -1,0 +1,143 @@
+/**
+ * One scenario's Pod, started for real: a fake OpenAI upstream over TLS on loopback, the chart rendered by
+ * the real helm with the scenario's values, its Secrets and ConfigMaps laid out as the kubelet would, and the
+ * image run as the rendered proxy container says (docker-run.ts). The check's own additions are values a user
+ * could set too: the upstream's URL, two free ports (the container shares this machine's network, where the
+ * chart's defaults may be taken), and the upstream's CA as a ConfigMap mounted through proxy.extraVolumeMounts
+ * with NODE_EXTRA_CA_CERTS in proxy.extraEnv, as a user with a private CA would.
+ *
+ *   startPod(t, scenario) -> Promise<RunningPod>   resolves once the startup (or readiness) probe answers 200;
+ *                                                  the container is removed in t.teardown
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Test } from 'tap';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { sleep, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { CA_PEM, randomKey } from '../helpers/proxy';
+import { tempDir } from '../helpers/tmp';
+import { appContainers, envOf, podSpec, proxyContainer, render, type K8sObject } from '../chart/helm';
+import { layOutProxy } from '../chart/pod-layout';
+import { dockerCreateArgs } from './docker-run';
+import { docker } from './docker';
+import type { Scenario, ScenarioKeys } from './scenarios';
+
+const CA_DIR = '/etc/openai-proxy/upstream-ca';
+
+export interface RunningPod {
+  scenario: Scenario;
+  container: K8sObject;
+  spec: K8sObject;
+  /** The name of the Docker container. */
+  name: string;
+  upstream: FakeUpstream;
+  keys: ScenarioKeys;
+  /** Secret or ConfigMap name -> its laid-out directory (for the `..data` swap). */
+  dirs: Record<string, string>;
+  /** Where an app reaches the proxy, and the key it sends (the new one once a rotation has replaced it). */
+  baseURL: string;
+  apiKey: string;
+  adminUrl: string;
+  /** From `docker start` to the first 200 of the startup (or readiness) probe's endpoint. */
+  startToReadyMs: number;
+  /** From the moment the engine started the process to that 200. */
+  processToReadyMs: number;
+}
+
+export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod> {
+  const upstream = await startFakeUpstream({ t });
+  const dir = tempDir(t);
+  const keys: ScenarioKeys = {
+    upstream: randomKey('sk-image-upstream'),
+    upstreamNext: randomKey('sk-image-upstream-next'),
+    client: randomKey('client-image'),
+    clientNext: randomKey('client-image-next'),
+  };
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const harness = join(dir, 'harness-values.yaml');
+  writeFileSync(harness, stringify(harnessValues(upstream.url, port, adminPort)));
+  const objs = render({ values: [...scenario.values, harness], set: scenario.set ?? [], kube: scenario.kube });
+  const spec = podSpec(objs);
+  const container = proxyContainer(spec);
+  const existing = { ...scenario.secrets(keys), 'upstream-ca': { 'ca.pem': readFileSync(CA_PEM, 'utf8') } };
+  const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false });
+
+  const name = `openai-proxy-check-${scenario.name}-${process.pid}`;
+  await docker(['rm', '--force', name]).catch(() => {});
+  const imageUser = (await docker(['image', 'inspect', '--format', '{{.Config.User}}', container.image])).trim();
+  await docker(['create', ...dockerCreateArgs(spec, container, { name, imageUser, mounts: layout.mounts })]);
+  t.teardown(() => docker(['rm', '--force', name]).catch(() => {}));
+
+  const started = performance.now();
+  await docker(['start', name]);
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const firstProbe = container.startupProbe ?? container.readinessProbe;
+  await waitFor200(`${adminUrl}${firstProbe.httpGet.path}`, name);
+  const startToReadyMs = performance.now() - started;
+  const readyAt = Date.now();
+  // dockerd's own record of when the process started: what of the time above is the proxy's, not the engine's.
+  const startedAt = Date.parse((await docker(['inspect', '--format', '{{.State.StartedAt}}', name])).trim().replace(/(\.\d{3})\d*/, '$1'));
+  const processToReadyMs = readyAt - startedAt;
+
+  const app = appContainers(spec)[0];
+  const appEnv = app ? envOf(app) : {};
+  return {
+    scenario,
+    container,
+    spec,
+    name,
+    upstream,
+    keys,
+    dirs: layout.dirs,
+    baseURL: appEnv.OPENAI_BASE_URL ?? `http://127.0.0.1:${port}/v1`,
+    apiKey: scenario.clientKey ? keys.client : String(appEnv.OPENAI_API_KEY),
+    adminUrl,
+    startToReadyMs,
+    processToReadyMs,
+  };
+}
+
+function harnessValues(upstreamUrl: string, port: number, adminPort: number): K8sObject {
+  return {
+    upstream: { baseUrl: upstreamUrl },
+    proxy: {
+      port,
+      adminPort,
+      extraEnv: [{ name: 'NODE_EXTRA_CA_CERTS', value: `${CA_DIR}/ca.pem` }],
+      extraVolumeMounts: [{ name: 'upstream-ca', mountPath: CA_DIR, readOnly: true }],
+    },
+    extraVolumes: [{ name: 'upstream-ca', configMap: { name: 'upstream-ca' } }],
+  };
+}
+
+/** A port nothing listens on now (the container binds it, in this machine's network). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Polls every 5 ms, so the time measured is the proxy's and not the polling's; asks the engine whether the
+ * container still runs only once a second, as that costs a CLI call.
+ */
+async function waitFor200(url: string, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let nextStateCheck = performance.now() + 1000;
+  while (performance.now() < deadline) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    if (performance.now() > nextStateCheck) {
+      nextStateCheck = performance.now() + 1000;
+      const running = (await docker(['inspect', '--format', '{{.State.Running}}', name])).trim() === 'true';
+      if (!running) throw new Error(`container exited before ${url} answered: ${await docker(['logs', name]).catch(() => '')}`);
+    }
+    await sleep(5);
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}

@@ -1,0 +1,67 @@
+/**
+ * The Pods the image check runs: one entry per chart mode or values file. Each is rendered by the real helm,
+ * its Secrets and ConfigMaps laid out as the kubelet lays them out, and the image run exactly as the rendered
+ * proxy container says (see run-as-rendered.ts for what is checked through it).
+ *
+ * Adding one: append an entry. `values` and `kube` say what to render; `secrets` gives the Secrets a user
+ * would create beforehand (name -> entries), from the keys the check makes up; `rotate` says which of them
+ * the check swaps (the kubelet's `..data` swap) and with what. A Pod that mounts a kind of volume the layout
+ * does not know yet (a projected ServiceAccount token, say) needs it taught to test/chart/pod-layout.ts, and a
+ * container field the docker translation does not know fails loudly in test/image/docker-run.ts until it is
+ * taught there too.
+ */
+type Files = Record<string, string>;
+
+/** Made up afresh for every run; `next*` are what the rotation swaps in. */
+export interface ScenarioKeys {
+  upstream: string;
+  upstreamNext: string;
+  client: string;
+  clientNext: string;
+}
+
+export interface Scenario {
+  name: string;
+  /** What it stands for, in the results table. */
+  about: string;
+  values: string[];
+  set?: string[];
+  kube: string;
+  /** Whether callers must send a client key (else the app's placeholder key is sent, and ignored). */
+  clientKey: boolean;
+  secrets(k: ScenarioKeys): Record<string, Files>;
+  rotate(k: ScenarioKeys): { secret: string; files: Files };
+}
+
+const keysSecret = (upstream: string, client: string): Files => ({ 'openai-api-key': `${upstream}\n`, 'proxy-api-key': `${client}\n` });
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'service',
+    about: 'mode: service, client key, Kubernetes 1.33',
+    values: ['chart/ci/service-values.yaml'],
+    kube: '1.33',
+    clientKey: true,
+    secrets: (k) => ({ 'openai-proxy-keys': keysSecret(k.upstream, k.client) }),
+    // The old and the new client key side by side while clients move over, and a new upstream key.
+    rotate: (k) => ({ secret: 'openai-proxy-keys', files: keysSecret(k.upstreamNext, `${k.client}\n${k.clientNext}`) }),
+  },
+  {
+    name: 'sidecar',
+    about: 'mode: sidecar, native, no client key, Kubernetes 1.33',
+    values: ['chart/ci/sidecar-values.yaml'],
+    kube: '1.33',
+    clientKey: false,
+    secrets: (k) => ({ 'openai-api-key': { 'openai-api-key': k.upstream } }),
+    rotate: (k) => ({ secret: 'openai-api-key', files: { 'openai-api-key': k.upstreamNext } }),
+  },
+  {
+    name: 'sidecar-regular',
+    about: 'mode: sidecar, regular container, client key, Kubernetes 1.28 (exec preStop)',
+    values: ['chart/ci/sidecar-key-values.yaml'],
+    kube: '1.28',
+    clientKey: true,
+    secrets: (k) => ({ 'openai-proxy-keys': keysSecret(k.upstream, k.client) }),
+    rotate: (k) => ({ secret: 'openai-proxy-keys', files: keysSecret(k.upstreamNext, k.clientNext) }),
+  },
+];
