@@ -2,7 +2,7 @@
 // Here, without a Docker engine: those flags for the chart's service and sidecar Pods, and the refusals that
 // keep a spec the translation does not understand from being run half-translated.
 import t from 'tap';
-import { podSpec, proxyContainer, render } from '../chart/helm';
+import { podSpec, proxyContainer, render, type K8sObject } from '../chart/helm';
 import { cpuCores, dockerCreateArgs, memoryBytes } from './docker-run';
 
 const mounts = [{ hostPath: '/tmp/pod/keys', mountPath: '/var/run/secrets/openai-proxy/auth', readOnly: true }];
@@ -28,7 +28,7 @@ t.test('service mode: the restricted security context, the memory limit, the env
 
 t.test('command and args replace the entrypoint and the command, as in Kubernetes', async (t) => {
   const spec = podSpec(render({ values: ['chart/ci/sidecar-values.yaml'] }));
-  const container = { ...proxyContainer(spec), command: ['node', '--max-old-space-size=64'], args: ['dist/main.js'] };
+  const container: K8sObject = { ...proxyContainer(spec), command: ['node', '--max-old-space-size=64'], args: ['dist/main.js'] };
   const args = dockerCreateArgs(spec, container, { name: 'p', mounts: [] });
   t.same(pairs(args, '--entrypoint'), ['node']);
   t.same(args.slice(-3), [container.image, '--max-old-space-size=64', 'dist/main.js']);

@@ -18,8 +18,8 @@ import { sleep, startFakeUpstream, type FakeUpstream } from '../helpers/fake-ups
 import { CA_PEM, randomKey } from '../helpers/proxy';
 import { tempDir } from '../helpers/tmp';
 import { appContainers, envOf, podSpec, proxyContainer, render, type K8sObject } from '../chart/helm';
-import { layOutProxy } from '../chart/pod-layout';
-import { dockerCreateArgs } from './docker-run';
+import { layOutProxy, type VolumeMount } from '../chart/pod-layout';
+import { dockerCreateArgs, type CreateOptions } from './docker-run';
 import { docker } from './docker';
 import type { Scenario, ScenarioKeys } from './scenarios';
 
@@ -47,7 +47,6 @@ export interface RunningPod {
 
 export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod> {
   const upstream = await startFakeUpstream({ t });
-  const dir = tempDir(t);
   const keys: ScenarioKeys = {
     upstream: randomKey('sk-image-upstream'),
     upstreamNext: randomKey('sk-image-upstream-next'),
@@ -55,30 +54,11 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
     clientNext: randomKey('client-image-next'),
   };
   const [port, adminPort] = [await freePort(), await freePort()];
-  const harness = join(dir, 'harness-values.yaml');
-  writeFileSync(harness, stringify(harnessValues(upstream.url, port, adminPort)));
-  const objs = render({ values: [...scenario.values, harness], set: scenario.set ?? [], kube: scenario.kube });
-  const spec = podSpec(objs);
-  const container = proxyContainer(spec);
-  const existing = { ...scenario.secrets(keys), 'upstream-ca': { 'ca.pem': readFileSync(CA_PEM, 'utf8') } };
-  const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false });
-
+  const { spec, container, layout } = renderAndLayOut(tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort));
   const name = `openai-proxy-check-${scenario.name}-${process.pid}`;
-  await docker(['rm', '--force', name]).catch(() => {});
-  const imageUser = (await docker(['image', 'inspect', '--format', '{{.Config.User}}', container.image])).trim();
-  await docker(['create', ...dockerCreateArgs(spec, container, { name, imageUser, mounts: layout.mounts })]);
-  t.teardown(() => docker(['rm', '--force', name]).catch(() => {}));
-
-  const started = performance.now();
-  await docker(['start', name]);
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const firstProbe = container.startupProbe ?? container.readinessProbe;
-  await waitFor200(`${adminUrl}${firstProbe.httpGet.path}`, name);
-  const startToReadyMs = performance.now() - started;
-  const readyAt = Date.now();
-  // dockerd's own record of when the process started: what of the time above is the proxy's, not the engine's.
-  const startedAt = Date.parse((await docker(['inspect', '--format', '{{.State.StartedAt}}', name])).trim().replace(/(\.\d{3})\d*/, '$1'));
-  const processToReadyMs = readyAt - startedAt;
+  const timing = await createAndStart(t, name, (opts) => dockerCreateArgs(spec, container, opts), container.image, `${adminUrl}${firstProbe.httpGet.path}`, layout.mounts);
 
   const app = appContainers(spec)[0];
   const appEnv = app ? envOf(app) : {};
@@ -93,9 +73,37 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
     baseURL: appEnv.OPENAI_BASE_URL ?? `http://127.0.0.1:${port}/v1`,
     apiKey: scenario.clientKey ? keys.client : String(appEnv.OPENAI_API_KEY),
     adminUrl,
-    startToReadyMs,
-    processToReadyMs,
+    ...timing,
   };
+}
+
+function renderAndLayOut(dir: string, scenario: Scenario, keys: ScenarioKeys, harness: K8sObject) {
+  const harnessFile = join(dir, 'harness-values.yaml');
+  writeFileSync(harnessFile, stringify(harness));
+  const objs = render({ values: [...scenario.values, harnessFile], set: scenario.set ?? [], kube: scenario.kube });
+  const existing = { ...scenario.secrets(keys), 'upstream-ca': { 'ca.pem': readFileSync(CA_PEM, 'utf8') } };
+  const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false });
+  const spec = podSpec(objs);
+  return { spec, container: proxyContainer(spec), layout };
+}
+
+type CreateArgs = (opts: CreateOptions) => string[];
+
+/** Creates the container, then times `docker start` to the first 200 of `readyUrl`. */
+async function createAndStart(t: Test, name: string, createArgs: CreateArgs, image: string, readyUrl: string, mounts: VolumeMount[]) {
+  await docker(['rm', '--force', name]).catch(() => {});
+  const imageUser = (await docker(['image', 'inspect', '--format', '{{.Config.User}}', image])).trim();
+  await docker(['create', ...createArgs({ name, imageUser, mounts })]);
+  t.teardown(() => docker(['rm', '--force', name]).catch(() => {}));
+
+  const started = performance.now();
+  await docker(['start', name]);
+  await waitFor200(readyUrl, name);
+  const startToReadyMs = performance.now() - started;
+  const readyAt = Date.now();
+  // dockerd's own record of when the process started: what of the time above is the proxy's, not the engine's.
+  const startedAt = Date.parse((await docker(['inspect', '--format', '{{.State.StartedAt}}', name])).trim().replace(/(\.\d{3})\d*/, '$1'));
+  return { startToReadyMs, processToReadyMs: readyAt - startedAt };
 }
 
 function harnessValues(upstreamUrl: string, port: number, adminPort: number): K8sObject {
