@@ -12,7 +12,7 @@
 #      user behind a TLS-intercepting proxy would hand it over; it never lands in a layer.
 #      compose.yaml must resolve there too (docker-compose config), with no .env and no key files.
 #   4. The scenarios of scenarios.ts, each a rendered Pod run in a container (run-as-rendered.ts, under tap),
-#      then the table of figures (report.mjs).
+#      compose.yaml brought up by docker-compose (compose-up.ts), then the table of figures (report.mjs).
 #
 # Any failed step or check exits non-zero. Add a chart mode to check by adding an entry to scenarios.ts.
 # Settings: DOCKER_SOCKET, DOCKER_DATA_ROOT, IMAGE_CHECK_SCENARIOS (comma-separated names), NPM_CA_FILE.
@@ -102,5 +102,5 @@ printf '{"base":"%s","baseBytes":%s,"image":"%s","imageBytes":%s,"buildSeconds":
   "$BASE_IMAGE" "$(size "$BASE_IMAGE")" "$IMAGE" "$(size "$IMAGE")" "$BUILD_SECONDS" >"$RESULTS/image.json"
 
 say "running the scenarios"
-npx tap --disable-coverage --timeout 600 --reporter tap test/image/run-as-rendered.ts
+npx tap --disable-coverage --timeout 600 --reporter tap test/image/run-as-rendered.ts test/image/compose-up.ts
 node test/image/report.mjs "$RESULTS"
