@@ -60,7 +60,7 @@ soak: build
 # The image, built and run in Docker the way the rendered chart runs it. Needs root (it installs docker.io and
 # debootstrap when missing, and starts its own dockerd when none answers); `make test` needs neither.
 .PHONY: image-check
-image-check: build $(HELM)
+image-check: install $(HELM)
 	test/image/image-check.sh
 
 clean:

@@ -1,6 +1,7 @@
 // Prints the image check's figures as a Markdown table: `node test/image/report.mjs image-results`.
 // image.json comes from image-check.sh (sizes, build time), <scenario>.json from run-as-rendered.ts.
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'image-results';
@@ -11,7 +12,9 @@ const ms = (value) => `${Math.round(value)} ms`;
 
 const image = read('image.json');
 console.log(`\nbase ${image.base}: ${mb(image.baseBytes)}; image ${image.image}: ${mb(image.imageBytes)} ` +
-  `(+${mb(image.imageBytes - image.baseBytes)}); docker build from a clean copy ${image.buildSeconds} s (with the engine's layer cache)\n`);
+  `(+${mb(image.imageBytes - image.baseBytes)}); docker build from a clean copy ${image.buildSeconds} s (with the engine's layer cache)`);
+// Start-up times depend on what else the machine runs: say how busy it was.
+console.log(`load average over the last 5 minutes: ${loadavg()[1].toFixed(1)} on ${cpus().length} cores\n`);
 console.log('| scenario | start to ready (docker start / process) | idle: cgroup working set | idle: node RSS / anonymous | after traffic: working set / RSS | drain after SIGTERM |');
 console.log('|---|---|---|---|---|---|');
 const scenarios = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'image.json').map(read);
