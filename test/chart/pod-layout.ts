@@ -7,16 +7,18 @@
  *     of `existing`, name -> { entry: content }, standing in for the Secrets and ConfigMaps the user creates),
  *     or a projected ServiceAccount token (`opts.serviceAccountToken` is what the kubelet would write there)
  *     is written under `root` + mountPath in the kubelet's layout (`..data` symlink swap, see writeSecretDir),
- *     with the volume's `defaultMode` (the kubelet's 0644 when unset). `dirs` maps each mount's Secret or
- *     ConfigMap name to its directory, for tests that rotate a key; `mounts` lists each directory with the
- *     container path it is mounted at (what a container runtime bind-mounts).
+ *     with the volume's `defaultMode` (the kubelet's 0644 when unset). A projected token gets the kubelet's
+ *     mode and owner instead (tokenFileMode). `dirs` maps each mount's Secret or ConfigMap name (a projected
+ *     volume's own name) to its directory; `rewrite(name, files)` swaps new contents in there with the same mode
+ *     and owner, as the kubelet does on a Secret update or a token rotation; `mounts` lists each directory with
+ *     the container path it is mounted at (what a container runtime bind-mounts).
  *     opts.relocate (default true) is for running the proxy as a plain process: every path that points into a
  *     mount, in the container's env and in the config file, is rewritten to the same place under `root`.
  *     With relocate: false nothing is rewritten, for a container that sees the directories at their mountPath.
  */
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { writeSecretDir } from '../helpers/tmp';
+import { writeSecretDir, type FileOwner } from '../helpers/tmp';
 import { findAll, podSpec, proxyContainer, type K8sObject } from './helm';
 
 type Files = Record<string, string>;
@@ -34,6 +36,7 @@ export interface ProxyLayout {
   env: Record<string, string>;
   dirs: Record<string, string>;
   mounts: VolumeMount[];
+  rewrite(source: string, files: Files): void;
 }
 
 export interface LayoutOptions {
@@ -50,18 +53,21 @@ export function layOutProxy(objs: K8sObject[], root: string, existing: Record<st
   const relocate = (value: string) => (moving && inMount(value) ? join(root, value) : value);
 
   const dirs: Record<string, string> = {};
+  const written: Record<string, { mode: number; owner?: FileOwner; version: number }> = {};
   const laidOut: VolumeMount[] = [];
   for (const mount of mounts) {
     if (mount.subPath || mount.subPathExpr) throw new Error(`${mount.name} uses subPath: rotated keys would never arrive`);
     const volume = spec.volumes.find((v: K8sObject) => v.name === mount.name);
     if (!volume) throw new Error(`volume ${mount.name} is mounted but not defined`);
-    const [source, files, mode] = volumeFiles(volume, objs, existing, opts.serviceAccountToken);
+    const [source, files, defaultMode] = volumeFiles(volume, objs, existing, opts.serviceAccountToken);
+    const { mode, owner } = volume.projected ? tokenFileMode(spec, defaultMode) : { mode: defaultMode, owner: undefined };
     for (const [name, content] of Object.entries(files)) {
       // The config file names key files by their in-Pod paths: those move with the mounts.
       if (moving && name.endsWith('.yaml')) files[name] = stringify(relocateStrings(parse(content), relocate));
     }
     dirs[source] = join(root, mount.mountPath);
-    writeSecretDir(dirs[source], files, 'v1', mode);
+    writeSecretDir(dirs[source], files, 'v1', mode, owner);
+    written[source] = { mode, owner, version: 1 };
     laidOut.push({ hostPath: dirs[source], mountPath: mount.mountPath, readOnly: mount.readOnly === true });
   }
 
@@ -70,7 +76,29 @@ export function layOutProxy(objs: K8sObject[], root: string, existing: Record<st
     if (e.valueFrom) throw new Error(`${e.name} uses valueFrom, which this layout does not resolve`);
     env[e.name] = relocate(String(e.value));
   }
-  return { env, dirs, mounts: laidOut };
+  const rewrite = (source: string, files: Files) => {
+    const w = written[source];
+    if (!w) throw new Error(`${source} is not mounted into the proxy container`);
+    writeSecretDir(dirs[source]!, files, `v${++w.version}`, w.mode, w.owner);
+  };
+  return { env, dirs, mounts: laidOut, rewrite };
+}
+
+/**
+ * The kubelet's rule for a projected ServiceAccount token (pkg/volume/projected): when every container of the
+ * Pod runs as the same user, or the Pod has an fsGroup, the token is 0600 and owned by that user (0640 and
+ * the fsGroup's, with an fsGroup); otherwise it keeps the volume's mode. Ownership is only applied when this
+ * runs as root, as the kubelet does; a process run as the test's own user reads its own files anyway.
+ */
+function tokenFileMode(spec: K8sObject, defaultMode: number): { mode: number; owner?: FileOwner } {
+  const containers: K8sObject[] = [...(spec.initContainers ?? []), ...spec.containers];
+  const users = new Set(containers.map((c) => c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser));
+  const fsUser = users.size === 1 ? [...users][0] : undefined;
+  const fsGroup: number | undefined = spec.securityContext?.fsGroup;
+  if (fsUser === undefined && fsGroup === undefined) return { mode: defaultMode };
+  const asRoot = process.getuid?.() === 0;
+  const owner = asRoot ? { uid: fsUser ?? 0, gid: fsGroup ?? 0 } : undefined;
+  return { mode: fsGroup === undefined ? 0o600 : 0o640, owner };
 }
 
 function volumeFiles(volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files, number] {

@@ -8,8 +8,10 @@
  *                                          per name pointing into `..data/`; calling it again with a new
  *                                          version swaps `..data` atomically (rename over the symlink), as the
  *                                          kubelet does; files get `mode` (default 0600: only this user)
+ *                                          and, given `owner` (root only), that owner, as the kubelet
+ *                                          gives a projected token the Pod's user
  */
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,12 +21,18 @@ export function tempDir(t: { teardown(fn: () => unknown): void }): string {
   return dir;
 }
 
-export function writeSecretDir(dir: string, files: Record<string, string>, version: string, mode = 0o600): void {
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+export function writeSecretDir(dir: string, files: Record<string, string>, version: string, mode = 0o600, owner?: FileOwner): void {
   const versionDir = join(dir, `..${version}`);
   mkdirSync(versionDir, { recursive: true, mode: 0o755 });
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(join(versionDir, name), content, { mode });
     chmodSync(join(versionDir, name), mode); // writeFileSync's mode is filtered by the umask
+    if (owner) chownSync(join(versionDir, name), owner.uid, owner.gid);
   }
   const staging = join(dir, '..data_tmp');
   rmSync(staging, { force: true });

@@ -5,15 +5,14 @@
  *                            capabilities, no_new_privs, seccomp, the memory limit, a read-only root
  *   checkProbes(t, pod)      every probe of the container answers 200 where the spec points it
  *   checkRequests(t, pod)    the openai SDK through the proxy: a chat completion and a stream; /metrics counts them
- *   checkRotation(t, pod)    a kubelet-style `..data` swap of the scenario's Secret takes effect without a restart;
- *                            later checks send the new client key
+ *   checkRotation(t, pod)    a kubelet-style `..data` swap of the scenario's Secret (or projected token) takes
+ *                            effect without a restart; later checks send the new client key
  *   measureIdle(pod)         the container's memory at rest: cgroup working set and usage, node's RSS (all, anonymous)
  */
 import OpenAI from 'openai';
 import type { Test } from 'tap';
 import { sleep } from '../helpers/fake-upstream';
 import { request } from '../helpers/http';
-import { writeSecretDir } from '../helpers/tmp';
 import type { K8sObject } from '../chart/helm';
 import { memoryBytes } from './docker-run';
 import { cgroupMemory, docker, inspect, processStatus, rss } from './docker';
@@ -61,11 +60,11 @@ function probePort(container: K8sObject, port: string | number): number {
 export const sdk = (pod: RunningPod, apiKey = pod.apiKey) => new OpenAI({ baseURL: pod.baseURL, apiKey, maxRetries: 0 });
 
 export async function checkRequests(t: Test, pod: RunningPod): Promise<void> {
-  const { upstream, keys } = pod;
+  const { upstream } = pod;
   t.equal((await request(`${pod.baseURL.replace(/\/v1$/, '')}/health`)).status, 200, '/health on the proxy port');
   const chat = await sdk(pod).chat.completions.create(CHAT);
   t.equal(chat.choices[0]?.message.content, 'Hello from the fake upstream.', 'a chat completion through the container');
-  t.ok(upstream.lastRequest()!.headers.authorization === `Bearer ${keys.upstream}`, "with the Secret's upstream key");
+  t.ok(pod.sentWith('first', upstream.lastRequest()!.headers.authorization), pod.tokens ? "with an access token for the Pod's projected token" : "with the Secret's upstream key");
 
   let chunks = 0;
   for await (const chunk of await sdk(pod).chat.completions.create({ ...CHAT, stream: true })) chunks += chunk.choices.length;
@@ -85,9 +84,9 @@ export async function checkRequests(t: Test, pod: RunningPod): Promise<void> {
 export async function checkRotation(t: Test, pod: RunningPod): Promise<void> {
   const { secret, files } = pod.scenario.rotate(pod.keys);
   const pid = await containerPid(pod);
-  writeSecretDir(pod.dirs[secret]!, files, 'v2', 0o644);
+  pod.rewrite(secret, files);
   const apiKey = pod.scenario.clientKey ? pod.keys.clientNext : pod.apiKey;
-  const usedNext = () => pod.upstream.lastRequest()?.headers.authorization === `Bearer ${pod.keys.upstreamNext}`;
+  const usedNext = () => pod.sentWith('next', pod.upstream.lastRequest()?.headers.authorization);
   const deadline = Date.now() + 15_000;
   let status = 0;
   while (Date.now() < deadline && (status !== 200 || !usedNext())) {
@@ -95,7 +94,7 @@ export async function checkRotation(t: Test, pod: RunningPod): Promise<void> {
     if (status !== 200 || !usedNext()) await sleep(250);
   }
   t.equal(status, 200, `after the ..data swap of ${secret}, ${pod.scenario.clientKey ? 'the new client key' : 'a request'} works`);
-  t.ok(usedNext(), 'with the new upstream key');
+  t.ok(usedNext(), pod.tokens ? 'with an access token for the rotated projected token' : 'with the new upstream key');
   if (pod.scenario.clientKey) {
     const kept = files['proxy-api-key']!.includes(pod.keys.client);
     t.equal(await statusOf(sdk(pod).models.list()), kept ? 200 : 401, kept ? 'the old client key, still listed, works' : 'the replaced client key is refused');

@@ -4,7 +4,9 @@
  * image run as the rendered proxy container says (docker-run.ts). The check's own additions are values a user
  * could set too: the upstream's URL, two free ports (the container shares this machine's network, where the
  * chart's defaults may be taken), and the upstream's CA as a ConfigMap mounted through proxy.extraVolumeMounts
- * with NODE_EXTRA_CA_CERTS in proxy.extraEnv, as a user with a private CA would.
+ * with NODE_EXTRA_CA_CERTS in proxy.extraEnv, as a user with a private CA would. A keyless scenario also gets a
+ * fake token endpoint on loopback (upstream.workloadIdentity.tokenUrl), trusted through the same CA, issuing
+ * access tokens of a few seconds so that a rotated projected token is exchanged soon.
  *
  *   startPod(t, scenario) -> Promise<RunningPod>   resolves once the startup (or readiness) probe answers 200
  *                                                  (the container is started 5 times, for the median start-up
@@ -16,6 +18,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { identityToken, startFakeTokenEndpoint, type FakeTokenEndpoint } from '../helpers/fake-token-endpoint';
 import { CA_PEM, randomKey } from '../helpers/proxy';
 import { tempDir } from '../helpers/tmp';
 import { appContainers, envOf, podSpec, proxyContainer, render, type K8sObject } from '../chart/helm';
@@ -26,6 +29,8 @@ import type { Scenario, ScenarioKeys } from './scenarios';
 
 const CA_DIR = '/etc/openai-proxy/upstream-ca';
 const START_SAMPLES = 5;
+/** Refreshed when a third is left: every 6 s, so a rotated projected token is exchanged within that. */
+const TOKEN_SECONDS = 9;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export interface RunningPod {
@@ -35,9 +40,15 @@ export interface RunningPod {
   /** The name of the Docker container. */
   name: string;
   upstream: FakeUpstream;
+  /** Keyless scenarios: where the projected token is exchanged. */
+  tokens?: FakeTokenEndpoint;
   keys: ScenarioKeys;
-  /** Secret or ConfigMap name -> its laid-out directory (for the `..data` swap). */
-  dirs: Record<string, string>;
+  /** The kubelet's `..data` swap of a mounted Secret, ConfigMap or projected token (by its name). */
+  rewrite(source: string, files: Record<string, string>): void;
+  /** Whether an upstream request's Authorization carries the first credential, or the rotated one. */
+  sentWith(which: 'first' | 'next', authorization: string | undefined): boolean;
+  /** Credentials allowed upstream in Authorization only, and secrets that must never go upstream. */
+  keySet(): { upstream: string[]; client: string[] };
   /** Where an app reaches the proxy, and the key it sends (the new one once a rotation has replaced it). */
   baseURL: string;
   apiKey: string;
@@ -50,14 +61,18 @@ export interface RunningPod {
 
 export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod> {
   const upstream = await startFakeUpstream({ t });
+  const tokens = scenario.keyless ? await startFakeTokenEndpoint({ t }) : undefined;
+  if (tokens) tokens.otherwise = { token: { expiresIn: TOKEN_SECONDS } };
   const keys: ScenarioKeys = {
     upstream: randomKey('sk-image-upstream'),
     upstreamNext: randomKey('sk-image-upstream-next'),
     client: randomKey('client-image'),
     clientNext: randomKey('client-image-next'),
+    identity: identityToken(),
+    identityNext: identityToken(),
   };
   const [port, adminPort] = [await freePort(), await freePort()];
-  const { spec, container, layout } = renderAndLayOut(tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort));
+  const { spec, container, layout } = renderAndLayOut(tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort, tokens));
   const name = `openai-proxy-check-${scenario.name}-${process.pid}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const firstProbe = container.startupProbe ?? container.readinessProbe;
@@ -70,6 +85,12 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
   }
   timings.push(await start(name));
 
+  // Keyless: the access tokens issued for the first projected token, or for the rotated one.
+  const credentialsOf = (which: 'first' | 'next'): string[] => {
+    if (!tokens) return [which === 'first' ? keys.upstream : keys.upstreamNext];
+    const subject = which === 'first' ? keys.identity : keys.identityNext;
+    return tokens.exchanges.filter((e) => e.subjectToken === subject && e.issued).map((e) => e.issued!);
+  };
   const app = appContainers(spec)[0];
   const appEnv = app ? envOf(app) : {};
   return {
@@ -78,8 +99,14 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
     spec,
     name,
     upstream,
+    tokens,
     keys,
-    dirs: layout.dirs,
+    rewrite: layout.rewrite,
+    sentWith: (which, authorization) => credentialsOf(which).some((c) => authorization === `Bearer ${c}`),
+    keySet: () => ({
+      upstream: tokens ? tokens.issued : [keys.upstream, keys.upstreamNext],
+      client: [keys.client, keys.clientNext, ...(tokens ? [keys.identity, keys.identityNext] : [])],
+    }),
     baseURL: appEnv.OPENAI_BASE_URL ?? `http://127.0.0.1:${port}/v1`,
     apiKey: scenario.clientKey ? keys.client : String(appEnv.OPENAI_API_KEY),
     adminUrl,
@@ -93,7 +120,7 @@ function renderAndLayOut(dir: string, scenario: Scenario, keys: ScenarioKeys, ha
   writeFileSync(harnessFile, stringify(harness));
   const objs = render({ values: [...scenario.values, harnessFile], set: scenario.set ?? [], kube: scenario.kube });
   const existing = { ...scenario.secrets(keys), 'upstream-ca': { 'ca.pem': readFileSync(CA_PEM, 'utf8') } };
-  const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false });
+  const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false, serviceAccountToken: keys.identity });
   const spec = podSpec(objs);
   return { spec, container: proxyContainer(spec), layout };
 }
@@ -117,9 +144,9 @@ async function createAndStart(t: Test, name: string, createArgs: CreateArgs, ima
   return { startToReadyMs, processToReadyMs: readyAt - startedAt };
 }
 
-function harnessValues(upstreamUrl: string, port: number, adminPort: number): K8sObject {
+function harnessValues(upstreamUrl: string, port: number, adminPort: number, tokens?: FakeTokenEndpoint): K8sObject {
   return {
-    upstream: { baseUrl: upstreamUrl },
+    upstream: { baseUrl: upstreamUrl, ...(tokens && { workloadIdentity: { tokenUrl: tokens.tokenUrl } }) },
     proxy: {
       port,
       adminPort,

@@ -5,8 +5,11 @@
  *
  * Adding one: append an entry. `values` and `kube` say what to render; `secrets` gives the Secrets a user
  * would create beforehand (name -> entries), from the keys the check makes up; `rotate` says which of them
- * the check swaps (the kubelet's `..data` swap) and with what. A Pod that mounts a kind of volume the layout
- * does not know yet (a projected ServiceAccount token, say) needs it taught to test/chart/pod-layout.ts, and a
+ * the check swaps (the kubelet's `..data` swap) and with what. `keyless` Pods get no upstream key: they
+ * exchange their projected ServiceAccount token (`identity`, rotated to `identityNext` by naming the
+ * projected volume in `rotate`) at a fake token endpoint, whose access tokens are what must reach the
+ * upstream. A Pod that mounts a kind of volume the layout does not know yet needs it taught to
+ * test/chart/pod-layout.ts, and a
  * container field the docker translation does not know fails loudly in test/image/docker-run.ts until it is
  * taught there too.
  */
@@ -18,6 +21,9 @@ export interface ScenarioKeys {
   upstreamNext: string;
   client: string;
   clientNext: string;
+  /** The projected ServiceAccount token the kubelet writes, and the one it rotates in. */
+  identity: string;
+  identityNext: string;
 }
 
 export interface Scenario {
@@ -29,6 +35,8 @@ export interface Scenario {
   kube: string;
   /** Whether callers must send a client key (else the app's placeholder key is sent, and ignored). */
   clientKey: boolean;
+  /** Upstream credentials by workload identity, from a fake token endpoint, instead of an upstream key. */
+  keyless?: boolean;
   secrets(k: ScenarioKeys): Record<string, Files>;
   rotate(k: ScenarioKeys): { secret: string; files: Files };
 }
@@ -63,5 +71,16 @@ export const SCENARIOS: Scenario[] = [
     clientKey: true,
     secrets: (k) => ({ 'openai-proxy-keys': keysSecret(k.upstream, k.client) }),
     rotate: (k) => ({ secret: 'openai-proxy-keys', files: keysSecret(k.upstreamNext, k.clientNext) }),
+  },
+  {
+    name: 'sidecar-keyless',
+    about: 'mode: sidecar, native, workload identity, no Secret at all, Kubernetes 1.33',
+    values: ['chart/ci/sidecar-keyless-values.yaml'],
+    kube: '1.33',
+    clientKey: false,
+    keyless: true,
+    secrets: () => ({}),
+    // The kubelet rotates the projected token in place; the next exchange must send the new one.
+    rotate: (k) => ({ secret: 'openai-proxy-identity', files: { token: k.identityNext } }),
   },
 ];
