@@ -1,0 +1,62 @@
+import { CLOCK_SKEW_SECONDS, checkClaims, type ServiceAccountIdentity, type TokenRefusal, type TokenRules } from './claims';
+import type { JwksKeeper } from './jwks-keeper';
+import { headerAlgorithm, parseCompactJws, verifySignature, type CompactJws, type VerificationKey } from './jwt';
+import type { TokenCache } from './token-cache';
+
+export type TokenVerdict =
+  | { identity: ServiceAccountIdentity }
+  | { refusal: TokenRefusal }
+  /** No key set has been fetched yet: the caller may be fine, the proxy cannot tell. */
+  | { unavailable: true };
+
+const UNAVAILABLE: TokenVerdict = { unavailable: true };
+const refused = (refusal: TokenRefusal): TokenVerdict => ({ refusal });
+
+/**
+ * Verifies Kubernetes ServiceAccount tokens: a cached verdict by digest first, else the signature against
+ * the issuer's key set, then the claims. Only a token whose key is not in the set waits (for a fetch of the
+ * set); every other answer is immediate.
+ */
+export class ServiceAccountTokens {
+  constructor(
+    private readonly rules: TokenRules,
+    private readonly keeper: JwksKeeper,
+    private readonly cache: TokenCache<ServiceAccountIdentity>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  ready(): boolean {
+    return this.keeper.ready();
+  }
+
+  /** `digest`: the token's SHA-256 (hex), already computed by the key lookup. */
+  verify(token: string, digest: string): TokenVerdict | Promise<TokenVerdict> {
+    const nowMs = this.now();
+    const cached = this.cache.get(digest, nowMs);
+    if (cached !== undefined) return { identity: cached };
+    const jws = parseCompactJws(token);
+    if (!jws) return refused('token_malformed');
+    if (!headerAlgorithm(jws)) return refused('token_algorithm');
+    const kid = jws.header.kid;
+    if (typeof kid !== 'string') return refused('token_unknown_key');
+    const key = this.keeper.keys?.get(kid);
+    if (key) return this.check(jws, key, digest, nowMs);
+    const refresh = this.keeper.refreshForUnknownKey();
+    if (!refresh) return this.keeper.keys ? refused('token_unknown_key') : UNAVAILABLE;
+    return refresh.then(() => {
+      const fetched = this.keeper.keys?.get(kid);
+      if (fetched) return this.check(jws, fetched, digest, this.now());
+      return this.keeper.keys ? refused('token_unknown_key') : UNAVAILABLE;
+    });
+  }
+
+  private check(jws: CompactJws, key: VerificationKey, digest: string, nowMs: number): TokenVerdict {
+    // The key decides the algorithm: an RS256 key never checks an ES256 header, or the reverse.
+    if (headerAlgorithm(jws) !== key.alg) return refused('token_algorithm');
+    if (!verifySignature(jws, key)) return refused('token_signature');
+    const identity = checkClaims(jws.payload, this.rules, nowMs / 1000);
+    if (typeof identity === 'string') return refused(identity);
+    this.cache.set(digest, identity, (identity.expiresAt + CLOCK_SKEW_SECONDS) * 1000, nowMs);
+    return { identity };
+  }
+}
