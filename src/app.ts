@@ -8,6 +8,7 @@ import type { Logger } from './observability/log';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createProxyHandler } from './proxy/handler';
 import { createUpstream } from './proxy/upstream';
+import { startServiceAccountTokens } from './identity/service-account-tokens';
 
 /** A slow client gets this long to send its headers; bodies are guarded by the idle timeout instead. */
 const HEADERS_TIMEOUT_MS = 30_000;
@@ -30,7 +31,8 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   const metrics = createMetrics();
   const upstream = createUpstream(config.upstream);
   let draining = false;
-  const handler = createProxyHandler({ config, keys, upstream, metrics, log, isDraining: () => draining, models: new Set(config.models) });
+  const serviceAccounts = config.kubernetes && startServiceAccountTokens(config.kubernetes, log, metrics);
+  const handler = createProxyHandler({ config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, metrics, log, isDraining: () => draining, models: new Set(config.models) });
   const server = http.createServer(
     {
       requestTimeout: 0,
@@ -52,10 +54,11 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   server.on('checkExpectation', (req, res) => handler.handle(req, res));
   server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
   server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
+  const jwksLoaded = () => serviceAccounts?.tokens.ready() ?? true;
   const admin = createAdminServer({
     metrics,
-    isReady: () => !draining && keys.credentials.ready(),
-    notReadyStatus: () => (draining ? 'draining' : 'waiting_for_upstream_credential'),
+    isReady: () => !draining && keys.credentials.ready() && jwksLoaded(),
+    notReadyStatus: () => (draining ? 'draining' : !keys.credentials.ready() ? 'waiting_for_upstream_credential' : 'waiting_for_service_account_keys'),
   });
 
   keys.watch(log, (result) => metrics.configReloads.with(result).inc());
@@ -77,6 +80,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
       upstream.agent.destroy();
       handler.close();
       keys.close();
+      serviceAccounts?.close();
       await new Promise((resolve) => admin.close(resolve));
       return cut;
     },

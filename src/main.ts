@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { startApp } from './app';
 import { loadConfig, type Config, type Env, type Problem } from './config/config';
+import type { JwksSource } from './config/kubernetes';
+import { jwksStartProblems } from './identity/jwks-fetch';
 import { KeyStore } from './keys/keystore';
 import { createLogger, type Logger } from './observability/log';
 
@@ -10,6 +12,7 @@ export async function main(env: Env): Promise<number | undefined> {
   const keys = KeyStore.load(loaded.draft, env);
   // A setting already reported (say, a missing key) is not reported twice.
   const problems = [...loaded.problems, ...keys.problems.filter((k) => !loaded.problems.some((p) => p.setting === k.setting))];
+  if (loaded.draft.kubernetes) problems.push(...jwksStartProblems(loaded.draft.kubernetes.jwks));
   if (!loaded.config || !keys.store || problems.length > 0) {
     reportProblems(problems);
     return 1;
@@ -25,6 +28,7 @@ export async function main(env: Env): Promise<number | undefined> {
     mode: mode(config),
     upstream: config.upstream.display,
     clients: config.clients.map((c) => c.name),
+    serviceAccounts: config.kubernetes && { issuer: config.kubernetes.issuer, audience: config.kubernetes.audience, jwks: describeJwks(config.kubernetes.jwks) },
   });
   handleSignals(log, async () => {
     log.info('shutdown_started', { graceMs: config.shutdownGraceMs });
@@ -38,6 +42,10 @@ export async function main(env: Env): Promise<number | undefined> {
 function mode(config: Config): string {
   if (config.auth === 'none') return 'no-auth';
   return config.clients.length === 1 && config.clients[0]!.name === 'default' ? 'single-tenant' : 'multi-tenant';
+}
+
+function describeJwks(source: JwksSource): string {
+  return source.kind === 'file' ? source.path : source.url;
 }
 
 function handleSignals(log: Logger, shutdown: () => Promise<number>): void {

@@ -1,6 +1,7 @@
 import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
 import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
 import { isUpstreamKeySetting, parseUpstreamKey } from './identity';
+import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
 
@@ -13,8 +14,8 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
   const names = new Set<unknown>();
   raw.forEach((entry: unknown, i) => {
     const setting = `clients[${i}]`;
-    if (!isRecord(entry)) return problems.add(setting, 'must be a mapping with name and key');
-    rejectUnknownKeys(entry, ['name', 'key', 'upstreamKey', 'headers', 'limits'], setting, problems);
+    if (!isRecord(entry)) return problems.add(setting, 'must be a mapping with name and key (or serviceAccounts)');
+    rejectUnknownKeys(entry, ['name', 'key', 'serviceAccounts', 'upstreamKey', 'headers', 'limits'], setting, problems);
     const name = entry.name;
     if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
       problems.add(`${setting}.name`, 'must be 1-64 characters of a-z 0-9 . _ -');
@@ -22,12 +23,20 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
       problems.add(`${setting}.name`, `"${name}" is used by more than one client`);
     }
     names.add(name);
-    const key = parseSecretRef(entry.key, `${setting}.key`, true, problems);
+    const serviceAccounts = parseServiceAccounts(entry.serviceAccounts, `${setting}.serviceAccounts`, problems);
+    // A client known by its ServiceAccounts needs no key; one with neither could never be authenticated.
+    const key =
+      entry.key !== undefined
+        ? parseSecretRef(entry.key, `${setting}.key`, true, problems)
+        : entry.serviceAccounts === undefined
+          ? problems.add(`${setting}.key`, 'required, unless the client lists serviceAccounts')
+          : undefined;
     const upstreamKey = entry.upstreamKey === undefined ? undefined : parseUpstreamKey(entry.upstreamKey, `${setting}.upstreamKey`, problems);
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
     const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
-    if (typeof name === 'string' && key) clients.push({ name, setting, key, upstreamKey, headers, limits });
+    if (typeof name === 'string' && (key || serviceAccounts)) clients.push({ name, setting, key, serviceAccounts, upstreamKey, headers, limits });
   });
+  checkServiceAccountOwners(clients, problems);
   return clients;
 }
 

@@ -5,6 +5,7 @@ import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
 import { Problems, type Problem, isRecord, rejectUnknownKeys } from './checks';
 import { checkClients, envClient, parseClients } from './clients';
 import { parseUpstreamKey, upstreamKeyFromEnv, type WorkloadIdentity } from './identity';
+import { parseKubernetes, type KubernetesConfig } from './kubernetes';
 
 /**
  * A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back),
@@ -27,7 +28,10 @@ export interface ClientConfig {
   name: string;
   /** Where the setting came from, for error messages: `clients[2]` or `PROXY_X_API_KEY`. */
   setting: string;
-  key: SecretRef;
+  /** Absent for a client known only by its ServiceAccounts. */
+  key?: SecretRef;
+  /** `namespace/name` or `namespace/*`: callers whose ServiceAccount token names one of these are this client. */
+  serviceAccounts?: readonly string[];
   upstreamKey?: SecretRef;
   headers: Readonly<Record<string, string>>;
   limits?: ClientLimits;
@@ -62,6 +66,8 @@ export interface Config {
   maxBodyBytes: number;
   upstream: UpstreamConfig;
   clients: readonly ClientConfig[];
+  /** Set when ServiceAccount tokens are accepted (some client lists `serviceAccounts`). */
+  kubernetes?: KubernetesConfig;
   models: readonly string[];
   endpoints: readonly string[];
 }
@@ -104,6 +110,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
     maxBodyBytes: problems.int(env, 'MAX_BODY_BYTES', 104_857_600, 1),
     upstream,
     clients,
+    kubernetes: parseKubernetes(file.kubernetes, clients.some((c) => c.serviceAccounts), problems),
     models: parseStringList(file.models, 'models', problems) ?? [],
     endpoints: parseEndpoints(file.endpoints, problems),
   };
@@ -117,6 +124,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
 interface ConfigFile {
   upstream?: unknown;
   clients?: unknown;
+  kubernetes?: unknown;
   models?: unknown;
   endpoints?: unknown;
 }
@@ -138,10 +146,10 @@ function readConfigFile(path: string, readText: ReadText, problems: Problems): C
   }
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) {
-    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, models, endpoints)`);
+    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints)`);
     return {};
   }
-  rejectUnknownKeys(doc, ['upstream', 'clients', 'models', 'endpoints'], '', problems);
+  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints'], '', problems);
   return doc;
 }
 

@@ -1,16 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
-import { MAX_JWKS_BYTES } from './jwks';
-
-/** Where the key set comes from: the API server (or any HTTPS URL), or a file. */
-export type JwksSource =
-  | { kind: 'url'; url: string; bearerTokenFile?: string; caFile?: string }
-  | { kind: 'file'; path: string };
-
-/** The API server's own JWKS endpoint, as every Pod reaches it. */
-export const IN_CLUSTER_JWKS_URL = 'https://kubernetes.default.svc/openid/v1/jwks';
-/** Where the kubelet puts a Pod's own API token and the cluster CA. */
-export const POD_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+import type { Problem } from '../config/config';
+import { IN_CLUSTER_JWKS_URL, type JwksSource } from '../config/kubernetes';
+import { MAX_JWKS_BYTES, parseJwks } from './jwks';
 
 /** The whole fetch (connect, TLS, answer): a JWKS is a few KiB from inside the cluster. */
 export const JWKS_FETCH_TIMEOUT_MS = 10_000;
@@ -57,4 +50,30 @@ function get(url: string, options: https.RequestOptions, timeoutMs: number): Pro
     req.on('error', (err: NodeJS.ErrnoException) => fail(err.code && !err.message.includes(err.code) ? `${err.code} ${err.message}` : err.message));
     req.on('close', () => clearTimeout(timer));
   });
+}
+
+/**
+ * Checked once at start, so a wrong path stops the start instead of leaving the proxy unready: the files a
+ * fetch will read exist, and a JWKS file holds usable keys. The API server itself is only asked later.
+ */
+export function jwksStartProblems(source: JwksSource): Problem[] {
+  const problems: Problem[] = [];
+  const read = (setting: string, path: string, hint = ''): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      problems.push({ setting, message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}${hint}` });
+      return undefined;
+    }
+  };
+  if (source.kind === 'file') {
+    const text = read('kubernetes.jwks.file', source.path);
+    const parsed = text === undefined ? undefined : parseJwks(text);
+    if (parsed && 'error' in parsed) problems.push({ setting: 'kubernetes.jwks.file', message: `${source.path} ${parsed.error}` });
+    return problems;
+  }
+  const hint = source.url === IN_CLUSTER_JWKS_URL ? ' (the in-cluster default: run in a Pod with its ServiceAccount token mounted, or set kubernetes.jwks)' : '';
+  if (source.bearerTokenFile) read('kubernetes.jwks.bearerTokenFile', source.bearerTokenFile, hint);
+  if (source.caFile) read('kubernetes.jwks.caFile', source.caFile, hint);
+  return problems;
 }

@@ -39,7 +39,7 @@ export class JwksKeeper {
   private current: KeySet | undefined;
   private text: string | undefined;
   private inflight: Promise<boolean> | undefined;
-  private lastAttemptMs = -Infinity;
+  private lastUnknownKeyFetchMs = -Infinity;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -70,10 +70,14 @@ export class JwksKeeper {
     clearTimeout(this.timer);
   }
 
-  /** A token named a `kid` not in the set: the fetch to wait for, or undefined when one ran too recently. */
+  /**
+   * A token named a `kid` not in the set: the fetch to wait for, or undefined when an unknown kid fetched the
+   * set too recently. Scheduled fetches do not count: a key added just after one is fetched at its first token.
+   */
   refreshForUnknownKey(): Promise<boolean> | undefined {
     if (this.inflight) return this.inflight;
-    if (this.now() - this.lastAttemptMs < this.schedule.unknownKeyMs) return undefined;
+    if (this.now() - this.lastUnknownKeyFetchMs < this.schedule.unknownKeyMs) return undefined;
+    this.lastUnknownKeyFetchMs = this.now();
     return this.refresh('unknown_kid');
   }
 
@@ -87,7 +91,6 @@ export class JwksKeeper {
 
   private refresh(trigger: string): Promise<boolean> {
     if (this.inflight) return this.inflight;
-    this.lastAttemptMs = this.now();
     this.inflight = this.deps
       .load()
       .then(

@@ -1,7 +1,11 @@
+import type { KubernetesConfig } from '../config/kubernetes';
+import type { Logger } from '../observability/log';
+import type { Metrics } from '../observability/metrics';
 import { CLOCK_SKEW_SECONDS, checkClaims, type ServiceAccountIdentity, type TokenRefusal, type TokenRules } from './claims';
-import type { JwksKeeper } from './jwks-keeper';
+import { fetchJwks } from './jwks-fetch';
+import { JwksKeeper } from './jwks-keeper';
 import { headerAlgorithm, parseCompactJws, verifySignature, type CompactJws, type VerificationKey } from './jwt';
-import type { TokenCache } from './token-cache';
+import { TokenCache } from './token-cache';
 
 export type TokenVerdict =
   | { identity: ServiceAccountIdentity }
@@ -59,4 +63,17 @@ export class ServiceAccountTokens {
     this.cache.set(digest, identity, (identity.expiresAt + CLOCK_SKEW_SECONDS) * 1000, nowMs);
     return { identity };
   }
+}
+
+/** The verifier for the configured issuer, its key set fetched from now on; `close` stops the fetching. */
+export function startServiceAccountTokens(config: KubernetesConfig, log: Logger, metrics: Metrics): { tokens: ServiceAccountTokens; close(): void } {
+  const cache = new TokenCache<ServiceAccountIdentity>();
+  const keeper = new JwksKeeper({
+    load: () => fetchJwks(config.jwks),
+    log,
+    onRefresh: (result) => metrics.jwksRefreshes.with(result).inc(),
+    onChange: () => cache.clear(),
+  });
+  keeper.start();
+  return { tokens: new ServiceAccountTokens(config, keeper, cache), close: () => keeper.close() };
 }

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/config';
 import type { Credential } from '../identity/credential';
 import { CredentialSet, UPSTREAM_CREDENTIAL } from '../identity/credentials';
+import { looksLikeJws } from '../identity/jwt';
 import type { UpstreamIdentity } from '../proxy/headers';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 
@@ -24,6 +25,8 @@ export interface Client {
  */
 export interface KeyTable {
   readonly byDigest: ReadonlyMap<string, Client>;
+  /** Clients by `namespace/name` and `namespace/*`, for callers that prove a ServiceAccount (see clientOf). */
+  readonly byServiceAccount: ReadonlyMap<string, Client>;
   /** Set when PROXY_AUTH=none: every caller is this client. */
   readonly anonymous?: Client;
 }
@@ -49,6 +52,11 @@ export function authenticate(table: KeyTable, headers: IncomingHttpHeaders): Cli
   return key === undefined ? undefined : table.byDigest.get(digestOf(key));
 }
 
+/** The client a verified ServiceAccount is: named exactly, else by its namespace's `*`. */
+export function clientOf(table: KeyTable, namespace: string, id: string): Client | undefined {
+  return table.byServiceAccount.get(id) ?? table.byServiceAccount.get(`${namespace}/*`);
+}
+
 const upstreamKeysOf = new WeakMap<KeyTable, readonly string[]>();
 
 function upstreamKeys(table: KeyTable): readonly string[] {
@@ -64,7 +72,8 @@ function upstreamKeys(table: KeyTable): readonly string[] {
 /**
  * A request path as it may be logged. Clients do paste keys into URLs by mistake, and the path is the one piece
  * of client text the access log keeps: a segment that is a client key, and any upstream key, become their
- * fingerprint. Segments in `plainSegments` are taken as they are, unhashed.
+ * fingerprint, and so does anything shaped like a ServiceAccount token (a JWS). Segments in `plainSegments` are
+ * taken as they are, unhashed.
  */
 export function redactKeys(table: KeyTable, path: string, plainSegments: ReadonlySet<string>): string {
   let out = path;
@@ -74,6 +83,7 @@ export function redactKeys(table: KeyTable, path: string, plainSegments: Readonl
     .map((segment) => {
       if (segment === '' || plainSegments.has(segment)) return segment;
       const digest = digestOf(segment);
+      if (looksLikeJws(segment)) return `<token ${digest.slice(0, 8)}>`;
       return table.byDigest.has(digest) ? `<key ${digest.slice(0, 8)}>` : segment;
     })
     .join('/');
@@ -99,13 +109,16 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   });
 
   if (config.auth === 'none') {
-    return problems.length ? { problems } : { table: { byDigest: new Map(), anonymous: makeClient('default', defaultKey, {}, undefined, defaultCredential) }, problems };
+    return problems.length ? { problems } : { table: { byDigest: new Map(), byServiceAccount: new Map(), anonymous: makeClient('default', defaultKey, {}, undefined, defaultCredential) }, problems };
   }
   const byDigest = new Map<string, Client>();
+  const byServiceAccount = new Map<string, Client>();
   for (const c of config.clients) {
     const upstreamKey = c.upstreamKey ? upstreamKeyOf(c.upstreamKey, `${c.setting}.upstreamKey`) : defaultKey;
     const credential = c.upstreamKey ? credentials.get(c.name) : defaultCredential;
     const client = makeClient(c.name, upstreamKey, c.headers, c.limits, credential);
+    for (const entry of c.serviceAccounts ?? []) byServiceAccount.set(entry, client);
+    if (!c.key) continue;
     const digests = c.key.kind === 'sha256' ? [c.key.digest] : resolveKeys(c.key, env, files).map(digestOf);
     if (digests.length === 0) problems.push({ setting: keySetting(c.setting), message: `${describeRef(c.key)} holds no key` });
     for (const digest of digests) {
@@ -114,7 +127,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
       byDigest.set(digest, client);
     }
   }
-  return problems.length ? { problems } : { table: { byDigest }, problems };
+  return problems.length ? { problems } : { table: { byDigest, byServiceAccount }, problems };
 }
 
 /** `clients[2]` -> `clients[2].key`; an env-defined client's setting is already the variable name. */

@@ -96,7 +96,7 @@ function settingOfFile(config: Config, path: string): string {
   if (config.upstream.apiKey?.kind === 'file' && config.upstream.apiKey.path === path) return config.upstream.apiKeySetting;
   for (const client of config.clients) {
     const prefix = client.setting.startsWith('clients[') ? `${client.setting}.` : '';
-    if (client.key.kind === 'file' && client.key.path === path) return prefix ? `${prefix}key` : client.setting;
+    if (client.key?.kind === 'file' && client.key.path === path) return prefix ? `${prefix}key` : client.setting;
     if (client.upstreamKey?.kind === 'file' && client.upstreamKey.path === path) return `${prefix}upstreamKey`;
   }
   return 'PROXY_CONFIG';

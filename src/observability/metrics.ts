@@ -15,6 +15,7 @@ export const METRIC = {
   rateLimited: 'openai_proxy_rate_limited_total',
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
+  jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
 } as const;
 
 /** LLM calls run from milliseconds (embeddings) to many minutes (reasoning, long streams). */
@@ -46,5 +47,6 @@ export function createMetrics() {
     configReloads: register(new CounterFamily(METRIC.configReloads, 'Secret file reloads, by result.', ['result'])),
     credentialRefreshes: register(new CounterFamily(METRIC.credentialRefreshes, 'Keyless upstream credential exchanges, by credential (upstream or a client name) and result.', ['credential', 'result'])),
     credentialExpiry: register(new GaugeFamily(METRIC.credentialExpiry, 'When each keyless upstream credential expires, in Unix seconds (0 while there is none).', ['credential'])),
+    jwksRefreshes: register(new CounterFamily(METRIC.jwksRefreshes, 'Fetches of the Kubernetes ServiceAccount issuer\'s signing keys (JWKS), by result.', ['result'])),
   };
 }

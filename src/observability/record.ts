@@ -23,6 +23,10 @@ export interface Refusal {
   client: string;
   code: string | undefined;
   startedAt: number;
+  /** A refused ServiceAccount token: which rule it broke. */
+  reason?: string;
+  /** The caller's verified `namespace/name`, when it proved one. */
+  serviceAccount?: string;
 }
 
 /** How each request ends up in the metrics and the access log: one line per request, after it closed. */
@@ -50,6 +54,7 @@ export function createRecorder(deps: RecorderDeps) {
     if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
     log.info('request', {
       client,
+      serviceAccount: x.serviceAccount,
       method: x.req.method,
       endpoint: x.endpoint,
       path: logPath(x.upstreamPath),
@@ -70,6 +75,7 @@ export function createRecorder(deps: RecorderDeps) {
     metrics.requests.with(r.client, r.endpoint ?? 'none', req.method!, String(r.status), 'none').inc();
     log.info('request', {
       client: r.client,
+      serviceAccount: r.serviceAccount,
       method: req.method,
       endpoint: r.endpoint ?? null,
       path: logPath(req.url ?? '').slice(0, 256), // redacted before it is cut, so no part of a key is left
@@ -81,6 +87,7 @@ export function createRecorder(deps: RecorderDeps) {
       upstreamRequestId: null,
       aborted: false,
       error: r.code ?? (r.status === 401 ? 'unauthorized' : undefined),
+      reason: r.reason,
     });
   }
 

@@ -31,6 +31,8 @@ export const headersTooLarge = () => new ProxyError(431, 'headers_too_large', 'T
 export const rateLimited = (limit: string, retryAfterSeconds: number) =>
   new ProxyError(429, 'rate_limit_exceeded', `This client's ${LIMIT_TEXT[limit] ?? limit} limit on this proxy replica is reached; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
 const LIMIT_TEXT: Record<string, string> = { requests: 'requests-per-minute', tokens: 'tokens-per-minute', streams: 'concurrent-streams' };
+export const serviceAccountKeysUnavailable = () =>
+  new ProxyError(503, 'service_account_keys_unavailable', 'The proxy has not loaded the keys that verify Kubernetes ServiceAccount tokens yet; retry shortly.', { retryAfterSeconds: 5 });
 export const requestTimeout = () => new ProxyError(408, 'request_timeout', 'The client stopped sending the request body.');
 
 /**

@@ -85,6 +85,8 @@ export class Exchange {
     readonly client: Client,
     readonly endpoint: string,
     readonly upstreamPath: string,
+    /** `namespace/name` when the caller proved a ServiceAccount rather than sending a key. */
+    readonly serviceAccount?: string,
   ) {
     this.bodyMode = bodyModeOf(req);
     this.credential = client.credential && new CredentialUse(client.credential);

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { authenticate, type Client } from '../keys/auth';
+import type { Client } from '../keys/auth';
+import { identifyCaller, type Authentication } from '../keys/callers';
+import type { ServiceAccountTokens } from '../identity/service-account-tokens';
 import type { Config } from '../config/config';
-import { bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, upgradeRefused } from './errors';
+import { ProxyError, bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, serviceAccountKeysUnavailable, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
 import type { KeyStore } from '../keys/keystore';
 import type { Logger } from '../observability/log';
@@ -11,12 +13,14 @@ import { matchEndpoint, normaliseTarget } from './routes';
 import type { Upstream } from './upstream';
 import { ClientLimiter } from '../usage/limits';
 import { DeadlineSweep } from './deadlines';
-import { createRecorder } from '../observability/record';
+import { createRecorder, type Refusal } from '../observability/record';
 import type { Usage } from '../usage/tap';
 
 export interface ProxyDeps {
   config: Config;
   keys: KeyStore;
+  /** Set when callers may prove a Kubernetes ServiceAccount instead of holding a key. */
+  serviceAccounts?: ServiceAccountTokens;
   upstream: Upstream;
   metrics: Metrics;
   log: Logger;
@@ -68,6 +72,12 @@ export function createProxyHandler(deps: ProxyDeps) {
     },
   };
 
+  /** Answers the request itself; its log line and metrics are written once the answer is out. */
+  function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal, answer: () => void): void {
+    answer();
+    res.once('close', () => recorder.refusal(req, refusal));
+  }
+
   /** `expectsContinue`: the client waits for `100 Continue` before sending its body. */
   function handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
     // Left unanswered: the connection closes once the earlier answer is out, and that ends this response too.
@@ -75,48 +85,50 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (deps.isDraining()) res.setHeader('connection', 'close');
     if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, HEALTH_BODY, false);
     const startedAt = performance.now();
-    const refuse = (status: number, endpoint: string | undefined, client: string, answer: () => void, code?: string) => {
-      answer();
-      res.once('close', () => recorder.refusal(req, { status, endpoint, client, code, startedAt }));
-    };
-    if (REFUSED_METHODS.has(req.method!)) {
-      const err = methodNotAllowed(req.method!);
-      return refuse(405, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
-    }
-    if (req.rawHeaders.length > MAX_HEADER_LINES * 2) {
-      const err = headersTooLarge();
-      return refuse(431, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
-    }
-    if (req.headers.upgrade !== undefined) {
-      const err = upgradeRefused();
-      return refuse(400, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
-    }
-    if (req.headers.expect !== undefined && !CONTINUE_EXPECTATION.test(req.headers.expect)) {
-      const err = expectationFailed();
-      return refuse(417, undefined, UNAUTHENTICATED, () => sendError(res, err, true), err.code);
-    }
+    if (REFUSED_METHODS.has(req.method!)) return refuseEarly(req, res, startedAt, methodNotAllowed(req.method!), true);
+    if (req.rawHeaders.length > MAX_HEADER_LINES * 2) return refuseEarly(req, res, startedAt, headersTooLarge(), true);
+    if (req.headers.upgrade !== undefined) return refuseEarly(req, res, startedAt, upgradeRefused(), true);
+    if (req.headers.expect !== undefined && !CONTINUE_EXPECTATION.test(req.headers.expect)) return refuseEarly(req, res, startedAt, expectationFailed(), true);
     const target = normaliseTarget(req.url ?? '');
     const endpoint = target && matchEndpoint(target.path, config.endpoints);
-    if (!target || !endpoint) {
-      const err = notAllowed();
-      return refuse(404, undefined, UNAUTHENTICATED, () => sendError(res, err, bodyPending(req)), err.code);
-    }
-    const client = authenticate(deps.keys.table, req.headers);
+    if (!target || !endpoint) return refuseEarly(req, res, startedAt, notAllowed(), bodyPending(req));
+    const caller = identifyCaller(deps.keys.table, deps.serviceAccounts, req.headers);
+    const request = { req, res, endpoint, path: target.query ? `${target.path}?${target.query}` : target.path, startedAt, expectsContinue };
+    if (!(caller instanceof Promise)) return admit(request, caller);
+    // Only a token whose signing key is being fetched waits here; the request body waits in the socket meanwhile.
+    caller.then((found) => {
+      if (!res.destroyed) return admit(request, found);
+      recorder.refusal(req, { status: 499, endpoint, client: found.client?.name ?? UNAUTHENTICATED, code: 'client_closed', startedAt, serviceAccount: found.serviceAccount });
+    });
+  }
+
+  /** Refusals before the caller is known: nothing about the request is trusted yet. */
+  function refuseEarly(req: IncomingMessage, res: ServerResponse, startedAt: number, err: ProxyError, closeConnection: boolean): void {
+    refuse(req, res, { status: err.status, endpoint: undefined, client: UNAUTHENTICATED, code: err.code, startedAt }, () => sendError(res, err, closeConnection));
+  }
+
+  /** The caller is known (or known not to be anyone): refuse, or send the request on its way. */
+  function admit({ req, res, endpoint, path, startedAt, expectsContinue }: Admission, caller: Authentication): void {
+    const { client, serviceAccount } = caller;
     if (!client) {
+      if (caller.unavailable) {
+        const err = serviceAccountKeysUnavailable();
+        return refuse(req, res, { status: err.status, endpoint, client: UNAUTHENTICATED, code: err.code, startedAt }, () => sendError(res, err, bodyPending(req)));
+      }
       metrics.authFailures.with().inc();
-      return refuse(401, endpoint, UNAUTHENTICATED, () => sendUnauthorized(res, bodyPending(req)));
+      return refuse(req, res, { status: 401, endpoint, client: UNAUTHENTICATED, code: undefined, startedAt, reason: caller.reason, serviceAccount }, () => sendUnauthorized(res, bodyPending(req)));
     }
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {
       const err = bodyTooLarge(config.maxBodyBytes);
-      return refuse(413, endpoint, client.name, () => sendError(res, err, true), err.code);
+      return refuse(req, res, { status: 413, endpoint, client: client.name, code: err.code, startedAt, serviceAccount }, () => sendError(res, err, true));
     }
     if (expectsContinue) res.writeContinue();
-    proxy(req, res, client, endpoint, target.query ? `${target.path}?${target.query}` : target.path);
+    proxy(req, res, client, endpoint, path, serviceAccount);
   }
 
-  function proxy(req: IncomingMessage, res: ServerResponse, client: Client, endpoint: string, path: string): void {
+  function proxy(req: IncomingMessage, res: ServerResponse, client: Client, endpoint: string, path: string, serviceAccount: string | undefined): void {
     metrics.inflight.with(client.name).inc();
-    const exchange = new Exchange(exchangeDeps, req, res, client, endpoint, path);
+    const exchange = new Exchange(exchangeDeps, req, res, client, endpoint, path, serviceAccount);
     open++;
     exchange.start();
   }
@@ -124,6 +136,16 @@ export function createProxyHandler(deps: ProxyDeps) {
   /** Requests being proxied now: shutdown waits for these. */
   const openExchanges = () => open;
   return { handle, openExchanges, close: () => bodyDeadlines.close() };
+}
+
+/** A request that passed the cheap refusals, waiting to learn who sent it. */
+interface Admission {
+  req: IncomingMessage;
+  res: ServerResponse;
+  endpoint: string;
+  path: string;
+  startedAt: number;
+  expectsContinue: boolean;
 }
 
 /** Limits are per client name, so they survive a key rotation that rebuilds the Client objects. */

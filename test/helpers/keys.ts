@@ -7,7 +7,8 @@
  *   keysHandedToProxy(env)          -> KeySet: values of variables whose name contains KEY, the lines of the files
  *                                      named by `*KEY*_FILE` variables, and the `{ value | env | file }`
  *                                      references of the PROXY_CONFIG file (whatever the variable's name); `upstream` for OPENAI_API_KEY* and the
- *                                      config's `upstream.apiKey` / `clients[].upstreamKey`, `client` otherwise.
+ *                                      config's `upstream.apiKey` / `clients[].upstreamKey`, `client` otherwise
+ *                                      (`kubernetes.jwks.bearerTokenFile`, the proxy's own API token, included).
  *                                      Workload identity token files (OPENAI_IDENTITY_TOKEN_FILE,
  *                                      AZURE_FEDERATED_TOKEN_FILE, `workloadIdentity.tokenFile`) are `client`:
  *                                      the Pod's identity token goes to the token endpoint only, never upstream
@@ -72,6 +73,9 @@ function configRefs(path: string): Array<[unknown, Role]> {
     const tokenFile = (ref as any)?.workloadIdentity?.tokenFile;
     if (typeof tokenFile === 'string') refs.push([{ file: tokenFile }, 'client']);
   }
+  // The proxy's own API token (for fetching the JWKS): it goes to the API server only, never upstream or into a log.
+  const apiToken = doc?.kubernetes?.jwks?.bearerTokenFile;
+  if (typeof apiToken === 'string') refs.push([{ file: apiToken }, 'client']);
   return refs;
 }
 

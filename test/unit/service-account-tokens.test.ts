@@ -92,35 +92,40 @@ t.test('signing-key rotation: a token with a new kid fetches the set again and i
   t.match(await verify(old), { refusal: 'token_unknown_key' }, 'the old key has left the set: its cached verdicts went with it');
 });
 
-t.test('an unknown kid fetches the set at most once per 30 s', async (t) => {
+t.test('an unknown kid fetches the set at most once per 30 s; scheduled fetches do not count', async (t) => {
   const { keeper, verify, loads, advance } = setup(t, [jwksOf(rsa)]);
   keeper.start();
   await keeper.refreshForUnknownKey();
   const stranger = signingKey('ES256');
-  t.equal(loads.length, 1);
+  t.equal(loads.length, 1, 'the fetch at start');
+  t.match(await verify(serviceAccountToken(stranger)), { refusal: 'token_unknown_key' });
+  t.equal(loads.length, 2, 'the first unknown kid fetches at once, right after the scheduled fetch');
   for (let i = 0; i < 5; i++) t.match(await verify(serviceAccountToken(stranger)), { refusal: 'token_unknown_key' });
-  t.equal(loads.length, 1, 'no fetch within 30 s of the last one');
+  t.equal(loads.length, 2, 'no more within 30 s');
   advance(JWKS_SCHEDULE.unknownKeyMs - 1);
   await verify(serviceAccountToken(stranger));
-  t.equal(loads.length, 1, 'still none at 29.999 s');
+  t.equal(loads.length, 2, 'still none at 29.999 s');
   advance(1);
   await Promise.all([verify(serviceAccountToken(stranger)), verify(serviceAccountToken(stranger))]);
-  t.equal(loads.length, 2, 'one fetch at 30 s, shared by the requests that wait for it');
+  t.equal(loads.length, 3, 'one fetch at 30 s, shared by the requests that wait for it');
 });
 
 t.test('before the first good fetch, tokens are "unavailable"; the last good set outlives failed fetches', async (t) => {
-  const { keeper, verify, advance } = setup(t, ['fail', jwksOf(rsa), 'fail', '{"keys":[]}']);
+  const { keeper, verify, loads, advance } = setup(t, ['fail', 'fail', jwksOf(rsa), 'fail', '{"keys":[]}']);
   const token = serviceAccountToken(rsa);
   keeper.start();
   await keeper.refreshForUnknownKey();
   t.notOk(keeper.ready(), 'the first fetch failed: not ready');
-  t.same(await verify(token), { unavailable: true }, 'a token now cannot be judged');
+  t.same(await verify(token), { unavailable: true }, 'a token waits for a fetch, which fails too: it cannot be judged');
+  t.same(await verify(token), { unavailable: true }, 'nor within 30 s, without another fetch');
+  t.equal(loads.length, 2);
   advance(JWKS_SCHEDULE.unknownKeyMs);
-  t.match(await verify(token), { identity: {} }, 'a token waits for the next fetch, which succeeds');
+  t.match(await verify(token), { identity: {} }, 'after 30 s a token waits for the next fetch, which succeeds');
   t.ok(keeper.ready());
   for (const failure of ['a refused connection', 'a document without usable keys']) {
     advance(JWKS_SCHEDULE.unknownKeyMs);
     t.match(await verify(serviceAccountToken(signingKey('RS256'))), { refusal: 'token_unknown_key' }, `${failure}: an unknown kid is still unknown`);
     t.match(await verify(serviceAccountToken(rsa)), { identity: {} }, `${failure}: the last good set still verifies`);
   }
+  t.equal(loads.length, 5);
 });
