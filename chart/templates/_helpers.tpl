@@ -101,6 +101,9 @@ true
 {{- toYaml (dict "workloadIdentity" $ref) }}
 {{- end }}
 
+{{/* The proxy's own API token and the cluster CA, where Kubernetes puts them by convention. */}}
+{{- define "openai-proxy.kubeApiDir" -}}/var/run/secrets/kubernetes.io/serviceaccount{{- end }}
+
 {{/* "true" when the proxy runs as a native sidecar (restartable init container), else empty. */}}
 {{- define "openai-proxy.nativeSidecar" -}}
 {{- $native := toString .Values.sidecar.native }}
@@ -120,6 +123,9 @@ true
 {{- if and .workloadIdentity (not $.Values.upstream.workloadIdentity.enabled) }}
 {{- fail (printf "clients: %q has a workloadIdentity, which needs upstream.workloadIdentity.enabled (the Pod's token it exchanges)" .name) }}
 {{- end }}
+{{- if and .serviceAccounts (not $.Values.auth.serviceAccounts.enabled) }}
+{{- fail (printf "clients: %q lists serviceAccounts, which need auth.serviceAccounts.enabled: true" .name) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -132,8 +138,10 @@ true
 {{- $clients := list }}
 {{- range .Values.clients }}
 {{- $dir := printf "%s/%s" (include "openai-proxy.clientsDir" $) .name }}
-{{- $client := dict "name" .name "key" (dict "file" (printf "%s/%s" $dir (default "proxy-api-key" .keyName))) }}
-{{- if .upstreamKeyName }}
+{{- $client := dict "name" .name }}
+{{- if .existingSecret }}{{ $_ := set $client "key" (dict "file" (printf "%s/%s" $dir (default "proxy-api-key" .keyName))) }}{{ end }}
+{{- if .serviceAccounts }}{{ $_ := set $client "serviceAccounts" .serviceAccounts }}{{ end }}
+{{- if and .upstreamKeyName .existingSecret }}
 {{- $_ := set $client "upstreamKey" (dict "file" (printf "%s/%s" $dir .upstreamKeyName)) }}
 {{- else if .workloadIdentity }}
 {{- $_ := set $client "upstreamKey" (include "openai-proxy.workloadIdentityRef" (dict "root" $ "own" .workloadIdentity) | fromYaml) }}
@@ -143,6 +151,11 @@ true
 {{- $clients = append $clients $client }}
 {{- end }}
 {{- if $clients }}{{ $_ := set $config "clients" $clients }}{{ end }}
+{{- with .Values.auth.serviceAccounts }}{{ if .enabled }}
+{{- $api := include "openai-proxy.kubeApiDir" $ }}
+{{- $jwks := dict "url" .jwksUrl "bearerTokenFile" (printf "%s/token" $api) "caFile" (printf "%s/ca.crt" $api) }}
+{{- $_ := set $config "kubernetes" (dict "issuer" .issuer "audience" .audience "jwks" $jwks) }}
+{{- end }}{{ end }}
 {{- if .Values.models }}{{ $_ := set $config "models" .Values.models }}{{ end }}
 {{- if .Values.endpoints }}{{ $_ := set $config "endpoints" .Values.endpoints }}{{ end }}
 {{- toYaml $config }}

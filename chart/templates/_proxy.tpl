@@ -77,8 +77,16 @@ volumeMounts:
     mountPath: {{ include "openai-proxy.configDir" . }}
     readOnly: true
   {{- range $i, $client := .Values.clients }}
+  {{- if $client.existingSecret }}
   - name: openai-proxy-client-{{ $i }}
     mountPath: {{ printf "%s/%s" (include "openai-proxy.clientsDir" $) $client.name }}
+    readOnly: true
+  {{- end }}
+  {{- end }}
+  {{- if .Values.auth.serviceAccounts.enabled }}
+  # The proxy's own API token, to read the ServiceAccount signing keys (JWKS) from the API server.
+  - name: openai-proxy-kube-api
+    mountPath: {{ include "openai-proxy.kubeApiDir" . }}
     readOnly: true
   {{- end }}
   {{- with .Values.proxy.extraVolumeMounts }}
@@ -139,9 +147,26 @@ securityContext:
   configMap:
     name: {{ include "openai-proxy.fullname" . }}
 {{- range $i, $client := .Values.clients }}
+{{- if $client.existingSecret }}
 - name: openai-proxy-client-{{ $i }}
   secret:
     secretName: {{ $client.existingSecret }}
+{{- end }}
+{{- end }}
+{{- if .Values.auth.serviceAccounts.enabled }}
+# What automountServiceAccountToken would give, for the proxy container alone: a token the kubelet renews,
+# for the API server's audience, and the cluster CA.
+- name: openai-proxy-kube-api
+  projected:
+    sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: {{ .Values.auth.serviceAccounts.tokenExpirationSeconds }}
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+            - key: ca.crt
+              path: ca.crt
 {{- end }}
 {{- end }}
 

@@ -5,7 +5,8 @@
  *   layOutProxy(objs, root, existing?, opts?) -> { env, dirs, mounts }
  *     For each volume mounted into the proxy container: a Secret or a ConfigMap (rendered by the chart, or one
  *     of `existing`, name -> { entry: content }, standing in for the Secrets and ConfigMaps the user creates),
- *     or a projected ServiceAccount token (`opts.serviceAccountToken` is what the kubelet would write there)
+ *     or a projected ServiceAccount token (`opts.serviceAccountToken` is what the kubelet would write there; a
+ *     projected volume with more sources, such as the cluster CA, is `existing[volumeName]` instead)
  *     is written under `root` + mountPath in the kubelet's layout (`..data` symlink swap, see writeSecretDir),
  *     with the volume's `defaultMode` (the kubelet's 0644 when unset). A projected token gets the kubelet's
  *     mode and owner instead (tokenFileMode). `dirs` maps each mount's Secret or ConfigMap name (a projected
@@ -107,6 +108,9 @@ function volumeFiles(volume: K8sObject, objs: K8sObject[], existing: Record<stri
 }
 
 function volumeSource(volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files] {
+  // A projected volume with more than a token in it (the proxy's own API token and the cluster CA): the test
+  // gives all of its files, by volume name.
+  if (volume.projected && existing[volume.name]) return [volume.name, { ...existing[volume.name] }];
   const tokenSource = volume.projected?.sources?.find((s: K8sObject) => s.serviceAccountToken)?.serviceAccountToken;
   if (tokenSource) {
     if (serviceAccountToken === undefined) throw new Error(`volume ${volume.name} projects a ServiceAccount token: give the test one`);
