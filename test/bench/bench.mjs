@@ -3,7 +3,8 @@
 // alike; each figure is the median over rounds. Results: a table on stdout, JSON in bench-results/.
 // Settings (env): BENCH_QUICK=1 (~1 min smoke run), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS,
 // BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=0 (skip the LOG_LEVEL=warn proxy),
-// BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_PROXY_MAIN=<path to another build's main.js>
+// BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_SA_ROW=0 (skip the proxy whose caller sends a
+// Kubernetes ServiceAccount token instead of a key), BENCH_PROXY_MAIN=<path to another build's main.js>
 // (to compare two builds of the proxy against the same nginx, e.g. before and after a change).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as L from './lib.mjs';
 import { printTable, targets } from './report.mjs';
+import { serviceAccountFiles } from './service-account.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -31,6 +33,7 @@ const cfg = {
   intervalMs: 500,
   transferMiB: num('BENCH_TRANSFER_MIB', 1024, 256),
   warnRow: env.BENCH_WARN_ROW !== '0',
+  serviceAccountRow: env.BENCH_SA_ROW !== '0',
   nginxAccessLog: env.BENCH_NGINX_ACCESS_LOG !== '0',
 };
 cfg.rampMs = Math.min(2000, Math.max(200, cfg.streams / 2.5));
@@ -49,18 +52,18 @@ async function startUpstream() {
   return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
 }
 
-async function startProxy(upstream, logLevel) {
+/** `settings` replace the default environment's entries; an undefined one removes it. */
+async function startProxy(upstream, logLevel, settings = {}) {
   // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
   const port = quiet ? await L.freePort() : 0;
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel})`, process.execPath, [PROXY_MAIN], {
-    nofile: NOFILE,
-    env: {
-      PATH: env.PATH, OPENAI_API_KEY: OPENAI_KEY, PROXY_X_API_KEY: PROXY_KEY, OPENAI_BASE_URL: upstream.origin,
-      HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', LOG_LEVEL: logLevel,
-      MAX_BODY_BYTES: String(4 * 2 ** 30),
-    },
-  });
+  const proxyEnv = {
+    PATH: env.PATH, OPENAI_API_KEY: OPENAI_KEY, PROXY_X_API_KEY: PROXY_KEY, OPENAI_BASE_URL: upstream.origin,
+    HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', LOG_LEVEL: logLevel,
+    MAX_BODY_BYTES: String(4 * 2 ** 30), ...settings,
+  };
+  for (const [name, value] of Object.entries(proxyEnv)) if (value === undefined) delete proxyEnv[name];
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}${settings.PROXY_CONFIG ? ', ServiceAccount client' : ''})`, process.execPath, [PROXY_MAIN], { nofile: NOFILE, env: proxyEnv });
   if (quiet) {
     let dead = false;
     child.on('exit', () => (dead = true));
@@ -105,10 +108,10 @@ async function startNginx(nginxBin, upstream) {
   throw new Error('nginx would not start');
 }
 
-async function wrk(wrkBin, origin, connections, threads, seconds) {
+async function wrk(wrkBin, origin, connections, threads, seconds, bearer = '') {
   const out = await L.runToEnd('wrk', wrkBin,
     ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', join(HERE, 'post.lua'), `${origin}/v1/chat/completions`],
-    { env: { ...env, BENCH_KEY: PROXY_KEY }, nofile: NOFILE, timeoutMs: (seconds + 30) * 1000 });
+    { env: { ...env, BENCH_KEY: PROXY_KEY, BENCH_BEARER: bearer }, nofile: NOFILE, timeoutMs: (seconds + 30) * 1000 });
   const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
   const r = JSON.parse(line.slice('BENCH_JSON '.length));
@@ -124,7 +127,7 @@ async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstrea
     for (const [name, t] of Object.entries(targets)) {
       const cpuBefore = t.cpuPid ? L.cpuSeconds(t.cpuPid) : 0;
       const connsBefore = await upstreamConnections(upstream);
-      const r = await wrk(wrkBin, t.origin, connections, threads, seconds);
+      const r = await wrk(wrkBin, t.origin, connections, threads, seconds, t.bearer);
       if (t.cpuPid) r.cpuUsPerRequest = ((L.cpuSeconds(t.cpuPid) - cpuBefore) * 1e6) / r.requests;
       r.upstreamConnections = (await upstreamConnections(upstream)) - connsBefore;
       rounds[name].push(r);
@@ -224,6 +227,9 @@ async function main() {
   const nginx = await startNginx(tools.nginx, upstream);
   const proxy = await startProxy(upstream, 'info');
   const proxyWarn = cfg.warnRow ? await startProxy(upstream, 'warn') : null;
+  // The same proxy, its one client known by a ServiceAccount token (JWKS from a file) rather than a key.
+  const sa = cfg.serviceAccountRow ? serviceAccountFiles(tmp, upstream.origin, OPENAI_KEY) : null;
+  const proxySa = sa ? await startProxy(upstream, 'info', { PROXY_CONFIG: sa.configFile, PROXY_X_API_KEY: undefined, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined }) : null;
   L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), proxy ${proxy.origin} (pid ${proxy.pid})`);
 
   await L.sleep(1000);
@@ -231,9 +237,10 @@ async function main() {
   L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
 
   const targetsRps = { direct: { origin: upstream.origin }, nginx: { origin: nginx.origin, cpuPid: nginx.worker },
-    proxy: { origin: proxy.origin, cpuPid: proxy.pid }, ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }) };
+    proxy: { origin: proxy.origin, cpuPid: proxy.pid }, ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
+    ...(proxySa && { 'proxy-sa-token': { origin: proxySa.origin, cpuPid: proxySa.pid, bearer: sa.token } }) };
   L.log('warm-up (1 s each, not counted)');
-  for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1);
+  for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1, t.bearer);
 
   L.log(`requests/s: ${cfg.rounds} rounds x ${cfg.seconds} s, ${cfg.connections} connections, ${cfg.threads} wrk threads`);
   const rps = await wrkRounds(tools.wrk, targetsRps, cfg.connections, cfg.threads, cfg.seconds, upstream);

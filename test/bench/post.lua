@@ -1,9 +1,15 @@
--- wrk script for `make bench`: a small chat completion carrying the proxy key (BENCH_KEY), then one
--- machine-readable summary line (latencies in microseconds) that bench.mjs parses.
+-- wrk script for `make bench`: a small chat completion carrying the proxy key (BENCH_KEY), or a
+-- ServiceAccount token as Authorization: Bearer (BENCH_BEARER), then one machine-readable summary line
+-- (latencies in microseconds) that bench.mjs parses.
 wrk.method = "POST"
 wrk.body = '{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"Say hi"}],"temperature":0.2}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = os.getenv("BENCH_KEY")
+local bearer = os.getenv("BENCH_BEARER")
+if bearer and bearer ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. bearer
+else
+  wrk.headers["X-API-Key"] = os.getenv("BENCH_KEY")
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

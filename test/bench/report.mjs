@@ -39,6 +39,12 @@ export function printTable(r) {
     ['target', 'req/s', 'x nginx', 'p50 ms', 'p99 ms', 'CPU us/req', 'upstream conns', 'errors'],
     names.map((n) => [n, f(r.rps[n].rps, 0), f(r.rps[n].rps / r.rps.nginx.rps, 2), f(r.rps[n].p50Ms, 3), f(r.rps[n].p99Ms, 3),
       f(r.rps[n].cpuUsPerRequest, 0), r.rps[n].upstreamConnections, r.rps[n].errors]));
+  const sa = r.rps['proxy-sa-token'];
+  if (sa) {
+    console.log(`ServiceAccount token instead of a key (proxy-sa-token vs proxy, the token answered from the cache after the first): ` +
+      `${f(sa.cpuUsPerRequest - r.rps.proxy.cpuUsPerRequest, 1)} us more CPU per request (${f(sa.cpuUsPerRequest, 1)} vs ${f(r.rps.proxy.cpuUsPerRequest, 1)}), ` +
+      `${f(sa.rps / r.rps.proxy.rps, 3)} x the key proxy's req/s`);
+  }
   table(`Same request at 1 connection (wrk -c1 -t1), ${c.latencySeconds} s per round`,
     ['target', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'errors'],
     names.map((n) => [n, f(r.latency1[n].rps, 0), f(r.latency1[n].p50Ms, 3), f(r.latency1[n].p99Ms, 3),
