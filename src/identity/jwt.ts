@@ -26,9 +26,15 @@ export interface VerificationKey {
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/** Three dot-separated base64url parts, the first being a JSON object: cheap to check before hashing anything. */
+/**
+ * Three dot-separated parts, the first a base64url JSON object. Runs on every request that carries no key
+ * of this proxy's, cached tokens included, so it only looks: no split, no decoding.
+ */
 export function looksLikeJws(token: string): boolean {
-  return token.startsWith('eyJ') && token.length <= MAX_TOKEN_LENGTH && token.split('.').length === 3;
+  if (token.length > MAX_TOKEN_LENGTH || !token.startsWith('eyJ')) return false;
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  return first > 0 && second > first + 1 && second < token.length - 1 && token.indexOf('.', second + 1) === -1;
 }
 
 export function parseCompactJws(token: string): CompactJws | undefined {

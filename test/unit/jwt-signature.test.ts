@@ -82,3 +82,11 @@ t.test('input that is not a compact JWS is refused without decoding it', async (
   t.ok(looksLikeJws(good), 'a real token looks like one');
   t.notOk(looksLikeJws('sk-proxy-key-0123456789'), 'a proxy key does not');
 });
+
+t.test('looksLikeJws: three non-empty parts, a JSON header, nothing more', async (t) => {
+  const [h, p, s] = signToken(rsa, claims).split('.');
+  t.ok(looksLikeJws(`${h}.${p}.${s}`));
+  for (const token of [`${h}.${p}`, `${h}.${p}.`, `${h}..${s}`, `.${p}.${s}`, `${h}.${p}.${s}.x`, `x${h}.${p}.${s}`, `${h}.${p}.${'A'.repeat(16 * 1024)}`]) {
+    t.notOk(looksLikeJws(token), token.length > 60 ? `${token.slice(0, 30)}... (${token.length})` : token);
+  }
+});
