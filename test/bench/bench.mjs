@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import * as L from './lib.mjs';
 import { printTable, targets } from './report.mjs';
 import { serviceAccountFiles } from './service-account.mjs';
+import { authCost } from './auth-cost.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -228,9 +229,12 @@ async function main() {
   const proxy = await startProxy(upstream, 'info');
   const proxyWarn = cfg.warnRow ? await startProxy(upstream, 'warn') : null;
   // The same proxy, its one client known by a ServiceAccount token (JWKS from a file) rather than a key.
-  const sa = cfg.serviceAccountRow ? serviceAccountFiles(tmp, upstream.origin, OPENAI_KEY) : null;
+  const sa = cfg.serviceAccountRow ? serviceAccountFiles(tmp, upstream.origin, OPENAI_KEY, PROXY_KEY) : null;
   const proxySa = sa ? await startProxy(upstream, 'info', { PROXY_CONFIG: sa.configFile, PROXY_X_API_KEY: undefined, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined }) : null;
   L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), proxy ${proxy.origin} (pid ${proxy.pid})`);
+
+  const auth = sa ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: sa.configFile }, { key: PROXY_KEY, ...sa }) : null;
+  if (auth) L.log(`auth in-process: key ${auth.keyNs.toFixed(0)} ns, cached token ${auth.cachedTokenNs.toFixed(0)} ns, first sight of a token ${(auth.firstTokenNs / 1000).toFixed(1)} us`);
 
   await L.sleep(1000);
   const idle = L.memoryMiB(proxy.pid);
@@ -268,7 +272,7 @@ async function main() {
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
   const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
-    idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, rps, latency1, sse, transfer, problems };
+    idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, problems };
   results.targets = targets(results);
   printTable(results);
   const dir = join(ROOT, 'bench-results');

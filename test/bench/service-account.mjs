@@ -1,14 +1,15 @@
 // The files for the bench's ServiceAccount-token proxy: an RS256 signing key made here (as the API server's
-// are), its JWKS as a file, one token in the kube-apiserver's claim layout, and a config file whose only
-// client is known by that ServiceAccount. Every wrk request sends the same token, so after the first it is
-// answered from the verified-token cache: the row measures what a cached token costs over a key.
+// are), its JWKS as a file, tokens in the kube-apiserver's claim layout for ServiceAccounts of namespace
+// bench, and a config file with a client known by those ServiceAccounts (bench/*) and one known by a key.
+// wrk sends one token for the whole run, so after the first request it is answered from the verified-token
+// cache: that row measures what a cached token costs over a key.
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
-export function serviceAccountFiles(dir, upstreamOrigin, upstreamKey) {
+export function serviceAccountFiles(dir, upstreamOrigin, upstreamKey, clientKey) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ use: 'sig', kid, alg: 'RS256', ...publicKey.export({ format: 'jwk' }) }] }));
@@ -30,9 +31,15 @@ export function serviceAccountFiles(dir, upstreamOrigin, upstreamKey) {
     `  jwks: { file: ${join(dir, 'jwks.json')} }`,
     'clients:',
     '  - name: bench-sa',
-    '    serviceAccounts: [bench/client]',
+    '    serviceAccounts: [bench/*]',
+    '  - name: bench-key',
+    `    key: { value: "${clientKey}" }`,
     '',
   ].join('\n');
   writeFileSync(join(dir, 'proxy-sa.yaml'), config);
-  return { configFile: join(dir, 'proxy-sa.yaml'), token };
+  const mint = (name) => {
+    const input = `${part({ alg: 'RS256', kid })}.${part({ ...claims, jti: randomUUID(), sub: `system:serviceaccount:bench:${name}`, 'kubernetes.io': { ...claims['kubernetes.io'], serviceaccount: { name, uid: randomUUID() } } })}`;
+    return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+  };
+  return { configFile: join(dir, 'proxy-sa.yaml'), token, mint };
 }
