@@ -70,10 +70,10 @@ export async function checkRequests(t: Test, pod: RunningPod): Promise<void> {
   for await (const chunk of await sdk(pod).chat.completions.create({ ...CHAT, stream: true })) chunks += chunk.choices.length;
   t.ok(chunks > 2, `a stream through the container (${chunks} chunks)`);
 
-  if (pod.scenario.clientKey) {
+  if (pod.scenario.clientKey || pod.scenario.callerToken) {
     const before = upstream.requests.length;
     const denied = await request(`${pod.baseURL}/chat/completions`, { method: 'POST', body: JSON.stringify(CHAT) });
-    t.equal(denied.status, 401, 'no client key: 401');
+    t.equal(denied.status, 401, `no ${pod.scenario.clientKey ? 'client key' : 'ServiceAccount token'}: 401`);
     t.equal(upstream.requests.length, before, 'and nothing went upstream');
   }
   const metrics = (await request(`${pod.adminUrl}/metrics`)).text;

@@ -6,7 +6,9 @@
  * chart's defaults may be taken), and the upstream's CA as a ConfigMap mounted through proxy.extraVolumeMounts
  * with NODE_EXTRA_CA_CERTS in proxy.extraEnv, as a user with a private CA would. A keyless scenario also gets a
  * fake token endpoint on loopback (upstream.workloadIdentity.tokenUrl), trusted through the same CA, issuing
- * access tokens of a few seconds so that a rotated projected token is exchanged soon.
+ * access tokens of a few seconds so that a rotated projected token is exchanged soon. A callerToken scenario
+ * gets a JWKS server on loopback (auth.serviceAccounts.jwksUrl) that answers the proxy's own API token only,
+ * its certificate trusted only through the cluster CA laid out in the chart's projected volume.
  *
  *   startPod(t, scenario) -> Promise<RunningPod>   resolves once the startup (or readiness) probe answers 200
  *                                                  (the container is started 5 times, for the median start-up
@@ -20,6 +22,8 @@ import { stringify } from 'yaml';
 import { sleep, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { identityToken, startFakeTokenEndpoint, type FakeTokenEndpoint } from '../helpers/fake-token-endpoint';
 import { CA_PEM, randomKey } from '../helpers/proxy';
+import { startJwksServer } from '../helpers/jwks-server';
+import { jwksOf, serviceAccountToken, signingKey } from '../helpers/service-accounts';
 import { tempDir } from '../helpers/tmp';
 import { appContainers, envOf, podSpec, proxyContainer, render, type K8sObject } from '../chart/helm';
 import { layOutProxy, type VolumeMount } from '../chart/pod-layout';
@@ -70,9 +74,14 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
     clientNext: randomKey('client-image-next'),
     identity: identityToken(),
     identityNext: identityToken(),
+    apiToken: randomKey('proxy-api-token'),
   };
+  // callerToken: the cluster's signing key, its JWKS served to the proxy's own token only, and a caller's token.
+  const signer = scenario.callerToken ? signingKey('RS256') : undefined;
+  const jwks = signer && (await startJwksServer({ t, document: jwksOf(signer), bearer: keys.apiToken }));
+  const callerToken = signer && serviceAccountToken(signer, { namespace: 'team-a', serviceAccount: 'chatbot', expiresIn: 3600 });
   const [port, adminPort] = [await freePort(), await freePort()];
-  const { spec, container, layout } = renderAndLayOut(tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort, tokens));
+  const { spec, container, layout } = renderAndLayOut(tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort, tokens, jwks?.url));
   const name = `openai-proxy-check-${scenario.name}-${process.pid}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const firstProbe = container.startupProbe ?? container.readinessProbe;
@@ -105,10 +114,10 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
     sentWith: (which, authorization) => credentialsOf(which).some((c) => authorization === `Bearer ${c}`),
     keySet: () => ({
       upstream: tokens ? tokens.issued : [keys.upstream, keys.upstreamNext],
-      client: [keys.client, keys.clientNext, ...(tokens ? [keys.identity, keys.identityNext] : [])],
+      client: [keys.client, keys.clientNext, ...(tokens ? [keys.identity, keys.identityNext] : []), ...(callerToken ? [callerToken, keys.apiToken] : [])],
     }),
     baseURL: appEnv.OPENAI_BASE_URL ?? `http://127.0.0.1:${port}/v1`,
-    apiKey: scenario.clientKey ? keys.client : String(appEnv.OPENAI_API_KEY),
+    apiKey: scenario.clientKey ? keys.client : callerToken ?? String(appEnv.OPENAI_API_KEY),
     adminUrl,
     startToReadyMs: median(timings.map((x) => x.startToReadyMs)),
     processToReadyMs: median(timings.map((x) => x.processToReadyMs)),
@@ -119,7 +128,10 @@ function renderAndLayOut(dir: string, scenario: Scenario, keys: ScenarioKeys, ha
   const harnessFile = join(dir, 'harness-values.yaml');
   writeFileSync(harnessFile, stringify(harness));
   const objs = render({ values: [...scenario.values, harnessFile], set: scenario.set ?? [], kube: scenario.kube });
-  const existing = { ...scenario.secrets(keys), 'upstream-ca': { 'ca.pem': readFileSync(CA_PEM, 'utf8') } };
+  const ca = readFileSync(CA_PEM, 'utf8');
+  // The chart's projected volume for the proxy's own API token: what the kubelet writes there (token and CA).
+  const kubeApi: Record<string, Record<string, string>> = scenario.callerToken ? { 'openai-proxy-kube-api': { token: `${keys.apiToken}\n`, 'ca.crt': ca } } : {};
+  const existing = { ...scenario.secrets(keys), ...kubeApi, 'upstream-ca': { 'ca.pem': ca } };
   const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false, serviceAccountToken: keys.identity });
   const spec = podSpec(objs);
   return { spec, container: proxyContainer(spec), layout };
@@ -144,9 +156,10 @@ async function createAndStart(t: Test, name: string, createArgs: CreateArgs, ima
   return { startToReadyMs, processToReadyMs: readyAt - startedAt };
 }
 
-function harnessValues(upstreamUrl: string, port: number, adminPort: number, tokens?: FakeTokenEndpoint): K8sObject {
+function harnessValues(upstreamUrl: string, port: number, adminPort: number, tokens?: FakeTokenEndpoint, jwksUrl?: string): K8sObject {
   return {
     upstream: { baseUrl: upstreamUrl, ...(tokens && { workloadIdentity: { tokenUrl: tokens.tokenUrl } }) },
+    ...(jwksUrl && { auth: { serviceAccounts: { jwksUrl } } }),
     proxy: {
       port,
       adminPort,

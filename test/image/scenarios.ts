@@ -8,7 +8,9 @@
  * the check swaps (the kubelet's `..data` swap) and with what. `keyless` Pods get no upstream key: they
  * exchange their projected ServiceAccount token (`identity`, rotated to `identityNext` by naming the
  * projected volume in `rotate`) at a fake token endpoint, whose access tokens are what must reach the
- * upstream. A Pod that mounts a kind of volume the layout does not know yet needs it taught to
+ * upstream. `callerToken` Pods are called with a Kubernetes ServiceAccount token instead of a client key: the
+ * check serves the cluster's signing keys (JWKS) over TLS to the proxy's own API token (`apiToken`, laid out
+ * with the cluster CA in the chart's projected volume). A Pod that mounts a kind of volume the layout does not know yet needs it taught to
  * test/chart/pod-layout.ts, and a
  * container field the docker translation does not know fails loudly in test/image/docker-run.ts until it is
  * taught there too.
@@ -24,6 +26,8 @@ export interface ScenarioKeys {
   /** The projected ServiceAccount token the kubelet writes, and the one it rotates in. */
   identity: string;
   identityNext: string;
+  /** The proxy's own API token, with which it reads the JWKS (callerToken scenarios). */
+  apiToken: string;
 }
 
 export interface Scenario {
@@ -37,6 +41,8 @@ export interface Scenario {
   clientKey: boolean;
   /** Upstream credentials by workload identity, from a fake token endpoint, instead of an upstream key. */
   keyless?: boolean;
+  /** Callers send a ServiceAccount token (team-a/chatbot) that the proxy verifies against a JWKS. */
+  callerToken?: boolean;
   secrets(k: ScenarioKeys): Record<string, Files>;
   rotate(k: ScenarioKeys): { secret: string; files: Files };
 }
@@ -82,5 +88,15 @@ export const SCENARIOS: Scenario[] = [
     secrets: () => ({}),
     // The kubelet rotates the projected token in place; the next exchange must send the new one.
     rotate: (k) => ({ secret: 'openai-proxy-identity', files: { token: k.identityNext } }),
+  },
+  {
+    name: 'service-accounts',
+    about: 'mode: service, callers by ServiceAccount token (no client key), JWKS with the proxy\'s own token, Kubernetes 1.33',
+    values: ['chart/ci/service-serviceaccounts-values.yaml'],
+    kube: '1.33',
+    clientKey: false,
+    callerToken: true,
+    secrets: (k) => ({ 'openai-proxy-upstream': { 'openai-api-key': k.upstream }, 'bob-openai-proxy': { 'proxy-api-key': k.client } }),
+    rotate: (k) => ({ secret: 'openai-proxy-upstream', files: { 'openai-api-key': k.upstreamNext } }),
   },
 ];

@@ -36,7 +36,7 @@ t.test('the table holds digests only, never a key', async (t) => {
 
 t.test('a presented key is hashed, then its digest looked up: one map lookup, never the key itself', async (t) => {
   const recording = new RecordingMap(table().byDigest);
-  const lookups = { byDigest: recording };
+  const lookups = { byDigest: recording, byServiceAccount: new Map() };
   for (const [presented, expected] of [[keys.alice, 'alice'], [keys.bobNew, 'bob'], [keys.fixed, 'default'], ['carol-key', 'carol'], [randomKey('pk-wrong'), undefined]] as const) {
     recording.asked.length = 0;
     t.equal(authenticate(lookups, { 'x-api-key': presented })?.name, expected, `${expected ?? 'a wrong key'}: found by digest`);
