@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { startApp } from './app';
-import { loadConfig, type Config, type Env, type Problem } from './config/config';
+import { loadConfig, type Config, type Env } from './config/config';
 import type { JwksSource } from './config/kubernetes';
 import { jwksStartProblems } from './identity/jwks-fetch';
 import { KeyStore } from './keys/keystore';
-import { createLogger, type Logger } from './observability/log';
+import { runInjector } from './inject/run';
+import { createLogger } from './observability/log';
+import { handleSignals, reportProblems } from './process';
 
 /** Reads config, starts the listeners and handles signals; returns the exit code for configuration failures. */
 export async function main(env: Env): Promise<number | undefined> {
@@ -48,33 +50,18 @@ function describeJwks(source: JwksSource): string {
   return source.kind === 'file' ? source.path : source.url;
 }
 
-function handleSignals(log: Logger, shutdown: () => Promise<number>): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('signal', { signal });
-    shutdown().then(
-      (code) => process.exit(code),
-      (err: Error) => {
-        log.error('shutdown_failed', { message: err.message });
-        process.exit(1);
-      },
-    );
+/** `openai-proxy` runs the proxy; `openai-proxy inject` the sidecar injector (a mutating admission webhook). */
+function command(args: readonly string[]): (env: Env) => Promise<number | undefined> {
+  if (args.length === 0) return main;
+  if (args.length === 1 && args[0] === 'inject') return runInjector;
+  return async () => {
+    process.stderr.write(`openai-proxy: unknown arguments ${JSON.stringify(args)}; the only command is "inject" (none runs the proxy)\n`);
+    return 1;
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
-/** Every problem at once, each naming its setting, for a person (stderr) and for log collectors (stdout). */
-function reportProblems(problems: Problem[]): void {
-  const lines = problems.map((p) => `  - ${p.setting}: ${p.message}`);
-  process.stderr.write(`openai-proxy: invalid configuration\n${lines.join('\n')}\n`);
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'config_invalid', problems }) + '\n');
 }
 
 if (require.main === module) {
-  main(process.env).then(
+  command(process.argv.slice(2))(process.env).then(
     (code) => {
       if (code !== undefined) process.exitCode = code;
     },

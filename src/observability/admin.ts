@@ -1,10 +1,10 @@
 import http from 'node:http';
-import type { Metrics } from './metrics';
+import type { Registry } from 'prom-client';
 import { sendJson } from '../proxy/errors';
 
 export interface AdminDeps {
-  metrics: Metrics;
-  /** Keys loaded and not draining. */
+  metrics: { registry: Registry };
+  /** Keys loaded (the injector: its certificate and sidecar template) and not draining. */
   isReady(): boolean;
   /** The `/readyz` body's status while not ready. */
   notReadyStatus?(): string;

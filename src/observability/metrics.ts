@@ -16,12 +16,14 @@ export const METRIC = {
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
   jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
+  injections: 'openai_proxy_injections_total',
 } as const;
 
 /** LLM calls run from milliseconds (embeddings) to many minutes (reasoning, long streams). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 export type Metrics = ReturnType<typeof createMetrics>;
+export type InjectorMetrics = ReturnType<typeof createInjectorMetrics>;
 
 /**
  * The proxy's metrics, and Node's default process metrics, in one registry. Labels are bounded by construction:
@@ -29,10 +31,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * its series (see series.ts); the request path updates series, the scrape reads them.
  */
 export function createMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // The registry formats any object with prom-client's metric interface (`get()`); its types list only its own.
-  const register = <F>(family: F): F => (registry.registerMetric(family as unknown as Metric), family);
+  const { registry, register } = createRegistry();
   return {
     registry,
     requests: register(new CounterFamily(METRIC.requests, 'Requests answered, by client, allowlisted endpoint, method and status.', ['client', 'endpoint', 'method', 'status', 'model'])),
@@ -49,4 +48,26 @@ export function createMetrics() {
     credentialExpiry: register(new GaugeFamily(METRIC.credentialExpiry, 'When each keyless upstream credential expires, in Unix seconds (0 while there is none).', ['credential'])),
     jwksRefreshes: register(new CounterFamily(METRIC.jwksRefreshes, 'Fetches of the Kubernetes ServiceAccount issuer\'s signing keys (JWKS), by result.', ['result'])),
   };
+}
+
+/**
+ * The sidecar injector's metrics (`node dist/main.js inject`). `result`: injected, skipped (not asked for, or
+ * injected already), failed (asked for but not possible: allowed unchanged with a warning), invalid (not an
+ * AdmissionReview: answered 400).
+ */
+export function createInjectorMetrics() {
+  const { registry, register } = createRegistry();
+  return {
+    registry,
+    injections: register(new CounterFamily(METRIC.injections, 'Pod admission reviews answered by the sidecar injector, by result.', ['result'])),
+    configReloads: register(new CounterFamily(METRIC.configReloads, 'Serving certificate reloads, by result.', ['result'])),
+  };
+}
+
+function createRegistry() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // The registry formats any object with prom-client's metric interface (`get()`); its types list only its own.
+  const register = <F>(family: F): F => (registry.registerMetric(family as unknown as Metric), family);
+  return { registry, register };
 }

@@ -1,0 +1,30 @@
+import type { Problem } from './config/checks';
+import type { Logger } from './observability/log';
+
+/** What both commands (the proxy and `inject`) do with their process: signals, and refusing a bad start. */
+
+/** SIGTERM or SIGINT runs `shutdown` once and exits with the code it resolves to. */
+export function handleSignals(log: Logger, shutdown: () => Promise<number>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('signal', { signal });
+    shutdown().then(
+      (code) => process.exit(code),
+      (err: Error) => {
+        log.error('shutdown_failed', { message: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** Every problem at once, each naming its setting, for a person (stderr) and for log collectors (stdout). */
+export function reportProblems(problems: Problem[]): void {
+  const lines = problems.map((p) => `  - ${p.setting}: ${p.message}`);
+  process.stderr.write(`openai-proxy: invalid configuration\n${lines.join('\n')}\n`);
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'config_invalid', problems }) + '\n');
+}
