@@ -127,6 +127,9 @@ true
 {{- fail (printf "clients: %q lists serviceAccounts, which need auth.serviceAccounts.enabled: true" .name) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.injector.enabled (eq (int .Values.injector.port) (int .Values.injector.adminPort)) }}
+{{- fail "injector.port and injector.adminPort must differ: they are the same container's" }}
+{{- end }}
 {{- end }}
 
 {{/* The proxy's YAML config file (PROXY_CONFIG). Upstream and client keys are file references only. */}}

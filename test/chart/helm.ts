@@ -7,6 +7,7 @@
  *   CI_VALUES               chart/ci/*-values.yaml, as paths relative to the repo root
  *   KUBE_VERSIONS           the two Kubernetes versions every mode is rendered for: before and after native sidecars
  *   find / findAll / podSpec / proxyContainer / appContainers / envOf: small accessors on rendered objects
+ *   isInjector / proxyDeployments: tell the sidecar injector's objects from the proxy's
  *
  * Tests run with cwd = repo root (tap's default), so paths here are relative to it.
  */
@@ -85,7 +86,13 @@ export function find(objs: K8sObject[], kind: string): K8sObject {
   return found[0]!;
 }
 
-export const podSpec = (objs: K8sObject[]): K8sObject => find(objs, 'Deployment').spec.template.spec;
+/** The sidecar injector's objects carry this component label; everything else is the proxy's (or its app's). */
+export const isInjector = (obj: K8sObject): boolean => obj.metadata?.labels?.['app.kubernetes.io/component'] === 'injector';
+
+/** The proxy's (or, in sidecar mode, the app's) Deployment: the one that is not the injector's. */
+export const proxyDeployments = (objs: K8sObject[]): K8sObject[] => findAll(objs, 'Deployment').filter((d) => !isInjector(d));
+
+export const podSpec = (objs: K8sObject[]): K8sObject => find(proxyDeployments(objs), 'Deployment').spec.template.spec;
 
 /** Every container of a Pod spec, init containers included. */
 export const allContainers = (spec: K8sObject): K8sObject[] => [...(spec.initContainers ?? []), ...(spec.containers ?? [])];

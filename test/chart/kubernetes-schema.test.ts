@@ -1,5 +1,6 @@
 // Every object the chart renders, in every mode and on both Kubernetes versions, validates against the
-// Kubernetes OpenAPI schema (and the ServiceMonitor against the Prometheus Operator's CRD schema). The
+// Kubernetes OpenAPI schema (the ServiceMonitor against the Prometheus Operator's CRD schema, the injector's
+// Issuer and Certificate against cert-manager's). The
 // kubernetes-models packages ship those schemas as compiled validators, so this runs offline. They check
 // types, required fields, enums and formats; they do not reject unknown fields, which the other tests'
 // exact assertions on the fields that matter make up for.
@@ -23,6 +24,9 @@ const MODELS: Record<string, string> = {
   'networking.k8s.io/v1/NetworkPolicy': 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding',
   'monitoring.coreos.com/v1/ServiceMonitor': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor',
+  'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration': 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration',
+  'cert-manager.io/v1/Issuer': '@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer',
+  'cert-manager.io/v1/Certificate': '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate',
 };
 
 function modelFor(obj: K8sObject): ModelClass {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { CI_VALUES, KUBE_VERSIONS, allContainers, envOf, find, findAll, podSpec, proxyContainer, render, type K8sObject } from './helm';
+import { CI_VALUES, KUBE_VERSIONS, allContainers, envOf, find, findAll, podSpec, proxyContainer, proxyDeployments, render, type K8sObject } from './helm';
 
 const under = (path: string, mounts: K8sObject[]) => mounts.some((m) => path.startsWith(`${m.mountPath}/`));
 
@@ -25,8 +25,8 @@ for (const kube of KUBE_VERSIONS) {
   for (const file of CI_VALUES) {
     t.test(`${file} on ${kube}`, async (t) => {
       const objs = render({ values: [file], kube });
-      if (!objs.some((o) => o.kind === 'Deployment')) {
-        t.pass('no Pod of its own (embedded sidecar)');
+      if (proxyDeployments(objs).length === 0) {
+        t.pass('no proxy Pod of its own (embedded sidecar, or the injector alone)');
         return;
       }
       const spec = podSpec(objs);
