@@ -22,6 +22,8 @@
  *                                  asserts no key string occurs in the proxy's stdout, stderr, /metrics, or any
  *                                  text given (error bodies); failure messages name keys by fingerprint only
  *   baseEnv(upstreamUrl)           the env every test proxy gets
+ *   spawnMain(env, args), waitForLogIn(collected, pred, ms), stopChild(collected, signal, ms)
+ *                                  the child process plumbing, for other commands of dist/main.js (inject)
  *   fingerprint(key), randomKey(prefix), MAIN_JS, CA_PEM, REPO_ROOT
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -99,7 +101,8 @@ function buildEnv(opts: ProxyOptions): Record<string, string> {
   return env;
 }
 
-interface Collected {
+/** A running `node dist/main.js` child, its output collected as it arrives. */
+export interface Collected {
   child: ChildProcess;
   logs: LogLine[];
   out: { stdout: string; stderr: string };
@@ -107,8 +110,9 @@ interface Collected {
   listeners: Set<() => void>;
 }
 
-function spawnProxy(env: Record<string, string>): Collected {
-  const child = spawn(process.execPath, [MAIN_JS], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node dist/main.js ...args` with exactly `env`; the proxy without args, the injector with `inject`. */
+export function spawnMain(env: Record<string, string>, args: string[] = []): Collected {
+  const child = spawn(process.execPath, [MAIN_JS, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const out = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
@@ -136,7 +140,7 @@ function spawnProxy(env: Record<string, string>): Collected {
   return { child, logs, out, exited, listeners };
 }
 
-function waitForLogIn(c: Collected, pred: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+export function waitForLogIn(c: Collected, pred: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
   return new Promise((resolvePromise, reject) => {
     const check = () => {
       const found = c.logs.find(pred);
@@ -162,7 +166,7 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
   keys.client.push(...(opts.secrets ?? []));
   const fake = typeof opts.upstream === 'object' ? opts.upstream : undefined;
   fake?.watchKeys([...keys.upstream, ...keys.client]);
-  const c = spawnProxy(env);
+  const c = spawnMain(env);
   let adminUrl: string | undefined;
   t.teardown(() => guardKeys(c, adminUrl, keys, env, fake, opts.tokenEndpoint));
   const listening = await waitForLogIn(c, (l) => l.event === 'listening', opts.startTimeoutMs ?? 15_000);
@@ -185,15 +189,18 @@ export async function startProxy(t: TapLike, opts: ProxyOptions = {}): Promise<R
     },
     keys,
     waitForLog: (pred, timeoutMs = 10_000) => waitForLogIn(c, pred, timeoutMs),
-    stop: async (signal = 'SIGTERM', timeoutMs = 40_000) => {
-      if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill(signal);
-      const timer = setTimeout(() => c.child.kill('SIGKILL'), timeoutMs);
-      const { code } = await c.exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: (signal = 'SIGTERM', timeoutMs = 40_000) => stopChild(c, signal, timeoutMs),
     exited: c.exited,
   };
+}
+
+/** Sends `signal` and resolves with the exit code; SIGKILL after `timeoutMs`. */
+export async function stopChild(c: Collected, signal: NodeJS.Signals, timeoutMs: number): Promise<number | null> {
+  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill(signal);
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), timeoutMs);
+  const { code } = await c.exited;
+  clearTimeout(timer);
+  return code;
 }
 
 /** The teardown: read /metrics while the child still runs, stop it, then fail the test on any misplaced key. */
@@ -220,7 +227,7 @@ export interface FailedStart {
 
 /** Runs the proxy expecting it to refuse to start; a proxy that starts anyway is killed after `timeoutMs`. */
 export async function runProxyExpectingFailure(opts: ProxyOptions & { timeoutMs?: number } = {}): Promise<FailedStart> {
-  const c = spawnProxy(buildEnv(opts));
+  const c = spawnMain(buildEnv(opts));
   const timer = setTimeout(() => c.child.kill('SIGKILL'), opts.timeoutMs ?? 10_000);
   const { code } = await c.exited;
   clearTimeout(timer);
