@@ -2,6 +2,7 @@
  * Runs the real Helm binary (`make helm` puts it in .tools/helm) on chart/ and parses what it renders.
  *
  *   render(opts)            -> K8sObject[]  `helm template`, every document parsed (empty ones dropped)
+ *   renderAsync(opts)       -> Promise<K8sObject[]>  the same without blocking (a fake API server can answer)
  *   renderFails(opts)       -> string       `helm template` that must fail: its stderr (throws if it renders)
  *   helm(args)              -> string       any helm command's stdout (throws with stderr on failure)
  *   CI_VALUES               chart/ci/*-values.yaml, as paths relative to the repo root
@@ -11,7 +12,8 @@
  *
  * Tests run with cwd = repo root (tap's default), so paths here are relative to it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -39,6 +41,8 @@ export interface RenderOptions {
   setString?: string[];
   kube?: string;
   chart?: string;
+  /** More flags, e.g. a cluster to look objects up in (see fake-kube-api.ts). */
+  extraArgs?: string[];
 }
 
 function templateArgs(opts: RenderOptions): string[] {
@@ -46,6 +50,7 @@ function templateArgs(opts: RenderOptions): string[] {
   for (const file of opts.values ?? []) args.push('--values', file);
   for (const expr of opts.set ?? []) args.push('--set', expr);
   for (const expr of opts.setString ?? []) args.push('--set-string', expr);
+  args.push(...(opts.extraArgs ?? []));
   return args;
 }
 
@@ -60,7 +65,18 @@ export function helm(args: string[]): string {
 }
 
 export function render(opts: RenderOptions = {}): K8sObject[] {
-  const out = helm(templateArgs(opts));
+  return parseRendered(helm(templateArgs(opts)));
+}
+
+/** render() without blocking the event loop, for a test that serves Helm something itself (a fake API server). */
+export async function renderAsync(opts: RenderOptions = {}): Promise<K8sObject[]> {
+  const { stdout } = await promisify(execFile)(HELM, templateArgs(opts), { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).catch((err) => {
+    throw new Error(`helm template failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
+  });
+  return parseRendered(stdout);
+}
+
+function parseRendered(out: string): K8sObject[] {
   return parseAllDocuments(out)
     .map((doc) => {
       if (doc.errors.length > 0) throw new Error(`helm rendered invalid YAML: ${doc.errors[0]!.message}`);

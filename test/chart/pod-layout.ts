@@ -16,6 +16,8 @@
  *     opts.relocate (default true) is for running the proxy as a plain process: every path that points into a
  *     mount, in the container's env and in the config file, is rewritten to the same place under `root`.
  *     With relocate: false nothing is rewritten, for a container that sees the directories at their mountPath.
+ *   layOutPod(pod, objs, root, existing?, opts?) -> the same for a whole Pod (metadata and spec), such as one the
+ *     injector patched; its downwardAPI volumes hold the Pod's annotations
  */
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -46,7 +48,15 @@ export interface LayoutOptions {
 }
 
 export function layOutProxy(objs: K8sObject[], root: string, existing: Record<string, Files> = {}, opts: LayoutOptions = {}): ProxyLayout {
-  const spec = podSpec(objs);
+  return layOutPod({ metadata: {}, spec: podSpec(objs) }, objs, root, existing, opts);
+}
+
+/**
+ * The same for any Pod, e.g. one the injector patched: a downwardAPI volume's files are the Pod's own
+ * annotations (`metadata.annotations['name']`), as the kubelet writes them.
+ */
+export function layOutPod(pod: K8sObject, objs: K8sObject[], root: string, existing: Record<string, Files> = {}, opts: LayoutOptions = {}): ProxyLayout {
+  const spec = pod.spec;
   const proxy = proxyContainer(spec);
   const mounts: K8sObject[] = proxy.volumeMounts;
   const inMount = (value: string) => mounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`));
@@ -60,7 +70,7 @@ export function layOutProxy(objs: K8sObject[], root: string, existing: Record<st
     if (mount.subPath || mount.subPathExpr) throw new Error(`${mount.name} uses subPath: rotated keys would never arrive`);
     const volume = spec.volumes.find((v: K8sObject) => v.name === mount.name);
     if (!volume) throw new Error(`volume ${mount.name} is mounted but not defined`);
-    const [source, files, defaultMode] = volumeFiles(volume, objs, existing, opts.serviceAccountToken);
+    const [source, files, defaultMode] = volumeFiles(pod, volume, objs, existing, opts.serviceAccountToken);
     const { mode, owner } = volume.projected ? tokenFileMode(spec, defaultMode) : { mode: defaultMode, owner: undefined };
     for (const [name, content] of Object.entries(files)) {
       // The config file names key files by their in-Pod paths: those move with the mounts.
@@ -102,9 +112,20 @@ function tokenFileMode(spec: K8sObject, defaultMode: number): { mode: number; ow
   return { mode: fsGroup === undefined ? 0o600 : 0o640, owner };
 }
 
-function volumeFiles(volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files, number] {
-  const mode: number = (volume.secret ?? volume.configMap ?? volume.projected)?.defaultMode ?? KUBELET_DEFAULT_MODE;
-  return [...volumeSource(volume, objs, existing, serviceAccountToken), mode];
+function volumeFiles(pod: K8sObject, volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files, number] {
+  const mode: number = (volume.secret ?? volume.configMap ?? volume.projected ?? volume.downwardAPI)?.defaultMode ?? KUBELET_DEFAULT_MODE;
+  const source = volume.downwardAPI ? downwardFiles(volume, pod) : volumeSource(volume, objs, existing, serviceAccountToken);
+  return [...source, mode];
+}
+
+function downwardFiles(volume: K8sObject, pod: K8sObject): [string, Files] {
+  const files: Files = {};
+  for (const item of volume.downwardAPI.items as K8sObject[]) {
+    const name = /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef?.fieldPath ?? '')?.[1];
+    if (!name) throw new Error(`downwardAPI item ${item.path}: only annotations are laid out`);
+    files[item.path] = pod.metadata.annotations?.[name] ?? '';
+  }
+  return [volume.name, files];
 }
 
 function volumeSource(volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files] {
