@@ -35,3 +35,19 @@ t.test('keyless: which ServiceAccount to map where', async (t) => {
   t.match(azure, 'at Entra ID');
   t.match(azure, 'The application 00000000-1111-2222-3333-444444444444 needs a federated credential');
 });
+
+t.test('the injector alone: how to opt a workload in, and how to check it', async (t) => {
+  const text = notes('chart/ci/injector-values.yaml');
+  t.match(text, 'openai-proxy.io/inject: "true"');
+  t.match(text, 'openai-proxy.io/secret:');
+  t.match(text, "jsonpath='{.metadata.annotations.openai-proxy\\.io/status}'");
+  t.match(text, 'start without the proxy (failurePolicy Ignore)');
+  t.notMatch(text, 'embedded', 'nothing about embedding templates it does not use');
+});
+
+t.test('a shared Service and the injector: both told', async (t) => {
+  const text = notes('chart/ci/injector-cert-manager-values.yaml');
+  t.match(text, 'OPENAI_BASE_URL=http://openai-proxy.ai.svc.cluster.local:18443/v1');
+  t.match(text, 'kubectl label namespace <namespace> openai-proxy.io/inject=enabled');
+  t.match(text, 'are not created (failurePolicy Fail)');
+});
