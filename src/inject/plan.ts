@@ -76,6 +76,6 @@ function withSecret(sidecar: SidecarVariant, secretName: string): SidecarVariant
   return { ...sidecar, volumes };
 }
 
-export function asList(value: unknown): KubeObject[] {
+function asList(value: unknown): KubeObject[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }

@@ -42,7 +42,9 @@ export async function startInjector(settings: InjectorSettings, log: Logger): Pr
       route(req, res, settings, metrics, log);
     },
   );
-  const admin = createAdminServer({ metrics, isReady: () => !draining });
+  // Ready only once the webhook listens too: a Pod must not be an endpoint of the Service before it answers.
+  let listening = false;
+  const admin = createAdminServer({ metrics, isReady: () => listening && !draining });
   const certificates = watchServingPair(server, settings, settings.tls, log, (result) => metrics.configReloads.with(result).inc());
   try {
     await listen(admin, settings.adminPort, settings.adminHost);
@@ -52,6 +54,7 @@ export async function startInjector(settings: InjectorSettings, log: Logger): Pr
     admin.close();
     throw err;
   }
+  listening = true;
   return {
     port: (server.address() as AddressInfo).port,
     adminPort: (admin.address() as AddressInfo).port,
