@@ -16,6 +16,10 @@ export const METRIC = {
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
   jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
+} as const;
+
+/** The sidecar injector's own (`node dist/main.js inject`, a process of its own beside METRIC's config reloads). */
+export const INJECTOR_METRIC = {
   injections: 'openai_proxy_injections_total',
 } as const;
 
@@ -59,7 +63,7 @@ export function createInjectorMetrics() {
   const { registry, register } = createRegistry();
   return {
     registry,
-    injections: register(new CounterFamily(METRIC.injections, 'Pod admission reviews answered by the sidecar injector, by result.', ['result'])),
+    injections: register(new CounterFamily(INJECTOR_METRIC.injections, 'Pod admission reviews answered by the sidecar injector, by result.', ['result'])),
     configReloads: register(new CounterFamily(METRIC.configReloads, 'Serving certificate reloads, by result.', ['result'])),
   };
 }
