@@ -35,13 +35,15 @@ app.kubernetes.io/component: injector
 
 {{/*
 The values an injected sidecar is rendered with: this release's values as sidecar mode uses them, but no
-client key (the proxy listens on the Pod's loopback only, and the Pod holds no secret), no chart clients, and
-the upstream key as the entry openai-api-key of a Secret the Pod names (the injector writes its name in).
+client key (the proxy listens on the Pod's loopback only, and the Pod holds no secret) and no chart clients.
+Not keyless: the upstream key is the entry openai-api-key of the Secret the Pod names (the injector writes its
+name in). Keyless: upstream.workloadIdentity as set, with the Pod's own ServiceAccount token.
 */}}
 {{- define "openai-proxy.injector.sidecarValues" -}}
 {{- $auth := dict "clientAuth" "none" "existingSecret" "named-by-the-pod" "create" false "defaultClient" false "secretKeys" (dict "openaiApiKey" "openai-api-key") }}
-{{- $values := mergeOverwrite (deepCopy .Values) (dict "mode" "sidecar" "auth" $auth) }}
+{{- $values := mergeOverwrite (deepCopy .root.Values) (dict "mode" "sidecar" "auth" $auth) }}
 {{- $_ := set $values "clients" list }}
+{{- $_ := set $values.upstream.workloadIdentity "enabled" .keyless }}
 {{- toYaml $values }}
 {{- end }}
 
@@ -66,9 +68,13 @@ the upstream key as the entry openai-api-key of a Secret the Pod names (the inje
 
 {{/* INJECT_CONFIG: the app containers' env and the sidecar, rendered by the same templates as sidecar mode. */}}
 {{- define "openai-proxy.injector.sidecarConfig" -}}
-{{- $values := include "openai-proxy.injector.sidecarValues" . | fromYaml }}
+{{- $values := include "openai-proxy.injector.sidecarValues" (dict "root" . "keyless" false) | fromYaml }}
 {{- $ctx := dict "Values" $values "Release" .Release "Chart" .Chart "Capabilities" .Capabilities }}
 {{- $config := dict "appEnv" (include "openai-proxy.sidecar.appEnv" $ctx | fromYamlArray) }}
 {{- $_ := set $config "secret" (include "openai-proxy.injector.variant" (dict "root" . "values" $values "secretVolume" "openai-proxy-auth") | fromYaml) }}
+{{- if .Values.upstream.workloadIdentity.enabled }}
+{{- $keyless := include "openai-proxy.injector.sidecarValues" (dict "root" . "keyless" true) | fromYaml }}
+{{- $_ := set $config "workloadIdentity" (include "openai-proxy.injector.variant" (dict "root" . "values" $keyless) | fromYaml) }}
+{{- end }}
 {{- toYaml $config }}
 {{- end }}

@@ -31,3 +31,12 @@ for (const kube of KUBE_VERSIONS) {
     t.equal(template.appEnv[0].value, 'http://127.0.0.1:28443/v1', 'values flow through');
   });
 }
+
+t.test('keyless: the sidecar that exchanges the Pod\'s token, as sidecar mode renders it', async (t) => {
+  const sidecarMode = podSpec(render({ values: ['chart/ci/sidecar-keyless-values.yaml'] }));
+  const template = parse(find(render({ values: ['chart/ci/injector-keyless-values.yaml'] }).filter(isInjector), 'ConfigMap').data['sidecar.yaml']);
+  t.same(template.workloadIdentity.container, proxyContainer(sidecarMode), 'the proxy container, field for field');
+  const identity = (volumes: K8sObject[]) => volumes.find((v) => v.name === 'openai-proxy-identity');
+  t.same(identity(template.workloadIdentity.volumes), identity(sidecarMode.volumes), 'the projected token volume');
+  t.equal(template.workloadIdentity.secretVolume, undefined, 'no Secret to name');
+});

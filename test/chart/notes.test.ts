@@ -51,3 +51,10 @@ t.test('a shared Service and the injector: both told', async (t) => {
   t.match(text, 'kubectl label namespace <namespace> openai-proxy.io/inject=enabled');
   t.match(text, 'are not created (failurePolicy Fail)');
 });
+
+t.test('the injector, keyless: one annotation, the Secret optional', async (t) => {
+  const text = notes('chart/ci/injector-keyless-values.yaml');
+  t.match(text, 'openai-proxy.io/inject: "true"');
+  t.match(text, "the sidecar exchanges the Pod's own ServiceAccount token");
+  t.match(text, '# openai-proxy.io/secret:');
+});
