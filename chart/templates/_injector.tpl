@@ -61,6 +61,12 @@ name in). Keyless: upstream.workloadIdentity as set, with the Pod's own ServiceA
 {{- $volumes = append $volumes . }}
 {{- end }}
 {{- end }}
+{{- /* Volumes of the release's extraVolumes that the proxy container mounts (proxy.extraVolumeMounts) go along. */}}
+{{- $mounted := list }}
+{{- range .values.proxy.extraVolumeMounts }}{{ $mounted = append $mounted .name }}{{ end }}
+{{- range .values.extraVolumes }}
+{{- if has .name $mounted }}{{ $volumes = append $volumes . }}{{ end }}
+{{- end }}
 {{- $variant := dict "container" (include "openai-proxy.proxyContainer" $ctx | fromYaml) "volumes" $volumes "annotations" (dict $annotation (include "openai-proxy.configYaml" $ctx)) }}
 {{- with .secretVolume }}{{ $_ := set $variant "secretVolume" . }}{{ end }}
 {{- toYaml $variant }}

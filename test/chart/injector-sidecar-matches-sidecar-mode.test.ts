@@ -40,3 +40,10 @@ t.test('keyless: the sidecar that exchanges the Pod\'s token, as sidecar mode re
   t.same(identity(template.workloadIdentity.volumes), identity(sidecarMode.volumes), 'the projected token volume');
   t.equal(template.workloadIdentity.secretVolume, undefined, 'no Secret to name');
 });
+
+t.test("extra volumes the proxy mounts go along; the Pod's others do not", async (t) => {
+  const set = ['proxy.extraVolumeMounts[0].name=corp-ca', 'proxy.extraVolumeMounts[0].mountPath=/etc/corp-ca', 'extraVolumes[0].name=corp-ca', 'extraVolumes[0].configMap.name=corp-ca', 'extraVolumes[1].name=scratch', 'extraVolumes[1].emptyDir.medium=Memory'];
+  const template = parse(find(render({ values: ['chart/ci/injector-values.yaml'], set }).filter(isInjector), 'ConfigMap').data['sidecar.yaml']);
+  t.same(template.secret.volumes.map((v: K8sObject) => v.name), ['openai-proxy-auth', 'openai-proxy-config', 'corp-ca']);
+  t.ok(template.secret.container.volumeMounts.some((m: K8sObject) => m.name === 'corp-ca'));
+});

@@ -70,7 +70,7 @@ t.test("keyless: the patched Pod's sidecar exchanges the Pod's own ServiceAccoun
 
   // What the kubelet writes for the chat-web ServiceAccount of team-a: the proxy exchanges whatever it finds.
   const podToken = identityToken({ sub: 'system:serviceaccount:team-a:chat-web' });
-  const { env } = layOutPod(patched, objs, join(dir, 'pod'), {}, podToken);
+  const { env } = layOutPod(patched, objs, join(dir, 'pod'), {}, { serviceAccountToken: podToken });
   const proxy = await startProxy(t, { env: { ...env, PORT: '0', ADMIN_PORT: '0' }, tokenEndpoint: tokens });
   await waitForStatus(`${proxy.adminUrl}/readyz`, 200);
   t.equal(tokens.exchanges[0]!.subjectToken, podToken, "the Pod's own token is exchanged");

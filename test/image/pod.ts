@@ -26,7 +26,8 @@ import { startJwksServer } from '../helpers/jwks-server';
 import { jwksOf, serviceAccountToken, signingKey } from '../helpers/service-accounts';
 import { tempDir } from '../helpers/tmp';
 import { appContainers, envOf, podSpec, proxyContainer, render, type K8sObject } from '../chart/helm';
-import { layOutProxy, type VolumeMount } from '../chart/pod-layout';
+import { layOutPod, type VolumeMount } from '../chart/pod-layout';
+import { checkInjectCommand, injectedPod } from './injected-pod';
 import { dockerCreateArgs, type CreateOptions } from './docker-run';
 import { docker } from './docker';
 import type { Scenario, ScenarioKeys } from './scenarios';
@@ -81,7 +82,7 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
   const jwks = signer && (await startJwksServer({ t, document: jwksOf(signer), bearer: keys.apiToken }));
   const callerToken = signer && serviceAccountToken(signer, { namespace: 'team-a', serviceAccount: 'chatbot', expiresIn: 3600 });
   const [port, adminPort] = [await freePort(), await freePort()];
-  const { spec, container, layout } = renderAndLayOut(tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort, tokens, jwks?.url));
+  const { spec, container, layout } = await renderAndLayOut(t, tempDir(t), scenario, keys, harnessValues(upstream.url, port, adminPort, tokens, jwks?.url));
   const name = `openai-proxy-check-${scenario.name}-${process.pid}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const firstProbe = container.startupProbe ?? container.readinessProbe;
@@ -124,7 +125,7 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
   };
 }
 
-function renderAndLayOut(dir: string, scenario: Scenario, keys: ScenarioKeys, harness: K8sObject) {
+async function renderAndLayOut(t: Test, dir: string, scenario: Scenario, keys: ScenarioKeys, harness: K8sObject) {
   const harnessFile = join(dir, 'harness-values.yaml');
   writeFileSync(harnessFile, stringify(harness));
   const objs = render({ values: [...scenario.values, harnessFile], set: scenario.set ?? [], kube: scenario.kube });
@@ -132,9 +133,11 @@ function renderAndLayOut(dir: string, scenario: Scenario, keys: ScenarioKeys, ha
   // The chart's projected volume for the proxy's own API token: what the kubelet writes there (token and CA).
   const kubeApi: Record<string, Record<string, string>> = scenario.callerToken ? { 'openai-proxy-kube-api': { token: `${keys.apiToken}\n`, 'ca.crt': ca } } : {};
   const existing = { ...scenario.secrets(keys), ...kubeApi, 'upstream-ca': { 'ca.pem': ca } };
-  const layout = layOutProxy(objs, join(dir, 'pod'), existing, { relocate: false, serviceAccountToken: keys.identity });
-  const spec = podSpec(objs);
-  return { spec, container: proxyContainer(spec), layout };
+  // An injected scenario runs the Pod the injector patched; the others the chart's own Pod.
+  const pod = scenario.injected ? await injectedPod(t, dir, objs) : { metadata: {}, spec: podSpec(objs) };
+  if (scenario.injected) await checkInjectCommand(t, objs, proxyContainer(pod.spec).image);
+  const layout = layOutPod(pod, objs, join(dir, 'pod'), existing, { relocate: false, serviceAccountToken: keys.identity });
+  return { spec: pod.spec, container: proxyContainer(pod.spec), layout };
 }
 
 type CreateArgs = (opts: CreateOptions) => string[];

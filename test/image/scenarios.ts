@@ -5,7 +5,8 @@
  *
  * Adding one: append an entry. `values` and `kube` say what to render; `secrets` gives the Secrets a user
  * would create beforehand (name -> entries), from the keys the check makes up; `rotate` says which of them
- * the check swaps (the kubelet's `..data` swap) and with what. `keyless` Pods get no upstream key: they
+ * the check swaps (the kubelet's `..data` swap) and with what. `injected` Pods are the injector's patch of a
+ * Deployment's Pod (injected-pod.ts) rather than the chart's own. `keyless` Pods get no upstream key: they
  * exchange their projected ServiceAccount token (`identity`, rotated to `identityNext` by naming the
  * projected volume in `rotate`) at a fake token endpoint, whose access tokens are what must reach the
  * upstream. `callerToken` Pods are called with a Kubernetes ServiceAccount token instead of a client key: the
@@ -43,6 +44,8 @@ export interface Scenario {
   keyless?: boolean;
   /** Callers send a ServiceAccount token (team-a/chatbot) that the proxy verifies against a JWKS. */
   callerToken?: boolean;
+  /** The Pod is the one the sidecar injector makes of test/fixtures/admission/deployment-pod.json. */
+  injected?: boolean;
   secrets(k: ScenarioKeys): Record<string, Files>;
   rotate(k: ScenarioKeys): { secret: string; files: Files };
 }
@@ -98,5 +101,16 @@ export const SCENARIOS: Scenario[] = [
     callerToken: true,
     secrets: (k) => ({ 'openai-proxy-upstream': { 'openai-api-key': k.upstream }, 'bob-openai-proxy': { 'proxy-api-key': k.client } }),
     rotate: (k) => ({ secret: 'openai-proxy-upstream', files: { 'openai-api-key': k.upstreamNext } }),
+  },
+  {
+    name: 'injected',
+    about: 'injected by the webhook into a Deployment\'s Pod, native, its own Secret, Kubernetes 1.33',
+    values: ['chart/ci/injector-values.yaml'],
+    kube: '1.33',
+    clientKey: false,
+    injected: true,
+    // The Secret the Pod names in openai-proxy.io/secret, in its own namespace.
+    secrets: (k) => ({ 'team-a-openai': { 'openai-api-key': k.upstream } }),
+    rotate: (k) => ({ secret: 'team-a-openai', files: { 'openai-api-key': k.upstreamNext } }),
   },
 ];

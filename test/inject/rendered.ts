@@ -7,6 +7,7 @@
  *     config                             path of the ConfigMap's sidecar.yaml (give it as INJECT_CONFIG)
  *     tls                                { cert, key, ca } paths from the rendered kubernetes.io/tls Secret
  *     objs                               everything rendered
+ *   writeInjectorFiles(dir, objs)        -> the same from objects rendered already
  *   sidecarTemplate(dir, opts?)          -> the parsed INJECT_CONFIG
  */
 import { writeFileSync } from 'node:fs';
@@ -23,7 +24,11 @@ export interface RenderedInjector {
 }
 
 export function renderInjector(dir: string, opts: RenderOptions = {}): RenderedInjector {
-  const objs = render({ ...opts, values: [INJECTOR_VALUES, ...(opts.values ?? [])] });
+  return writeInjectorFiles(dir, render({ ...opts, values: [INJECTOR_VALUES, ...(opts.values ?? [])] }));
+}
+
+/** The injector's files out of objects already rendered (with `injector.enabled`). */
+export function writeInjectorFiles(dir: string, objs: K8sObject[]): RenderedInjector {
   const injector = objs.filter(isInjector);
   const configMap = findAll(injector, 'ConfigMap')[0];
   if (!configMap) throw new Error('the chart rendered no injector ConfigMap');
