@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { createProxyHandler } from './proxy/handler';
 import { createUpstream } from './proxy/upstream';
 import { startServiceAccountTokens } from './identity/service-account-tokens';
+import { listen } from './listen';
 
 /** A slow client gets this long to send its headers; bodies are guarded by the idle timeout instead. */
 const HEADERS_TIMEOUT_MS = 30_000;
@@ -87,15 +88,6 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -8,6 +8,7 @@ import { bodyPending, sendJson } from '../proxy/errors';
 import { answerReview, MAX_REVIEW_BYTES } from './webhook';
 import type { InjectorSettings } from './settings';
 import { watchServingPair } from './tls';
+import { listen } from '../listen';
 
 /** The path the MutatingWebhookConfiguration calls. */
 export const WEBHOOK_PATH = '/inject';
@@ -105,14 +106,4 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, metrics: InjectorMe
 /** An answer before the body was read: the connection is closed rather than made to read a body nobody wants. */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
   sendJson(res, status, JSON.stringify({ error: message }), bodyPending(req));
-}
-
-function listen(server: https.Server | import('node:http').Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
