@@ -88,7 +88,6 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   };
 }
 
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Node's parser rejected the request before a handler saw it: answer in JSON where the socket still allows. */
