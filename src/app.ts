@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './observability/admin';
 import type { Config } from './config/config';
-import { ProxyError, errorBody, headersTooLarge } from './proxy/errors';
+import { ProxyError, errorBody, headersTooLarge, methodNotImplemented, versionNotSupported } from './proxy/errors';
 import type { KeyStore } from './keys/keystore';
 import type { Logger } from './observability/log';
 import { createMetrics, type Metrics } from './observability/metrics';
@@ -42,6 +42,8 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
       // client close to the 30 s it is promised rather than up to 60 s.
       connectionsCheckingInterval: 5_000,
       keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
+      // Node's own answer to a missing Host is a bare 400; the handler answers it in JSON (with the other Host rules).
+      requireHostHeader: false,
     },
     handler.handle,
   );
@@ -90,16 +92,28 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A request line that is well formed but names a method Node's parser does not know (`BREW / HTTP/1.1`). */
+const UNKNOWN_METHOD_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]\r?\n/;
+
 /** Node's parser rejected the request before a handler saw it: answer in JSON where the socket still allows. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-  const proxyError =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? headersTooLarge()
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? new ProxyError(408, 'request_timeout', 'The request headers did not arrive in time.')
-        : new ProxyError(400, 'bad_request', 'The request is not valid HTTP.');
-  refuseRaw(socket, proxyError);
+  refuseRaw(socket, clientErrorAnswer(err));
+}
+
+function clientErrorAnswer(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): ProxyError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return headersTooLarge();
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ProxyError(408, 'request_timeout', 'The request headers did not arrive in time.');
+    case 'HPE_INVALID_VERSION':
+      return versionNotSupported();
+    case 'HPE_INVALID_METHOD':
+      // RFC 9110 §15.6.2: an unknown method is 501; bytes that are not a request line at all stay a 400.
+      if (UNKNOWN_METHOD_LINE.test(err.rawPacket?.subarray(0, 4096).toString('latin1') ?? '')) return methodNotImplemented();
+  }
+  return new ProxyError(400, 'bad_request', 'The request is not valid HTTP.');
 }
 
 function refuseRaw(socket: Socket, err: ProxyError): void {

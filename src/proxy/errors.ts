@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeAfter } from './closing';
 
 /**
  * An error the proxy answers itself. Every one has a stable `code` (also the JSON `code` and the log's `error`),
@@ -33,6 +34,8 @@ export const rateLimited = (limit: string, retryAfterSeconds: number) =>
 const LIMIT_TEXT: Record<string, string> = { requests: 'requests-per-minute', tokens: 'tokens-per-minute', streams: 'concurrent-streams' };
 export const serviceAccountKeysUnavailable = () =>
   new ProxyError(503, 'service_account_keys_unavailable', 'The proxy has not loaded the keys that verify Kubernetes ServiceAccount tokens yet; retry shortly.', { retryAfterSeconds: 5 });
+export const versionNotSupported = () => new ProxyError(505, 'http_version_not_supported', 'This proxy speaks HTTP/1.0 and HTTP/1.1.');
+export const methodNotImplemented = () => new ProxyError(501, 'method_not_implemented', 'The request method is not one this proxy implements.');
 export const requestTimeout = () => new ProxyError(408, 'request_timeout', 'The client stopped sending the request body.');
 
 /**
@@ -70,18 +73,6 @@ export function sendUnauthorized(res: ServerResponse, closeConnection: boolean):
   sendJson(res, 401, UNAUTHORIZED_BODY, closeConnection);
 }
 
-/**
- * Connections an error answer is closing. Node parses requests pipelined behind a refused one and hands them to
- * the handler even though their answers will never be written: they must not go upstream either, since the
- * proxy closes a connection precisely when it no longer trusts where one request ends and the next begins.
- */
-const closing = new WeakSet<object>();
-
-/** Whether an earlier answer on this request's connection is closing it: then the request is not served. */
-export function connectionClosing(req: IncomingMessage): boolean {
-  return closing.has(req.socket);
-}
-
 export function sendJson(res: ServerResponse, status: number, body: string, closeConnection: boolean): void {
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
@@ -89,7 +80,7 @@ export function sendJson(res: ServerResponse, status: number, body: string, clos
   };
   if (closeConnection) {
     headers.connection = 'close';
-    if (res.socket) closing.add(res.socket);
+    closeAfter(res);
   }
   res.writeHead(status, headers);
   res.end(body);

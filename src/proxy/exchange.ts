@@ -1,16 +1,19 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { DeadlineSweep } from './deadlines';
-import { relay } from './relay';
 import type { Client } from '../keys/auth';
 import { ProxyError, bodyPending, bodyTooLarge, rateLimited, requestTimeout, sendError } from './errors';
 import type { Refusal } from '../usage/limits';
 import { UsageTap, describeRequest, type Usage } from '../usage/tap';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
+import { closeAfter } from './closing';
+import { forwardInterim } from './interim';
+import { Upload, bodyModeOf, type BodyMode } from './upload';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
-import { UpstreamError, badResponse, classifyUpstreamError, connectTimeout, firstByteTimeout, idleTimeout, isStaleSocketError, type Upstream } from './upstream';
+import { UpstreamError, badResponse, classifyUpstreamError, isReplayable, isStaleSocketError, switchedProtocols, unforwardable, type Upstream } from './upstream';
+import { UpstreamTimers } from './timers';
 import type { UpstreamConfig } from '../config/config';
 import { CredentialUse } from '../identity/signing';
 import { credentialUnavailable } from '../identity/errors';
@@ -21,34 +24,12 @@ export interface ExchangeDeps {
   maxBodyBytes: number;
   metrics: Metrics;
   log: Logger;
-  /** Stall deadlines for small bodies being gathered. */
-  bodyDeadlines: DeadlineSweep;
+  /** Deadlines on one shared timer: small bodies being gathered, response headers being awaited. */
+  deadlines: DeadlineSweep;
   /** Per-client limits: undefined admits the request. */
   admit(client: Client, stream: boolean): Refusal | undefined;
   /** Called once, when the client's response is closed, whatever the outcome. */
   onDone(exchange: Exchange): void;
-}
-
-/**
- * Which timer guards the upstream socket: connect (own timer), then idle while the body goes up,
- * first-byte while waiting for headers, idle again while the response streams. Never a total timeout.
- */
-type Phase = 'uploading' | 'waiting' | 'streaming';
-
-/**
- * Bodies up to this size with a Content-Length (nearly every JSON API call) are gathered and sent with one
- * `end(body)`: one write instead of a pipeline, and a request that can be replayed if a reused upstream socket
- * turns out stale. Larger and chunked bodies always stream.
- */
-export const REPLAYABLE_BODY_BYTES = 64 * 1024;
-
-type BodyMode = 'none' | 'small' | 'stream';
-
-function bodyModeOf(req: IncomingMessage): BodyMode {
-  if (req.headers['transfer-encoding'] !== undefined) return 'stream';
-  const length = req.headers['content-length'];
-  if (length === undefined || length === '0') return 'none';
-  return Number(length) <= REPLAYABLE_BODY_BYTES ? 'small' : 'stream';
 }
 
 /** One proxied request: a relay per direction, the timers, and one place that decides how it ended. */
@@ -68,12 +49,14 @@ export class Exchange {
   /** Set when the request passed the client's limits, so its end releases them. */
   admitted = false;
   usage: Usage | undefined;
-  private phase: Phase = 'uploading';
   private upstreamReq: ClientRequest | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
+  /** The upstream's response, once its head has arrived. */
+  private upRes: IncomingMessage | undefined;
   private retried = false;
   private readonly bodyMode: BodyMode;
   private smallBody: Buffer | undefined;
+  private readonly upload: Upload;
+  private readonly timers: UpstreamTimers;
   private readonly onBodyStall = () => this.fail(requestTimeout());
   /** Set for a keyless client: the short-lived token this request goes with. */
   private readonly credential: CredentialUse | undefined;
@@ -90,6 +73,8 @@ export class Exchange {
   ) {
     this.bodyMode = bodyModeOf(req);
     this.credential = client.credential && new CredentialUse(client.credential);
+    this.upload = new Upload(req);
+    this.timers = new UpstreamTimers(deps.upstreamConfig, deps.deadlines, deps.upstream.tls, (err) => this.fail(err));
   }
 
   start(): void {
@@ -114,10 +99,10 @@ export class Exchange {
     const chunks: Buffer[] = [];
     // No upstream socket yet to carry the idle timer: a body of at most 64 KiB that has not arrived within the
     // idle timeout has stalled.
-    this.deps.bodyDeadlines.add(this.onBodyStall, this.deps.upstreamConfig.idleTimeoutMs);
+    this.deps.deadlines.add(this.onBodyStall, this.deps.upstreamConfig.idleTimeoutMs);
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      this.deps.bodyDeadlines.remove(this.onBodyStall);
+      this.deps.deadlines.remove(this.onBodyStall);
       this.smallBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       this.bytesIn = this.smallBody!.length;
       if (!this.error && !this.clientGone) this.begin();
@@ -136,18 +121,21 @@ export class Exchange {
       return this.fail(new ProxyError(400, 'bad_request', 'The request has a header the proxy cannot forward.', { cause: err }));
     }
     this.upstreamReq = up;
-    up.on('socket', (socket) => up === this.upstreamReq && this.onSocket(socket as Socket));
-    up.on('finish', () => up === this.upstreamReq && this.advance('waiting'));
-    up.on('timeout', () => up === this.upstreamReq && this.onTimeout());
+    this.timers.track(up);
+    up.on('information', (info) => up === this.upstreamReq && forwardInterim(this.res, info));
     up.on('response', (upRes) => up === this.upstreamReq && this.onResponse(upRes));
+    // Without a listener, Node drops an upgraded socket silently and the exchange would never end.
+    up.on('upgrade', (_upRes, socket: Socket) => {
+      socket.destroy();
+      if (up === this.upstreamReq) this.fail(switchedProtocols());
+    });
     up.on('error', (err) => up === this.upstreamReq && this.onUpstreamError(err));
-    up.on('close', () => up === this.upstreamReq && clearTimeout(this.connectTimer));
     if (this.bodyMode !== 'stream') {
       up.end(this.smallBody);
       return;
     }
     // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
-    relay(req, up, () => {});
+    this.upload.streamTo(up);
     const limit = req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
     req.on('data', (chunk: Buffer) => {
       if (this.bytesIn === 0) this.model = describeRequest(req.headers['content-type'], chunk).model;
@@ -171,57 +159,30 @@ export class Exchange {
     this.deps.log.debug('upstream_retry', { client: this.client.name, reason: 'unauthorized' });
     this.upstreamReq = undefined;
     this.ttfbMs = undefined;
-    this.phase = 'uploading';
     this.send();
-  }
-
-  private onSocket(socket: Socket): void {
-    if (socket.connecting) {
-      // A new socket: the agent's idle-socket timeout must not fire while it connects; our connect timer rules.
-      socket.setTimeout(0);
-      this.connectTimer = setTimeout(() => this.fail(connectTimeout()), this.deps.upstreamConfig.connectTimeoutMs);
-      socket.once(this.deps.upstream.tls ? 'secureConnect' : 'connect', () => clearTimeout(this.connectTimer));
-    }
-    this.armTimer();
-  }
-
-  private advance(phase: Phase): void {
-    if (this.phase === 'streaming') return;
-    this.phase = phase;
-    this.armTimer();
-  }
-
-  private armTimer(): void {
-    const { firstByteTimeoutMs, idleTimeoutMs } = this.deps.upstreamConfig;
-    this.upstreamReq!.setTimeout(this.phase === 'waiting' ? firstByteTimeoutMs : idleTimeoutMs);
-  }
-
-  private onTimeout(): void {
-    if (this.phase === 'waiting') return this.fail(firstByteTimeout());
-    if (this.phase === 'streaming') return this.fail(idleTimeout());
-    // Uploading: if the upstream is not draining what we write, it stalled; otherwise the client did.
-    this.fail(this.upstreamReq!.writableNeedDrain ? idleTimeout() : requestTimeout());
   }
 
   private onResponse(upRes: IncomingMessage): void {
     this.ttfbMs = performance.now() - this.startedAt;
-    this.advance('streaming');
-    if (this.error || this.clientGone) {
-      upRes.resume();
-      return;
-    }
+    this.timers.advance('streaming');
+    if (this.error || this.clientGone) return void upRes.resume();
+    const refused = unforwardable(upRes);
+    if (refused) return this.fail(refused);
     if (upRes.statusCode === 401 && this.credential?.retryAfterUnauthorized(this.bodyMode !== 'stream')) return this.resendAfterUnauthorized(upRes);
+    this.upRes = upRes;
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
+    const headers = clientResponseHeaders(upRes.headers, upRes.statusCode!);
+    if (!this.req.complete) this.answerEarly(upRes, headers);
     try {
-      this.res.writeHead(upRes.statusCode ?? 502, clientResponseHeaders(upRes.headers));
+      this.res.writeHead(upRes.statusCode!, headers);
     } catch (err) {
       upRes.resume();
       return this.fail(badResponse(err));
     }
     // No relay here: the outcome rules are already in place. A client that leaves closes `res`, which destroys
     // the upstream request (onClientClose); an upstream failure errors `upRes`, which cuts the client (fail).
-    upRes.on('error', (err) => this.onUpstreamError(err));
+    upRes.on('error', (err) => this.fail(classifyUpstreamError(err, true)));
     upRes.pipe(this.res);
     // Registered after pipe's own listener, so each chunk is on its way to the client before the tap reads it.
     const tap = new UsageTap(upRes.headers['content-type'], upRes.headers['content-encoding']);
@@ -232,8 +193,28 @@ export class Exchange {
     upRes.on('end', () => (this.usage = tap.end()));
   }
 
+  /**
+   * The upstream answered before the client finished uploading (an early 413 or 401). The answer goes to the
+   * client whole: the body keeps flowing upstream while the upstream takes it (so a full-duplex exchange
+   * works), a failure of the upload no longer cuts the client, and once the answer is complete the rest of the
+   * body is read and discarded and the connection closes the lingering way.
+   */
+  private answerEarly(upRes: IncomingMessage, headers: OutgoingHttpHeaders): void {
+    headers.connection = 'close';
+    closeAfter(this.res);
+    this.upload.detach();
+    upRes.once('end', () => {
+      this.upload.abandon();
+      // An upload cut short leaves the upstream connection mid-body: it cannot carry another request.
+      if (!this.upstreamReq!.writableFinished) this.upstreamReq!.destroy();
+    });
+  }
+
   private onUpstreamError(err: NodeJS.ErrnoException): void {
     if (this.clientGone || this.error) return;
+    // Once the response has begun, its own stream reports how it ends: an error here is the upload failing
+    // (the upstream no longer reads the body) or the connection dying after a complete response.
+    if (this.upRes) return this.upload.abandon();
     if (this.canRetry(err)) {
       this.retried = true;
       this.deps.log.debug('upstream_retry', { client: this.client.name, reason: err.code });
@@ -243,9 +224,13 @@ export class Exchange {
     this.fail(classifyUpstreamError(err, this.ttfbMs !== undefined));
   }
 
-  /** Once, for a request we can send again whole, that failed on a reused socket before any response. */
+  /**
+   * Once, for an idempotent request we can send again whole, that failed on a reused socket before any
+   * response. A POST is never sent twice: the reset may have come after the upstream began working on it.
+   */
   private canRetry(err: NodeJS.ErrnoException): boolean {
-    return !this.retried && this.bodyMode !== 'stream' && this.ttfbMs === undefined && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
+    if (this.retried || this.bodyMode === 'stream' || this.ttfbMs !== undefined) return false;
+    return isReplayable(this.req.method!) && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
   }
 
   /** Answers with the error while nothing was sent, else cuts the client connection; stops the upstream. */
@@ -253,8 +238,11 @@ export class Exchange {
     if (this.error || this.clientGone) return;
     this.error = err;
     if (err instanceof UpstreamError) this.deps.metrics.upstreamErrors.with(err.reason).inc();
-    clearTimeout(this.connectTimer);
-    sendError(this.res, err, bodyPending(this.req));
+    this.timers.stop();
+    const pending = bodyPending(this.req);
+    // Destroying the upstream request below must not take the client's request (and socket) with it.
+    if (!this.res.headersSent) this.upload.abandon();
+    sendError(this.res, err, pending);
     this.upstreamReq?.destroy();
   }
 
@@ -263,8 +251,8 @@ export class Exchange {
       this.clientGone = true;
       this.upstreamReq?.destroy();
     }
-    clearTimeout(this.connectTimer);
-    this.deps.bodyDeadlines.remove(this.onBodyStall);
+    this.timers.stop();
+    this.deps.deadlines.remove(this.onBodyStall);
     this.deps.onDone(this);
   }
 }

@@ -4,8 +4,10 @@ import type { Client } from '../keys/auth';
 import { identifyCaller, type Authentication } from '../keys/callers';
 import type { ServiceAccountTokens } from '../identity/service-account-tokens';
 import type { Config } from '../config/config';
-import { ProxyError, bodyPending, bodyTooLarge, connectionClosing, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, serviceAccountKeysUnavailable, upgradeRefused } from './errors';
+import { ProxyError, bodyPending, bodyTooLarge, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, serviceAccountKeysUnavailable, upgradeRefused } from './errors';
 import { Exchange } from './exchange';
+import { connectionClosing, markClosing } from './closing';
+import { framingProblem } from './framing';
 import type { KeyStore } from '../keys/keystore';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
@@ -50,10 +52,10 @@ export function createProxyHandler(deps: ProxyDeps) {
   // young objects reachable at each scavenge, and that alone cost about a tenth of the CPU per request.
   let open = 0;
   const limiters = createLimiters(config);
-  const bodyDeadlines = new DeadlineSweep();
+  const deadlines = new DeadlineSweep();
   const recorder = createRecorder({ metrics, log, keys: deps.keys, models: deps.models, endpoints: config.endpoints });
   const exchangeDeps = {
-    bodyDeadlines,
+    deadlines,
     upstream: deps.upstream,
     upstreamConfig: config.upstream,
     maxBodyBytes: config.maxBodyBytes,
@@ -80,11 +82,18 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   /** `expectsContinue`: the client waits for `100 Continue` before sending its body. */
   function handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+    // A pipelined request waits until the answers before it are written (its response then gets the socket):
+    // requests run one at a time, in order (RFC 9112 §9.3.2), and none is left running if the client leaves.
+    if (res.socket === null) return void res.once('socket', () => handle(req, res, expectsContinue));
     // Left unanswered: the connection closes once the earlier answer is out, and that ends this response too.
     if (connectionClosing(req)) return;
+    // After a request that closes the connection, nothing more is read as a request (RFC 9112 §9.6).
+    if (!res.shouldKeepAlive) markClosing(req);
     if (deps.isDraining()) res.setHeader('connection', 'close');
-    if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, HEALTH_BODY, false);
     const startedAt = performance.now();
+    const framing = framingProblem(req);
+    if (framing) return refuseEarly(req, res, startedAt, framing, true);
+    if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, HEALTH_BODY, false);
     if (REFUSED_METHODS.has(req.method!)) return refuseEarly(req, res, startedAt, methodNotAllowed(req.method!), true);
     if (req.rawHeaders.length > MAX_HEADER_LINES * 2) return refuseEarly(req, res, startedAt, headersTooLarge(), true);
     if (req.headers.upgrade !== undefined) return refuseEarly(req, res, startedAt, upgradeRefused(), true);
@@ -135,7 +144,7 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   /** Requests being proxied now: shutdown waits for these. */
   const openExchanges = () => open;
-  return { handle, openExchanges, close: () => bodyDeadlines.close() };
+  return { handle, openExchanges, close: () => deadlines.close() };
 }
 
 /** A request that passed the cheap refusals, waiting to learn who sent it. */

@@ -53,10 +53,13 @@ export function upstreamRequestHeaders(client: IncomingHttpHeaders, upstream: Up
   return out;
 }
 
+/** A 204 has no content, so no Content-Length either (RFC 9110 §8.6), whatever the upstream claimed. */
+const NO_LENGTH = new Set(['content-length']);
+
 /** Event streams get `X-Accel-Buffering: no` so an nginx ingress in front does not hold them back. */
-export function clientResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, status: number): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  copyEndToEnd(upstream, undefined, out);
+  copyEndToEnd(upstream, status === 204 ? NO_LENGTH : undefined, out);
   const type = upstream['content-type'];
   if (type !== undefined && type.startsWith('text/event-stream')) out['x-accel-buffering'] = 'no';
   return out;

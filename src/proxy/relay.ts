@@ -8,8 +8,11 @@ import { finished, type Readable, type Writable } from 'node:stream';
  * pipeline settles, which constructs a DOMException (stack trace included) per call. On the small-request path
  * that alone took a minimal proxy from about 14,500 to 9,300 requests/s on the benchmark machine
  * (test/bench, README "Performance"). This keeps the semantics and drops the signal.
+ *
+ * Returns `disarm`: the data keeps flowing, but a failure of either side no longer destroys the other (the
+ * exchange takes over the outcome, e.g. once the upstream has answered before the upload ended).
  */
-export function relay(source: Readable, destination: Writable, done: (err?: Error) => void): void {
+export function relay(source: Readable, destination: Writable, done: (err?: Error) => void): () => void {
   let settled = false;
   const settle = (err?: Error | null) => {
     if (settled) return;
@@ -26,4 +29,9 @@ export function relay(source: Readable, destination: Writable, done: (err?: Erro
   const stopSource = finished(source, { writable: false }, (err) => err && settle(err));
   const stopDestination = finished(destination, { readable: false }, settle);
   source.pipe(destination);
+  return () => {
+    settled = true;
+    stopSource();
+    stopDestination();
+  };
 }

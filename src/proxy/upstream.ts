@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { UpstreamConfig } from '../config/config';
 import { ProxyError } from './errors';
 
@@ -28,6 +29,7 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     scheduling: 'lifo',
   };
   const agent = tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  closeIdleSocketsThatSpeak(agent);
   const send = tls ? https.request : http.request;
   const { hostname, port, basePath } = config;
   return {
@@ -35,6 +37,37 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     tls,
     request: (method, path, headers) => send({ agent, hostname, port, method, path: basePath + path, headers }),
   };
+}
+
+/**
+ * An idle keep-alive socket must stay silent. Bytes arriving on one (a body after a 204 or a HEAD answer, more
+ * than a Content-Length promised, a second response) would be read as the answer to the next request sent on
+ * it, another client's perhaps: the socket is closed instead, as nginx and Envoy close such a connection.
+ * Bytes that arrive with the response itself are Node's to catch: it destroys the socket.
+ */
+function closeIdleSocketsThatSpeak(agent: http.Agent): void {
+  // The agent's documented hooks; Node's keepSocketAlive returns whether to keep the socket (its types say void).
+  const hooks = agent as unknown as KeepAliveHooks;
+  const keep = hooks.keepSocketAlive;
+  const reuse = hooks.reuseSocket;
+  hooks.keepSocketAlive = function (socket) {
+    if (!keep.call(this, socket)) return false;
+    socket.on('data', destroyOnData);
+    return true;
+  };
+  hooks.reuseSocket = function (socket, request) {
+    socket.removeListener('data', destroyOnData);
+    reuse.call(this, socket, request);
+  };
+}
+
+interface KeepAliveHooks {
+  keepSocketAlive(this: KeepAliveHooks, socket: Duplex): boolean;
+  reuseSocket(this: KeepAliveHooks, socket: Duplex, request: http.ClientRequest): void;
+}
+
+function destroyOnData(this: Duplex): void {
+  this.destroy();
 }
 
 /** Errors that mean "never reached a server that proved who it is". */
@@ -62,6 +95,32 @@ function upstreamError(status: number, code: string, reason: string, message: st
   return new UpstreamError(status, code, reason, message, cause);
 }
 
+/** Methods RFC 9110 §9.2.2 defines as idempotent (TRACE is refused before it gets here). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** Whether a request may be sent a second time without asking the client (RFC 9110 §9.2.2). */
+export function isReplayable(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
+/** Transfer codings other than chunked, which the proxy would silently strip while passing the coded bytes on. */
+const CHUNKED = /^\s*chunked\s*$/i;
+
+/**
+ * An upstream response the proxy must not pass on: `101 Switching Protocols` (the proxy never asks to switch;
+ * RFC 9110 §15.2.2) or a transfer coding it does not implement (RFC 9112 §6.1).
+ */
+export function unforwardable(res: IncomingMessage): UpstreamError | undefined {
+  if (res.statusCode === 101) return switchedProtocols();
+  const coding = res.headers['transfer-encoding'];
+  if (coding !== undefined && !CHUNKED.test(coding)) {
+    return new UpstreamError(502, 'upstream_bad_response', 'bad_response', 'The upstream used a transfer coding the proxy does not implement.');
+  }
+  return undefined;
+}
+
+export const switchedProtocols = () =>
+  new UpstreamError(502, 'upstream_bad_response', 'bad_response', 'The upstream switched protocols, which the proxy never asks for.');
 export const badResponse = (cause: unknown) =>
   new UpstreamError(502, 'upstream_bad_response', 'bad_response', 'The upstream sent a response the proxy cannot forward.', cause);
 export const connectTimeout = () => new UpstreamError(504, 'upstream_connect_timeout', 'connect_timeout', 'Connecting to the upstream timed out.');

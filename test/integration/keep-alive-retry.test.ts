@@ -1,6 +1,7 @@
 // Issue 2, item 10: keep-alive to the upstream: connections are reused; idle ones are closed by the proxy
-// before the upstream's keep-alive timeout would close them; a request that fails on a stale reused socket
-// before any response is retried once on a new one; nothing else is retried.
+// before the upstream's keep-alive timeout would close them; an idempotent request that fails on a stale reused
+// socket before any response is retried once on a new one (POSTs never are: see
+// test/reliability/stale-connection-retries-idempotent-only.test.ts); nothing else is retried.
 import t from 'tap';
 import { handlers, sleep, type Handler } from '../helpers/fake-upstream';
 import { request } from '../helpers/http';
@@ -35,27 +36,6 @@ t.test('a stale reused socket is retried once on a new connection', async (t) =>
   t.equal(s.up.requests.length, 3, 'one failed attempt plus one retry');
   t.equal(s.up.requests[2].socketRequestIndex, 0, 'the retry went out on a new connection');
   t.not(s.up.requests[2].socketId, s.up.requests[0].socketId);
-  await noKeyLeak(t, s);
-});
-
-t.test('a small POST on a stale reused socket is retried once with the same body', async (t) => {
-  const s = await startSingleTenant(t);
-  t.equal((await models(s)).status, 200, 'first request opens a connection');
-  let tripped = false;
-  const normal = handlers.defaults();
-  s.up.handle = ((req, res, rec) => {
-    if (!tripped && rec.socketRequestIndex > 0) {
-      tripped = true;
-      req.socket.destroy();
-      return;
-    }
-    return normal(req, res, rec);
-  }) as Handler;
-  const body = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'retry me' }] });
-  const res = await request(`${s.proxy.url}/v1/chat/completions`, { method: 'POST', headers: { ...s.auth, 'content-type': 'application/json' }, body });
-  t.equal(res.status, 200, 'the client never saw the stale socket');
-  t.equal(s.up.requests.length, 3, 'one failed attempt plus one retry');
-  t.equal(s.up.requests[2].body.toString(), body, 'the retry carried the whole body');
   await noKeyLeak(t, s);
 });
 

@@ -31,7 +31,7 @@ t.test('malformed input does not crash the proxy', async (t) => {
     ['two content-lengths', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${key}Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}`, 400, 'bad_request'],
     ['CL and TE together', `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${key}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400, 'bad_request'],
     ['HTTP/1.0 without Host', `GET /v1/models HTTP/1.0\r\n${key}\r\n`, 200, 'forwarded'],
-    ['unknown method', `BREW /v1/models HTTP/1.1\r\nHost: x\r\n${key}Connection: close\r\n\r\n`, 400, 'bad_request'],
+    ['unknown method', `BREW /v1/models HTTP/1.1\r\nHost: x\r\n${key}Connection: close\r\n\r\n`, 501, 'method_not_implemented'],
     ['empty key header', `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-API-Key:\r\nAuthorization: Bearer\r\nConnection: close\r\n\r\n`, 401, 'unauthorized'],
     ['two keys', `GET /v1/models HTTP/1.1\r\nHost: x\r\n${key}${key}Connection: close\r\n\r\n`, 401, 'unauthorized'],
     ['non-latin1 key', Buffer.concat([Buffer.from('GET /v1/models HTTP/1.1\r\nHost: x\r\nX-API-Key: '), Buffer.from('ключ\u{1F511}', 'utf8'), Buffer.from('\r\nConnection: close\r\n\r\n')]), 401, 'unauthorized'],

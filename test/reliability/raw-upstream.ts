@@ -8,6 +8,8 @@
  *     opts.cert                  'server' (the test CA's localhost certificate, default) or 'rogue' (self-signed)
  *     opts.host                  address to listen on (default 127.0.0.1)
  *     opts.answer(head, socket)  called once per request head (bytes up to the first blank line) on a connection
+ *     opts.onBody(bytes, socket) for uploads: once a head has arrived, the rest of that connection is a body,
+ *                                counted (bytes so far on it, passed per chunk) rather than kept or parsed
  *   RawUpstream                  { url (https://localhost:<port>), port, connections (TCP accepted),
  *                                  handshakes (TLS handshakes completed), plaintext() (every byte received after
  *                                  a handshake, all connections, latin1), close() }
@@ -24,6 +26,7 @@ export interface RawUpstreamOptions {
   cert?: 'server' | 'rogue';
   host?: string;
   answer?: (head: string, socket: TLSSocket) => void;
+  onBody?: (bytes: number, socket: TLSSocket) => void;
 }
 
 export interface RawUpstream {
@@ -51,7 +54,9 @@ export async function startRawUpstream(t: { teardown(fn: () => unknown): void },
     raw.handshakes++;
     socket.on('error', () => {});
     let pending = '';
+    let bodyBytes = -1;
     socket.on('data', (chunk: Buffer) => {
+      if (bodyBytes >= 0) return opts.onBody!((bodyBytes += chunk.length), socket);
       const text = chunk.toString('latin1');
       received += text;
       pending += text;
@@ -59,6 +64,10 @@ export async function startRawUpstream(t: { teardown(fn: () => unknown): void },
         const head = pending.slice(0, end);
         pending = pending.slice(end + 4);
         opts.answer?.(head, socket);
+        if (opts.onBody) {
+          bodyBytes = Buffer.byteLength(pending, 'latin1');
+          return opts.onBody(bodyBytes, socket);
+        }
       }
     });
   });

@@ -59,7 +59,7 @@ t.test('response: hop-by-hop dropped, rate-limit and request-id headers kept, SS
     'retry-after': '3',
     'set-cookie': ['a=1', 'b=2'],
     'content-encoding': 'gzip',
-  });
+  }, 200);
   t.same(out, {
     'content-type': 'text/event-stream; charset=utf-8',
     'x-request-id': 'req_1',
@@ -70,7 +70,12 @@ t.test('response: hop-by-hop dropped, rate-limit and request-id headers kept, SS
     'content-encoding': 'gzip',
     'x-accel-buffering': 'no',
   });
-  t.notOk(clientResponseHeaders({ 'content-type': 'application/json' })['x-accel-buffering']);
+  t.notOk(clientResponseHeaders({ 'content-type': 'application/json' }, 200)['x-accel-buffering']);
+});
+
+t.test('response: a 204 goes without the Content-Length an upstream may have put on it', async (t) => {
+  t.same(clientResponseHeaders({ 'content-length': '5', 'x-request-id': 'req_1' }, 204), { 'x-request-id': 'req_1' });
+  t.same(clientResponseHeaders({ 'content-length': '5' }, 304), { 'content-length': '5' }, 'a 304 keeps it: it describes the stored body');
 });
 
 t.test('connection tokens are trimmed, lower-cased, and read from repeated headers', async (t) => {
