@@ -6,6 +6,7 @@ import { ProxyError, errorBody, headersTooLarge, methodNotImplemented, versionNo
 import type { KeyStore } from './keys/keystore';
 import type { Logger } from './observability/log';
 import { createMetrics, type Metrics } from './observability/metrics';
+import { closeAfterAnswer, isClosing, refuseLingering } from './proxy/closing';
 import { createProxyHandler } from './proxy/handler';
 import { createUpstream } from './proxy/upstream';
 import { startServiceAccountTokens } from './identity/service-account-tokens';
@@ -97,8 +98,15 @@ const UNKNOWN_METHOD_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]\r?\n
 
 /** Node's parser rejected the request before a handler saw it: answer in JSON where the socket still allows. */
 function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+  // Already answered: the parser is refusing what a client sends after the answer that closes its connection.
+  if (isClosing(socket)) return void (socket.readableEnded && socket.destroy());
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-  refuseRaw(socket, clientErrorAnswer(err));
+  // A request is being answered on this connection (Node's own check of this is internal too). Bytes pipelined
+  // behind it wait for its answer. A broken body of its own is refused now, and the socket closed at once so
+  // that the exchange ends (its upstream request is cancelled).
+  const answering = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (answering?.req.complete) return closeAfterAnswer(answering);
+  refuseRaw(socket, clientErrorAnswer(err), !answering);
 }
 
 function clientErrorAnswer(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): ProxyError {
@@ -116,9 +124,10 @@ function clientErrorAnswer(err: NodeJS.ErrnoException & { rawPacket?: Buffer }):
   return new ProxyError(400, 'bad_request', 'The request is not valid HTTP.');
 }
 
-function refuseRaw(socket: Socket, err: ProxyError): void {
+function refuseRaw(socket: Socket, err: ProxyError, linger = true): void {
   const body = errorBody(err);
   const head = `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  if (linger) return refuseLingering(socket, head + body);
   socket.end(head + body);
   socket.destroySoon();
 }

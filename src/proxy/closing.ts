@@ -40,11 +40,44 @@ export function markClosing(req: IncomingMessage): void {
   closing.add(req.socket);
 }
 
+/** Whether the proxy has already answered on this socket the way that closes it. */
+export function isClosing(socket: Socket): boolean {
+  return closing.has(socket);
+}
+
+/** Answers on a socket Node's HTTP server has given up (a parse error, CONNECT, an upgrade), then lingers. */
+export function refuseLingering(socket: Socket, answer: string): void {
+  closing.add(socket);
+  socket.end(answer);
+  // CONNECT and upgrade sockets are handed over paused; the rest of what the client sends must still be read.
+  socket.resume();
+  linger(socket);
+}
+
+/**
+ * Node's parser refused bytes pipelined behind a request whose answer is still being written: that answer goes
+ * out whole first, then the connection closes; the refused bytes get no answer of their own.
+ */
+export function closeAfterAnswer(res: ServerResponse): void {
+  const socket = res.req.socket;
+  if (closing.has(socket)) return;
+  if (!res.headersSent) {
+    res.setHeader('connection', 'close');
+    return closeAfter(res);
+  }
+  closing.add(socket);
+  res.once('finish', () => lingerThenDestroy.call(socket));
+}
+
 function lingerThenDestroy(this: Socket): void {
   this.end();
-  const destroy = () => this.destroy();
-  // Reading goes on through Node's parser (the request's remaining body is discarded); silence ends it.
-  this.setTimeout(LINGER_IDLE_MS, destroy);
+  linger(this);
+}
+
+function linger(socket: Socket): void {
+  const destroy = () => socket.destroy();
+  // Reading goes on (through Node's parser, when it still holds the socket); silence ends it.
+  socket.setTimeout(LINGER_IDLE_MS, destroy);
   const cap = setTimeout(destroy, LINGER_MAX_MS).unref();
-  this.once('close', () => clearTimeout(cap));
+  socket.once('close', () => clearTimeout(cap));
 }

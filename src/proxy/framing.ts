@@ -9,19 +9,24 @@ import { ProxyError, versionNotSupported } from './errors';
 /** Host = uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2): an IP literal or a reg-name, then digits. */
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[\w\-.~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\d*)?$/;
 const CHUNKED = /^[ \t]*chunked[ \t]*$/i;
+const CHUNKED_LAST = /(?:^|,)[ \t]*chunked[ \t]*$/i;
 
 export function framingProblem(req: IncomingMessage): ProxyError | undefined {
   // Node's parser also reads request lines claiming HTTP/0.9 or HTTP/2.0 (RFC 9110 §15.6.6).
   if (req.httpVersionMajor !== 1) return versionNotSupported();
   const host = hostProblem(req);
   if (host) return host;
-  // Node has decoded the chunked coding only; a coding under it (`gzip, chunked`) would reach the upstream as
-  // undeclared compressed bytes (RFC 9112 §6.1: 501). Chunked not last is Node's own 400 (§6.3).
   const coding = req.headers['transfer-encoding'];
-  if (coding !== undefined && !CHUNKED.test(coding)) {
-    return new ProxyError(501, 'transfer_coding_not_supported', 'The only transfer coding this proxy implements is chunked.');
-  }
-  return undefined;
+  return coding === undefined || CHUNKED.test(coding) ? undefined : codingProblem(coding);
+}
+
+/**
+ * Node decodes the chunked coding only: a coding under it (`gzip, chunked`) would reach the upstream as
+ * undeclared compressed bytes (RFC 9112 §6.1: 501). Without chunked last the body has no known end (§6.3: 400).
+ */
+function codingProblem(coding: string): ProxyError {
+  if (!CHUNKED_LAST.test(coding)) return new ProxyError(400, 'bad_request', 'The request body has no known length: chunked is not its last transfer coding.');
+  return new ProxyError(501, 'transfer_coding_not_supported', 'The only transfer coding this proxy implements is chunked.');
 }
 
 /**

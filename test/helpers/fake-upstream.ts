@@ -29,7 +29,8 @@
  *   recordedStream(name)       the events of test/fixtures/streams/<name>.sse
  *   writeSse(res, events, opts) writes events one write each, spaced by intervalMs; resolves when done
  *   SPEECH_BYTES, IMAGE_PNG    the binary bodies the defaults answer /v1/audio/speech and images with
- *   sha256(buf), sleep(ms), within(promise, ms, what) (rejects with `what` if not settled in time)
+ *   sha256(buf), sleep(ms), within(promise, ms, what) (rejects with `what` if not settled in time),
+ *   until(check, ms) (resolves true once check() is true, false if it is not within ms)
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -101,6 +102,11 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+/** Resolves once `check()` is true (polled every 20 ms); false if it still is not after `ms`. */
+export async function until(check: () => boolean, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; !check(); await sleep(20)) if (Date.now() > deadline) return false;
+  return true;
 }
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 

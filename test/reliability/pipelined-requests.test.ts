@@ -25,8 +25,8 @@ t.test('five requests in one write: five answers in order, the valid four forwar
   const answers = responses(conversation.received());
   t.same(answers.map((a) => a.status), [200, 404, 200, 200, 200], 'answers in request order');
   t.match(answers[0]!.body, /data: \[DONE\]\n\n$/, 'the stream ended before the next answer began');
-  // Node hands the proxy pipelined requests as they are parsed, so they may reach the upstream in any order;
-  // what matters is that each answer is its own request's, in the client's order.
+  // Each answer is its own request's, in the client's order (that they also reach the upstream in that order,
+  // one at a time, is pipelined-requests-run-one-at-a-time.test.ts).
   const byId = new Map(s.up.requests.map((r) => [r.requestId, `${r.method} ${r.url} ${r.body.toString()}`]));
   const ids = answers.filter((a) => a.status === 200).map((a) => /\r\nx-request-id: (\S+)/i.exec(a.head)?.[1] ?? '');
   t.same(ids.map((id) => byId.get(id)), [

@@ -5,7 +5,8 @@
  * Stable exports:
  *   RawKeepAliveClient(port)        .send(head: string | Buffer, timeoutMs?) -> Promise<RawAnswer>; .close()
  *                                   `head` is the whole request (request line, headers, blank line, body);
- *                                   .connections counts the TCP connections opened so far
+ *                                   .connections counts the TCP connections opened so far; answers to HEAD
+ *                                   and 204/304 answers have no body, whatever their headers say
  *   RawAnswer                       { status, headers, body, closed }; status 0 when the server closed the
  *                                   connection without answering
  */
@@ -58,9 +59,10 @@ export class RawKeepAliveClient {
   async send(request: string | Buffer, timeoutMs = 10_000): Promise<RawAnswer> {
     const socket = await this.open();
     socket.write(request);
+    const head = String(request.slice(0, 5)) === 'HEAD ';
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const answer = this.parse();
+      const answer = this.parse(head);
       if (answer) return answer;
       if (this.ended) {
         this.socket?.destroy();
@@ -76,7 +78,7 @@ export class RawKeepAliveClient {
   }
 
   /** One complete response from the buffer (content-length or chunked), or undefined if not yet complete. */
-  private parse(): RawAnswer | undefined {
+  private parse(toHead: boolean): RawAnswer | undefined {
     const split = this.buffer.indexOf('\r\n\r\n');
     if (split === -1) return undefined;
     const lines = this.buffer.subarray(0, split).toString('latin1').split('\r\n');
@@ -89,7 +91,10 @@ export class RawKeepAliveClient {
     const rest = this.buffer.subarray(split + 4);
     let body: Buffer;
     let used: number;
-    if (headers['transfer-encoding']?.includes('chunked')) {
+    if (toHead || status === 204 || status === 304) {
+      used = 0;
+      body = Buffer.alloc(0);
+    } else if (headers['transfer-encoding']?.includes('chunked')) {
       const end = rest.indexOf('\r\n0\r\n\r\n');
       const start = rest.subarray(0, 3).toString('latin1') === '0\r\n' ? 0 : -1;
       if (end === -1 && start === -1) return this.ended ? this.cut(status, headers, rest) : undefined;
