@@ -4,29 +4,12 @@
 // answered before the body has arrived; the connection then closes the lingering way, the rest of the body read
 // and discarded, so no reset destroys the answer before the client has read it. Nothing goes upstream.
 import t from 'tap';
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { startSingleTenant } from '../helpers/stack';
+import { uploadAndRead } from './large-upload';
 
 const UPLOAD = 24 * 1024 * 1024;
 const ROUNDS = 8;
-
-/** A Node http client uploading UPLOAD bytes as fast as the proxy takes them: the status it got, or why not. */
-function upload(port: number, path: string, headers: OutgoingHttpHeaders): Promise<string> {
-  return new Promise((resolve) => {
-    let sent = 0;
-    const piece = Buffer.alloc(64 * 1024, 0x61);
-    const body = new Readable({ read: () => void body.push(sent >= UPLOAD ? null : ((sent += piece.length), piece)) });
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk));
-      res.on('end', () => resolve(`${res.statusCode} ${text}`));
-      res.on('error', (err: NodeJS.ErrnoException) => resolve(`response cut: ${err.code}`));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve(`no answer: ${err.code}`));
-    body.pipe(req);
-  });
-}
 
 t.test('refusals of a large upload reach the client, every time', async (t) => {
   const s = await startSingleTenant(t, { env: { MAX_BODY_BYTES: String(4 * 1024 * 1024) } });
@@ -42,7 +25,7 @@ t.test('refusals of a large upload reach the client, every time', async (t) => {
   ];
   for (const [name, path, headers, wanted] of cases) {
     const outcomes: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) outcomes.push(await upload(s.proxy.port, path, headers));
+    for (let round = 0; round < ROUNDS; round++) outcomes.push(await uploadAndRead(s.proxy.port, path, headers, UPLOAD));
     t.same(outcomes.filter((outcome) => !wanted.test(outcome)), [], `${name}: ${ROUNDS} uploads, each answered`);
   }
   t.notOk(s.up.requests.some((r) => r.bodyComplete), 'no upstream request ever saw a complete body');

@@ -5,10 +5,9 @@
 // connection closes the lingering way (as nginx's lingering close does). An upstream that resets its connection
 // right after answering can beat its own answer to the proxy: the client then gets a JSON 502, never a reset.
 import t from 'tap';
-import { request as httpRequest } from 'node:http';
-import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { randomKey, startProxy } from '../helpers/proxy';
+import { uploadAndRead } from './large-upload';
 import { startRawUpstream } from './raw-upstream';
 
 const UPLOAD = 24 * 1024 * 1024;
@@ -32,24 +31,6 @@ const behaviours: Record<string, { upstream: Upstream; wanted: number[] }> = {
   '413 and an immediate reset': { upstream: (socket) => socket.end(answer('413 Payload Too Large', true), () => socket.destroy()), wanted: [413, 502] },
 };
 
-/** A Node http client uploading UPLOAD bytes as fast as the proxy takes them: what does it get? */
-function upload(port: number, key: string): Promise<string> {
-  return new Promise((resolve) => {
-    let sent = 0;
-    const piece = Buffer.alloc(64 * 1024, 0x61);
-    const body = new Readable({ read: () => void body.push(sent >= UPLOAD ? null : ((sent += piece.length), piece)) });
-    const headers = { 'x-api-key': key, 'content-type': 'application/octet-stream', 'content-length': UPLOAD };
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/v1/audio/transcriptions', method: 'POST', headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk));
-      res.on('end', () => resolve(`${res.statusCode} ${text}`));
-      res.on('error', (err: NodeJS.ErrnoException) => resolve(`response cut: ${err.code}`));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve(`no answer: ${err.code}`));
-    body.pipe(req);
-  });
-}
-
 for (const [name, { upstream, wanted }] of Object.entries(behaviours)) {
   t.test(`${name}: the client gets an answer, every time`, async (t) => {
     const answered = new WeakSet<TLSSocket>();
@@ -62,8 +43,9 @@ for (const [name, { upstream, wanted }] of Object.entries(behaviours)) {
     });
     const clientKey = randomKey('pk-test-client');
     const proxy = await startProxy(t, { upstream: up.url, env: { OPENAI_API_KEY: randomKey('sk-test-upstream'), PROXY_X_API_KEY: clientKey } });
+    const headers = { 'x-api-key': clientKey, 'content-type': 'application/octet-stream', 'content-length': UPLOAD };
     const outcomes: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) outcomes.push(await upload(proxy.port, clientKey));
+    for (let round = 0; round < ROUNDS; round++) outcomes.push(await uploadAndRead(proxy.port, '/v1/audio/transcriptions', headers, UPLOAD));
     const statuses = outcomes.map((outcome) => Number(/^\d{3}/.exec(outcome)?.[0] ?? 0));
     t.same(outcomes.filter((_, i) => !wanted.includes(statuses[i]!)), [], `${ROUNDS} uploads, each answered ${wanted.join(' or ')}`);
     for (const [i, outcome] of outcomes.entries()) {
