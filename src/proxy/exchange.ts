@@ -122,7 +122,11 @@ export class Exchange {
     }
     this.upstreamReq = up;
     this.timers.track(up);
-    up.on('information', (info) => up === this.upstreamReq && forwardInterim(this.res, info));
+    up.on('information', (info) => {
+      if (up !== this.upstreamReq) return;
+      this.timers.interim();
+      forwardInterim(this.res, info);
+    });
     up.on('response', (upRes) => up === this.upstreamReq && this.onResponse(upRes));
     // Without a listener, Node drops an upgraded socket silently and the exchange would never end.
     up.on('upgrade', (_upRes, socket: Socket) => {
