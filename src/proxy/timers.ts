@@ -32,6 +32,7 @@ export class UpstreamTimers {
   track(up: ClientRequest): void {
     this.stop();
     this.phase = 'uploading';
+    this.interimSeen = false;
     this.up = up;
     up.on('socket', (socket) => up === this.up && this.onSocket(socket as Socket));
     up.on('finish', () => up === this.up && this.advance('waiting'));
