@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { relay } from './relay';
+import { relay, type Relay } from './relay';
 
 /**
  * Bodies up to this size with a Content-Length (nearly every JSON API call) are gathered and sent with one
@@ -23,27 +23,24 @@ export function bodyModeOf(req: IncomingMessage): BodyMode {
  * so the client's connection can close without a reset (see closing.ts).
  */
 export class Upload {
-  private disarm: (() => void) | undefined;
-  private destination: ClientRequest | undefined;
+  private relay: Relay | undefined;
   private abandoned = false;
 
   constructor(private readonly req: IncomingMessage) {}
 
   streamTo(up: ClientRequest): void {
-    this.destination = up;
-    this.disarm = relay(this.req, up, () => {});
+    this.relay = relay(this.req, up, () => {});
   }
 
   /** The body keeps flowing, but a failure of either side no longer destroys the other. */
   detach(): void {
-    this.disarm?.();
+    this.relay?.disarm();
   }
 
   abandon(): void {
     if (this.abandoned) return;
     this.abandoned = true;
-    this.disarm?.();
-    if (this.destination) this.req.unpipe(this.destination);
+    this.relay?.stop();
     this.req.removeAllListeners('data');
     this.req.resume();
   }
