@@ -58,17 +58,31 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   server.on('checkExpectation', (req, res) => handler.handle(req, res));
   server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
   server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
+  // Ready only once both listeners are up: a Pod must never go Ready with a dead proxy port.
+  let listening = false;
   const jwksLoaded = () => serviceAccounts?.tokens.ready() ?? true;
   const admin = createAdminServer({
     metrics,
-    isReady: () => !draining && keys.credentials.ready() && jwksLoaded(),
-    notReadyStatus: () => (draining ? 'draining' : !keys.credentials.ready() ? 'waiting_for_upstream_credential' : 'waiting_for_service_account_keys'),
+    isReady: () => listening && !draining && keys.credentials.ready() && jwksLoaded(),
+    notReadyStatus: () =>
+      draining ? 'draining' : !listening ? 'starting' : !keys.credentials.ready() ? 'waiting_for_upstream_credential' : 'waiting_for_service_account_keys',
   });
-
-  keys.watch(log, (result) => metrics.configReloads.with(result).inc());
   keys.credentials.start({ log, metrics });
-  await listen(admin, config.adminPort, config.adminHost);
-  await listen(server, config.port, config.host);
+  try {
+    await listen(admin, config.adminPort, config.adminHost, 'ADMIN_HOST/ADMIN_PORT');
+    await listen(server, config.port, config.host, 'HOST/PORT');
+  } catch (err) {
+    // Nothing may keep running half-started: close what did start, then let the caller exit.
+    server.close();
+    admin.close();
+    upstream.agent.destroy();
+    handler.close();
+    keys.close();
+    serviceAccounts?.close();
+    throw err;
+  }
+  listening = true;
+  keys.watch(log, (result) => metrics.configReloads.with(result).inc());
 
   return {
     port: (server.address() as AddressInfo).port,

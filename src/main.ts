@@ -6,7 +6,7 @@ import { jwksStartProblems } from './identity/jwks-fetch';
 import { KeyStore } from './keys/keystore';
 import { runInjector } from './inject/run';
 import { createLogger } from './observability/log';
-import { handleSignals, reportProblems } from './process';
+import { handleSignals, reportProblems, reportStartFailure } from './process';
 
 /** Reads config, starts the listeners and handles signals; returns the exit code for configuration failures. */
 export async function main(env: Env): Promise<number | undefined> {
@@ -66,8 +66,9 @@ if (require.main === module) {
       if (code !== undefined) process.exitCode = code;
     },
     (err: NodeJS.ErrnoException) => {
-      process.stderr.write(`openai-proxy: failed to start: ${err.code ?? ''} ${err.message}\n`);
-      process.exitCode = 1;
+      reportStartFailure(err);
+      // Explicitly: whatever else was started must not keep a half-started process alive.
+      process.exit(1);
     },
   );
 }

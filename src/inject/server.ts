@@ -48,8 +48,8 @@ export async function startInjector(settings: InjectorSettings, log: Logger): Pr
   const admin = createAdminServer({ metrics, isReady: () => listening && !draining });
   const certificates = watchServingPair(server, settings, settings.tls, log, (result) => metrics.configReloads.with(result).inc());
   try {
-    await listen(admin, settings.adminPort, settings.adminHost);
-    await listen(server, settings.port, settings.host);
+    await listen(admin, settings.adminPort, settings.adminHost, 'ADMIN_HOST/ADMIN_PORT');
+    await listen(server, settings.port, settings.host, 'INJECT_HOST/INJECT_PORT');
   } catch (err) {
     certificates.close();
     admin.close();
