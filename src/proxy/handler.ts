@@ -100,14 +100,16 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (req.headers.expect !== undefined && !CONTINUE_EXPECTATION.test(req.headers.expect)) return refuseEarly(req, res, startedAt, expectationFailed(), true);
     const target = normaliseTarget(req.url ?? '');
     const endpoint = target && matchEndpoint(target.path, config.endpoints);
-    if (!target || !endpoint) return refuseEarly(req, res, startedAt, notAllowed(), bodyPending(req));
+    // The path is refused only after the key: a caller without one gets the same 401 everywhere and cannot
+    // map the allowlist.
     const caller = identifyCaller(deps.keys.table, deps.serviceAccounts, req.headers);
-    const request = { req, res, endpoint, path: target.query ? `${target.path}?${target.query}` : target.path, startedAt, expectsContinue };
+    const path = target && (target.query ? `${target.path}?${target.query}` : target.path);
+    const request = { req, res, endpoint: endpoint || undefined, path: path || undefined, startedAt, expectsContinue };
     if (!(caller instanceof Promise)) return admit(request, caller);
     // Only a token whose signing key is being fetched waits here; the request body waits in the socket meanwhile.
     caller.then((found) => {
       if (!res.destroyed) return admit(request, found);
-      recorder.refusal(req, { status: 499, endpoint, client: found.client?.name ?? UNAUTHENTICATED, code: 'client_closed', startedAt, serviceAccount: found.serviceAccount });
+      recorder.refusal(req, { status: 499, endpoint: request.endpoint, client: found.client?.name ?? UNAUTHENTICATED, code: 'client_closed', startedAt, serviceAccount: found.serviceAccount });
     });
   }
 
@@ -126,6 +128,10 @@ export function createProxyHandler(deps: ProxyDeps) {
       }
       metrics.authFailures.with().inc();
       return refuse(req, res, { status: 401, endpoint, client: UNAUTHENTICATED, code: undefined, startedAt, reason: caller.reason, serviceAccount }, () => sendUnauthorized(res, bodyPending(req)));
+    }
+    if (!endpoint || !path) {
+      const err = notAllowed();
+      return refuse(req, res, { status: 404, endpoint: undefined, client: client.name, code: err.code, startedAt, serviceAccount }, () => sendError(res, err, bodyPending(req)));
     }
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {
       const err = bodyTooLarge(config.maxBodyBytes);
@@ -151,8 +157,9 @@ export function createProxyHandler(deps: ProxyDeps) {
 interface Admission {
   req: IncomingMessage;
   res: ServerResponse;
-  endpoint: string;
-  path: string;
+  /** Undefined when the path is not allowed: answered 404 once the caller is known. */
+  endpoint: string | undefined;
+  path: string | undefined;
   startedAt: number;
   expectsContinue: boolean;
 }

@@ -27,7 +27,7 @@ t.test('pipelined behind a refused GET: still answered', async (t) => {
   const s = await startSingleTenant(t);
   const conversation = await openRaw(s.proxy.port);
   t.teardown(() => conversation.destroy());
-  conversation.write(`GET /v1/files HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\nX-API-Key: ${s.clientKey}\r\n\r\n`);
+  conversation.write(`GET /v1/files HTTP/1.1\r\nHost: x\r\nX-API-Key: ${s.clientKey}\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\nX-API-Key: ${s.clientKey}\r\n\r\n`);
   await conversation.waitFor(/HTTP\/1\.1 200 [\s\S]*"object":"list"/, 10_000, 'the second answer');
   t.same(responses(conversation.received()).map((a) => a.status), [404, 200]);
 });
