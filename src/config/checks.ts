@@ -42,7 +42,7 @@ export function rejectUnknownKeys(record: Record<string, unknown>, known: readon
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers the proxy owns: a client's configured headers may not set them. */
-const RESERVED = /^(?:authorization|host|x-api-key|content-length|connection|keep-alive|proxy-.*|te|trailer|transfer-encoding|upgrade|expect)$/i;
+const RESERVED = /^(?:authorization|api-key|host|x-api-key|content-length|connection|keep-alive|proxy-.*|te|trailer|transfer-encoding|upgrade|expect)$/i;
 
 export function headerProblem(name: string, value: unknown): string | undefined {
   if (!TOKEN.test(name)) return 'is not a valid header name';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
+import { AUTH_HEADERS, type AuthHeader } from '../proxy/headers';
 import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
 import { Problems, type Problem, isRecord, rejectUnknownKeys } from './checks';
 import { checkClients, envClient, parseClients } from './clients';
@@ -49,6 +50,8 @@ export interface UpstreamConfig {
   display: string;
   apiKey?: SecretRef;
   apiKeySetting: string;
+  /** The header the upstream key goes in. */
+  authHeader: AuthHeader;
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
@@ -156,7 +159,7 @@ function readConfigFile(path: string, readText: ReadText, problems: Problems): C
 function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConfig {
   const section = isRecord(raw) ? raw : {};
   if (raw !== undefined && !isRecord(raw)) problems.add('upstream', 'must be a mapping');
-  rejectUnknownKeys(section, ['baseUrl', 'apiKey'], 'upstream', problems);
+  rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader'], 'upstream', problems);
   const fromEnv = env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
   const baseSetting = fromEnv ?? 'upstream.baseUrl';
   const rawBase = fromEnv ? env.OPENAI_BASE_URL : section.baseUrl ?? DEFAULT_BASE_URL;
@@ -169,11 +172,23 @@ function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConf
     ...(base ?? { protocol: 'https:', hostname: 'api.openai.com', port: 443, host: 'api.openai.com', basePath: '', display: DEFAULT_BASE_URL }),
     apiKey: envKey?.ref ?? fileKey,
     apiKeySetting: envKey?.setting ?? 'upstream.apiKey',
+    authHeader: parseAuthHeader(env, section.authHeader, problems),
     connectTimeoutMs: problems.int(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 1),
     firstByteTimeoutMs: problems.int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 600_000, 1),
     idleTimeoutMs: problems.int(env, 'UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 1),
     keepAliveTimeoutMs: problems.int(env, 'UPSTREAM_KEEPALIVE_TIMEOUT_MS', 4_000, 1),
   };
+}
+
+/** `OPENAI_AUTH_HEADER`, else `upstream.authHeader`; the name is matched as HTTP header names are, ignoring case. */
+function parseAuthHeader(env: Env, fromFile: unknown, problems: Problems): AuthHeader {
+  const setting = env.OPENAI_AUTH_HEADER ? 'OPENAI_AUTH_HEADER' : 'upstream.authHeader';
+  const raw = env.OPENAI_AUTH_HEADER || fromFile;
+  if (raw === undefined || raw === null) return 'authorization';
+  const name = typeof raw === 'string' ? raw.toLowerCase() : raw;
+  if ((AUTH_HEADERS as readonly unknown[]).includes(name)) return name as AuthHeader;
+  problems.add(setting, `must be one of ${AUTH_HEADERS.join(', ')}`);
+  return 'authorization';
 }
 
 type Base = Pick<UpstreamConfig, 'protocol' | 'hostname' | 'port' | 'host' | 'basePath' | 'display'>;

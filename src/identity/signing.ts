@@ -1,4 +1,4 @@
-import type { UpstreamIdentity } from '../proxy/headers';
+import { upstreamCredential, type UpstreamIdentity } from '../proxy/headers';
 import type { Credential } from './credential';
 
 /**
@@ -19,7 +19,7 @@ export class CredentialUse {
   }
 
   sign(identity: UpstreamIdentity): UpstreamIdentity {
-    return { ...identity, authorization: `Bearer ${this.token}` };
+    return { ...identity, credential: upstreamCredential('authorization', this.token ?? '') };
   }
 
   /**

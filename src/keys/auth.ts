@@ -4,7 +4,7 @@ import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/co
 import type { Credential } from '../identity/credential';
 import { CredentialSet, UPSTREAM_CREDENTIAL } from '../identity/credentials';
 import { looksLikeJws } from '../identity/jwt';
-import type { UpstreamIdentity } from '../proxy/headers';
+import { upstreamCredential, type UpstreamCredential, type UpstreamIdentity } from '../proxy/headers';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 
 /** An authenticated caller: its metric/log name and how its upstream requests are signed. */
@@ -14,7 +14,7 @@ export interface Client {
   readonly limits?: ClientLimits;
   /** First 8 hex of the upstream key's SHA-256, for logs. */
   readonly upstreamKeyFingerprint: string;
-  /** Keyless upstream: requests are signed with this credential's current token instead of `upstream.authorization`. */
+  /** Keyless upstream: requests are signed with this credential's current token instead of the static key in `upstream.credential`. */
   readonly credential?: Credential;
 }
 
@@ -57,13 +57,18 @@ export function clientOf(table: KeyTable, namespace: string, id: string): Client
   return table.byServiceAccount.get(id) ?? table.byServiceAccount.get(`${namespace}/*`);
 }
 
+/** The key inside a credential header's value. */
+function credentialSecret(credential: UpstreamCredential): string {
+  return credential.header === 'authorization' ? credential.value.slice('Bearer '.length) : credential.value;
+}
+
 const upstreamKeysOf = new WeakMap<KeyTable, readonly string[]>();
 
 function upstreamKeys(table: KeyTable): readonly string[] {
   let keys = upstreamKeysOf.get(table);
   if (!keys) {
     const clients = table.anonymous ? [table.anonymous] : [...table.byDigest.values()];
-    keys = [...new Set(clients.map((c) => c.upstream.authorization.slice('Bearer '.length)).filter(Boolean))];
+    keys = [...new Set(clients.map((c) => credentialSecret(c.upstream.credential)).filter(Boolean))];
     upstreamKeysOf.set(table, keys);
   }
   return keys;
@@ -105,7 +110,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     limits,
     credential,
     upstreamKeyFingerprint: upstreamKey ? digestOf(upstreamKey).slice(0, 8) : '',
-    upstream: { host: config.upstream.host, authorization: `Bearer ${upstreamKey ?? ''}`, extra },
+    upstream: { host: config.upstream.host, credential: upstreamCredential(config.upstream.authHeader, upstreamKey ?? ''), extra },
   });
 
   if (config.auth === 'none') {

@@ -8,11 +8,12 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 const HOP_BY_HOP = /^(?:connection|keep-alive|proxy-.*|te|trailer|transfer-encoding|upgrade)$/;
 
 /**
- * Never forwarded upstream: the client's credentials (replaced by the upstream key), its Host (replaced by
+ * Never forwarded upstream: the client's credentials, in either header an upstream reads one from (replaced
+ * by the upstream key), its Host (replaced by
  * the upstream's), and Expect (Node already answered `100 Continue` to the client; the upstream request
  * streams the body at once).
  */
-const CLIENT_ONLY = new Set(['x-api-key', 'authorization', 'host', 'expect']);
+const CLIENT_ONLY = new Set(['x-api-key', 'authorization', 'api-key', 'host', 'expect']);
 
 /** Header names listed in a `Connection` header, lower-cased. */
 export function connectionTokens(connection: string | string[] | undefined): Set<string> | undefined {
@@ -35,11 +36,28 @@ function copyEndToEnd(headers: IncomingHttpHeaders, drop: Set<string> | undefine
   }
 }
 
+/** The header an upstream key is sent in: `authorization` (`Bearer <key>`) or Azure OpenAI's classic `api-key`. */
+export type AuthHeader = 'authorization' | 'api-key';
+export const AUTH_HEADERS: readonly AuthHeader[] = ['authorization', 'api-key'];
+
+/** The one header that carries the upstream credential. */
+export interface UpstreamCredential {
+  header: AuthHeader;
+  value: string;
+}
+
+/**
+ * How a static upstream key is sent. Short-lived access tokens are always `Authorization: Bearer`, whatever
+ * `OPENAI_AUTH_HEADER` says: build their credential with `authorization`.
+ */
+export function upstreamCredential(header: AuthHeader, key: string): UpstreamCredential {
+  return header === 'api-key' ? { header, value: key } : { header, value: `Bearer ${key}` };
+}
+
 export interface UpstreamIdentity {
   /** The upstream's Host header value (`api.openai.com`, or `host:port` for a non-default port). */
   host: string;
-  /** `Bearer <upstream key>`. */
-  authorization: string;
+  credential: UpstreamCredential;
   /** Per-client headers from the config file, e.g. `OpenAI-Project`; names lower-case. */
   extra: Readonly<Record<string, string>>;
 }
@@ -49,7 +67,7 @@ export function upstreamRequestHeaders(client: IncomingHttpHeaders, upstream: Up
   copyEndToEnd(client, CLIENT_ONLY, out);
   for (const name in upstream.extra) out[name] = upstream.extra[name];
   out.host = upstream.host;
-  out.authorization = upstream.authorization;
+  out[upstream.credential.header] = upstream.credential.value;
   return out;
 }
 

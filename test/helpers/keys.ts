@@ -15,8 +15,9 @@
  *                                      Values under MIN_KEY_LENGTH characters are left out: too short to tell
  *                                      apart from ordinary text
  *   leaksIn(places, keys)           -> string[]: one message per key found in a [where, text] place
- *   misplacedKeys(requests, keys)   -> string[]: an upstream key anywhere but an `authorization: Bearer <key>`
- *                                      header of a request the upstream received, or a client key anywhere in one
+ *   misplacedKeys(requests, keys)   -> string[]: an upstream key anywhere but the header it belongs in
+ *                                      (`authorization: Bearer <key>`, or `api-key: <key>` when `keys.upstreamHeader`
+ *                                      says so) of a request the upstream received, or a client key anywhere in one
  *   bodyKeyScanner(keys)            { write(chunk), found(): fingerprints } for bodies too large to keep
  *   keyProblems(outputs, keys, env, upstream?) -> string[]: what startProxy's teardown checks. `keys` are those
  *                                      found at start (plus opts.secrets and any a test added); the env's key files
@@ -33,6 +34,8 @@ export const MIN_KEY_LENGTH = 8;
 export interface KeySet {
   upstream: string[];
   client: string[];
+  /** The header upstream keys belong in (OPENAI_AUTH_HEADER / upstream.authHeader); `authorization` if unset. */
+  upstreamHeader?: string;
 }
 
 /** What misplacedKeys needs from a recorded upstream request. */
@@ -99,7 +102,8 @@ export function keysHandedToProxy(env: Readonly<Record<string, string | undefine
     const role = envRoles.get(name) ?? (name.startsWith('OPENAI_API_KEY') ? 'upstream' : 'client');
     add(role, name.endsWith('_FILE') ? readLines(value) : [value.trim()]);
   }
-  return { upstream: [...found.upstream], client: [...found.client] };
+  const upstreamHeader = env.OPENAI_AUTH_HEADER || configAuthHeader(env.PROXY_CONFIG);
+  return { upstream: [...found.upstream], client: [...found.client], ...(upstreamHeader ? { upstreamHeader } : {}) };
 }
 
 export function leaksIn(places: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): string[] {
@@ -111,6 +115,23 @@ export function leaksIn(places: ReadonlyArray<readonly [string, string]>, keys: 
   return problems;
 }
 
+function isUpstreamCredential(header: string, value: string, key: string, upstreamHeader = 'authorization'): boolean {
+  const name = header.toLowerCase();
+  if (name !== upstreamHeader.toLowerCase()) return false;
+  return name === 'authorization' ? value === `Bearer ${key}` : value === key;
+}
+
+/** The config file's `upstream.authHeader`, for the guard to know where upstream keys belong. */
+function configAuthHeader(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    const header = parseYaml(readFileSync(path, 'utf8'))?.upstream?.authHeader;
+    return typeof header === 'string' ? header : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet): string[] {
   const problems: string[] = [];
   const check = (key: string, role: Role) => {
@@ -120,7 +141,7 @@ export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet
       if (rec.url.includes(key)) where.push('the URL');
       for (let h = 0; h < rec.rawHeaders.length; h += 2) {
         const [header, value] = [rec.rawHeaders[h]!, rec.rawHeaders[h + 1]!];
-        const belongs = role === 'upstream' && header.toLowerCase() === 'authorization' && value === `Bearer ${key}`;
+        const belongs = role === 'upstream' && isUpstreamCredential(header, value, key, keys.upstreamHeader);
         if (header.includes(key) || (value.includes(key) && !belongs)) where.push(`header ${header}`);
       }
       if (rec.body.includes(key) || rec.bodyKeyFingerprints?.includes(fingerprint(key))) where.push('the body');

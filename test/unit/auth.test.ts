@@ -32,9 +32,9 @@ t.test('multi-tenant lookup: each client, its upstream key and headers; file key
   t.equal(who('carol-key')?.name, 'carol');
   t.equal(who('nobody'), undefined);
   t.equal(who(digestOf('bob-key')), undefined, 'the stored digest is not itself a key');
-  t.equal(who('alice-new')!.upstream.authorization, 'Bearer sk-alice');
+  t.same(who('alice-new')!.upstream.credential, { header: 'authorization', value: 'Bearer sk-alice' });
   t.same(who('alice-new')!.upstream.extra, { 'openai-project': 'proj_a' });
-  t.equal(who('bob-key')!.upstream.authorization, 'Bearer sk-default');
+  t.same(who('bob-key')!.upstream.credential, { header: 'authorization', value: 'Bearer sk-default' });
   t.equal(who('bob-key')!.upstreamKeyFingerprint, digestOf('sk-default').slice(0, 8));
 });
 
@@ -51,5 +51,5 @@ t.test('PROXY_AUTH=none: every caller is the default client', async (t) => {
   const env = { PROXY_AUTH: 'none', HOST: '127.0.0.1', OPENAI_API_KEY: 'sk-x' };
   const { table } = buildKeyTable(loadConfig(env).config!, env, new Map());
   t.equal(authenticate(table!, {})?.name, 'default');
-  t.equal(authenticate(table!, {})!.upstream.authorization, 'Bearer sk-x');
+  t.same(authenticate(table!, {})!.upstream.credential, { header: 'authorization', value: 'Bearer sk-x' });
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { clientResponseHeaders, connectionTokens, upstreamRequestHeaders } from '../../src/proxy/headers';
+import { clientResponseHeaders, connectionTokens, upstreamCredential, upstreamRequestHeaders } from '../../src/proxy/headers';
 
-const identity = { host: 'api.openai.com', authorization: 'Bearer upstream-key', extra: { 'openai-project': 'proj_a' } };
+const identity = { host: 'api.openai.com', credential: upstreamCredential('authorization', 'upstream-key'), extra: { 'openai-project': 'proj_a' } };
 
 t.test('upstream request: hop-by-hop, Connection-named and client credentials are dropped', async (t) => {
   const incoming = {
@@ -82,4 +82,13 @@ t.test('connection tokens are trimmed, lower-cased, and read from repeated heade
   t.same([...connectionTokens(' Keep-Alive , X-A,,')!], ['keep-alive', 'x-a']);
   t.same([...connectionTokens(['close', 'X-B'])!], ['close', 'x-b']);
   t.equal(connectionTokens(undefined), undefined);
+});
+
+t.test("api-key: the upstream key goes as Azure OpenAI's api-key header; a client's own api-key is never forwarded", async (t) => {
+  const azure = { ...identity, credential: upstreamCredential('api-key', 'upstream-key') };
+  const out = upstreamRequestHeaders({ 'api-key': 'client-key', authorization: 'Bearer client-key', 'x-api-key': 'client-key' }, azure);
+  t.same(out, { 'openai-project': 'proj_a', host: 'api.openai.com', 'api-key': 'upstream-key' });
+  const bearer = upstreamRequestHeaders({ 'api-key': 'client-key' }, identity);
+  t.equal(bearer['api-key'], undefined, "with Authorization upstream too, the client's api-key is stripped");
+  t.equal(bearer.authorization, 'Bearer upstream-key');
 });
