@@ -6,6 +6,7 @@ import { CredentialSet, UPSTREAM_CREDENTIAL } from '../identity/credentials';
 import { looksLikeJws } from '../identity/jwt';
 import { upstreamCredential, type UpstreamCredential, type UpstreamIdentity } from '../proxy/headers';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
+import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
 
 /** An authenticated caller: its metric/log name and how its upstream requests are signed. */
 export interface Client {
@@ -100,7 +101,8 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   const upstreamKeyOf = (ref: SecretRef | undefined, setting: string): string | undefined => {
     if (!ref || ref.kind === 'workloadIdentity') return undefined;
     const [key] = resolveKeys(ref, env, files);
-    if (!key) problems.push({ setting, message: `${describeRef(ref)} holds no key` });
+    const problem = key ? upstreamKeyProblem(key) : `${describeRef(ref)} holds no key`;
+    if (problem) problems.push({ setting, message: problem });
     return key;
   };
   const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
@@ -124,8 +126,11 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     const client = makeClient(c.name, upstreamKey, c.headers, c.limits, credential);
     for (const entry of c.serviceAccounts ?? []) byServiceAccount.set(entry, client);
     if (!c.key) continue;
-    const digests = c.key.kind === 'sha256' ? [c.key.digest] : resolveKeys(c.key, env, files).map(digestOf);
+    const keys = c.key.kind === 'sha256' ? [] : resolveKeys(c.key, env, files);
+    const digests = c.key.kind === 'sha256' ? [c.key.digest] : keys.map(digestOf);
     if (digests.length === 0) problems.push({ setting: keySetting(c.setting), message: `${describeRef(c.key)} holds no key` });
+    const weak = keys.map(clientKeyProblem).find(Boolean);
+    if (weak) problems.push({ setting: keySetting(c.setting), message: weak });
     for (const digest of digests) {
       const other = byDigest.get(digest);
       if (other && other !== client) problems.push({ setting: keySetting(c.setting), message: `the same key is also client "${other.name}"'s` });

@@ -11,7 +11,7 @@ t.test('a rotated key file swaps the table; an unreadable or empty one keeps the
   const dir = mkdtempSync(join(tmpdir(), 'keystore-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const clientFile = join(dir, 'client');
-  writeFileSync(clientFile, 'key-one\n');
+  writeFileSync(clientFile, 'client-key-number-one\n');
   const env = { OPENAI_API_KEY: 'sk-up', PROXY_X_API_KEY_FILE: clientFile };
   const { store, problems } = KeyStore.load(loadConfig(env).config!, env);
   t.same(problems, []);
@@ -24,25 +24,25 @@ t.test('a rotated key file swaps the table; an unreadable or empty one keeps the
   await store!.poll(log, onReload);
   t.same(results, [], 'nothing changed, nothing reloaded');
 
-  writeFileSync(clientFile, 'key-one\nkey-two\n');
+  writeFileSync(clientFile, 'client-key-number-one\nclient-key-number-two\n');
   await store!.poll(log, onReload);
-  t.ok(works('key-one') && works('key-two'), 'both keys work during the overlap');
+  t.ok(works('client-key-number-one') && works('client-key-number-two'), 'both keys work during the overlap');
 
-  writeFileSync(clientFile, 'key-two\n');
+  writeFileSync(clientFile, 'client-key-number-two\n');
   await store!.poll(log, onReload);
-  t.ok(!works('key-one') && works('key-two'), 'the old key is gone');
+  t.ok(!works('client-key-number-one') && works('client-key-number-two'), 'the old key is gone');
 
   rmSync(clientFile);
   await store!.poll(log, onReload);
   await store!.poll(log, onReload);
-  t.ok(works('key-two'), 'an unreadable file keeps the last good keys');
+  t.ok(works('client-key-number-two'), 'an unreadable file keeps the last good keys');
 
   writeFileSync(clientFile, '\n');
   await store!.poll(log, onReload);
-  t.ok(works('key-two'), 'an empty file keeps the last good keys');
+  t.ok(works('client-key-number-two'), 'an empty file keeps the last good keys');
 
   t.same(results, ['success', 'success', 'failure', 'failure'], 'each change counted once');
-  t.notOk(lines.join('').includes('key-two'), 'no key in the reload logs');
+  t.notOk(lines.join('').includes('client-key-number-two'), 'no key in the reload logs');
 });
 
 t.test('unreadable secret files are start-up problems named by setting', async (t) => {
