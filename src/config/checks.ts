@@ -10,6 +10,11 @@ export interface Problem {
 export class Problems {
   readonly list: Problem[] = [];
 
+  /** Whether a problem about a setting matching `pattern` was already reported. */
+  has(pattern: RegExp): boolean {
+    return this.list.some((p) => pattern.test(p.setting));
+  }
+
   /** Returns undefined so a parser can `return problems.add(...)`. */
   add(setting: string, message: string): undefined {
     this.list.push({ setting, message });
@@ -20,9 +25,10 @@ export class Problems {
   int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    // Digits only: ' 80' is more likely a quoting slip than a port, and other tools would read it differently.
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {
-      this.add(name, `must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
+      this.add(name, `must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, not ${JSON.stringify(raw.slice(0, 40))}`);
       return fallback;
     }
     return value;

@@ -74,6 +74,13 @@ export function envClient(env: Env, problems: Problems): ClientConfig[] {
   return key ? [{ name: 'default', setting: key.setting, key: key.ref, headers: {} }] : [];
 }
 
+/**
+ * A "required" would be wrong where the setting was given but could not be read: the config file did not
+ * parse, or the clients or the upstream key it names are invalid. Their own problem is reported instead.
+ */
+const CLIENTS_GIVEN = /^(?:PROXY_CONFIG|clients)/;
+const UPSTREAM_KEY_GIVEN = /^(?:PROXY_CONFIG|upstream$|clients\[\d+\]\.upstreamKey)/;
+
 export function checkClients(clients: ClientConfig[], auth: string, host: string, upstream: UpstreamConfig, problems: Problems): void {
   if (clients.filter((c) => c.name === 'default').length > 1) {
     problems.add('PROXY_X_API_KEY', 'adds a client named "default", and the config file has one too');
@@ -81,11 +88,11 @@ export function checkClients(clients: ClientConfig[], auth: string, host: string
   if (auth === 'none') {
     if (!isLoopback(host)) problems.add('PROXY_AUTH', 'none is only allowed when HOST is a loopback address (127.0.0.1, ::1, localhost)');
     if (clients.length > 0) problems.add('PROXY_AUTH', 'none cannot be combined with client keys (PROXY_X_API_KEY or clients:)');
-  } else if (auth === 'key' && clients.length === 0) {
+  } else if (auth === 'key' && clients.length === 0 && !problems.has(CLIENTS_GIVEN)) {
     problems.add('PROXY_X_API_KEY', 'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST');
   }
   const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
-  if (needsDefault && !upstream.apiKey && !problems.list.some((p) => isUpstreamKeySetting(p.setting))) {
+  if (needsDefault && !upstream.apiKey && !problems.list.some((p) => isUpstreamKeySetting(p.setting)) && !problems.has(UPSTREAM_KEY_GIVEN)) {
     problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG, or workload identity (OPENAI_IDENTITY_PROVIDER_ID, OPENAI_SERVICE_ACCOUNT_ID, OPENAI_IDENTITY_TOKEN_FILE)');
   }
 }

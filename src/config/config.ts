@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
 import { AUTH_HEADERS, type AuthHeader } from '../proxy/headers';
 import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
@@ -140,13 +140,13 @@ function readConfigFile(path: string, readText: ReadText, problems: Problems): C
     problems.add('PROXY_CONFIG', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     return {};
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    problems.add('PROXY_CONFIG', `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  const parsed = parseDocument(text);
+  const [error] = parsed.errors;
+  if (error) {
+    problems.add('PROXY_CONFIG', describeYamlError(path, error));
     return {};
   }
+  const doc: unknown = parsed.toJS();
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) {
     problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints)`);
@@ -154,6 +154,16 @@ function readConfigFile(path: string, readText: ReadText, problems: Problems): C
   }
   rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints'], '', problems);
   return doc;
+}
+
+/**
+ * `<file>, line 3, column 7: <what is wrong>`. The yaml library's message ends with an excerpt of the file,
+ * which may hold a key, so only its first clause and the position are kept.
+ */
+function describeYamlError(path: string, error: YAMLError): string {
+  const problem = error.message.split(/ at line \d+, column \d+/, 1)[0]!.split('\n', 1)[0];
+  const at = error.linePos?.[0];
+  return `${path}${at ? `, line ${at.line}, column ${at.col}` : ''}: not valid YAML: ${problem}`;
 }
 
 function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConfig {
