@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { redactKeys } from '../keys/auth';
 import type { Exchange } from '../proxy/exchange';
+import { UpstreamError, describeUpstreamFailure } from '../proxy/upstream';
 import type { KeyStore } from '../keys/keystore';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -14,6 +15,8 @@ export interface RecorderDeps {
   models: ReadonlySet<string>;
   /** The allowlist: its words are never keys, so the log's key check skips them. */
   endpoints: readonly string[];
+  /** The upstream's origin and prefix, named on the lines of requests it failed. */
+  upstream: string;
 }
 
 /** A request the proxy answered itself, before or instead of an exchange. */
@@ -66,6 +69,7 @@ export function createRecorder(deps: RecorderDeps) {
       upstreamRequestId: x.upstreamRequestId ?? null,
       aborted: x.clientGone,
       error: x.error?.code,
+      ...(x.error instanceof UpstreamError ? { upstream: deps.upstream, cause: describeUpstreamFailure(x.error) } : {}),
       model: x.model ?? null,
       tokens: x.usage ?? null,
     });

@@ -53,7 +53,7 @@ export function createProxyHandler(deps: ProxyDeps) {
   let open = 0;
   const limiters = createLimiters(config);
   const deadlines = new DeadlineSweep();
-  const recorder = createRecorder({ metrics, log, keys: deps.keys, models: deps.models, endpoints: config.endpoints });
+  const recorder = createRecorder({ metrics, log, keys: deps.keys, models: deps.models, endpoints: config.endpoints, upstream: config.upstream.display });
   const exchangeDeps = {
     deadlines,
     upstream: deps.upstream,

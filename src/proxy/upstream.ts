@@ -127,6 +127,21 @@ export const connectTimeout = () => new UpstreamError(504, 'upstream_connect_tim
 export const firstByteTimeout = () => new UpstreamError(504, 'upstream_timeout', 'first_byte_timeout', 'The upstream did not start responding in time.');
 export const idleTimeout = () => new UpstreamError(504, 'upstream_timeout', 'idle_timeout', 'The upstream stopped sending or reading data.');
 
+/** What the access log says about an upstream failure; none of it comes from the request, so no key can. */
+export interface UpstreamFailure {
+  reason: string;
+  /** Node's error code (ECONNREFUSED, ENOTFOUND, DEPTH_ZERO_SELF_SIGNED_CERT, ...), when there is one. */
+  code?: string;
+  /** Node's own words: the address refused, the name not found, the certificate's complaint. */
+  message?: string;
+}
+
+export function describeUpstreamFailure(err: UpstreamError): UpstreamFailure {
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  if (!(cause instanceof Error)) return { reason: err.reason };
+  return { reason: err.reason, code: cause.code, message: cause.message.slice(0, 300) };
+}
+
 /** Failures of a reused keep-alive socket that the upstream closed as we wrote: the request never arrived. */
 export function isStaleSocketError(err: NodeJS.ErrnoException): boolean {
   return err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED';
