@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { startApp } from './app';
 import { loadConfig, type Config, type Env } from './config/config';
+import { DEFAULT_CLIENT } from './config/clients';
 import type { JwksSource } from './config/kubernetes';
+import { describeOrigins } from './config/origins';
 import { jwksStartProblems } from './identity/jwks-fetch';
 import { KeyStore } from './keys/keystore';
 import { runInjector } from './inject/run';
@@ -28,8 +30,7 @@ export async function main(env: Env): Promise<number | undefined> {
     adminHost: config.adminHost,
     adminPort: app.adminPort,
     mode: mode(config),
-    upstream: config.upstream.display,
-    clients: config.clients.map((c) => c.name),
+    ...describeOrigins(config),
     serviceAccounts: config.kubernetes && { issuer: config.kubernetes.issuer, audience: config.kubernetes.audience, jwks: describeJwks(config.kubernetes.jwks) },
   });
   handleSignals(log, async () => {
@@ -43,7 +44,7 @@ export async function main(env: Env): Promise<number | undefined> {
 
 function mode(config: Config): string {
   if (config.auth === 'none') return 'no-auth';
-  return config.clients.length === 1 && config.clients[0]!.name === 'default' ? 'single-tenant' : 'multi-tenant';
+  return config.clients.length === 1 && config.clients[0]!.name === DEFAULT_CLIENT ? 'single-tenant' : 'multi-tenant';
 }
 
 function describeJwks(source: JwksSource): string {

@@ -7,6 +7,9 @@ import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
 
 const CLIENT_NAME = /^[a-z0-9._-]{1,64}$/;
 
+/** The client `PROXY_X_API_KEY` defines, and the one every caller is with `PROXY_AUTH=none`: one name for both. */
+export const DEFAULT_CLIENT = 'default';
+
 export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) return problems.add('clients', 'must be a list'), [];
@@ -71,7 +74,7 @@ function parseLimits(raw: unknown, setting: string, problems: Problems): ClientL
 /** `PROXY_X_API_KEY` is the seed's single client; alongside a config file it adds a client named `default`. */
 export function envClient(env: Env, problems: Problems): ClientConfig[] {
   const key = secretFromEnv(env, 'PROXY_X_API_KEY', problems);
-  return key ? [{ name: 'default', setting: key.setting, key: key.ref, headers: {} }] : [];
+  return key ? [{ name: DEFAULT_CLIENT, setting: key.setting, key: key.ref, headers: {} }] : [];
 }
 
 /**
@@ -82,7 +85,7 @@ const CLIENTS_GIVEN = /^(?:PROXY_CONFIG|clients)/;
 const UPSTREAM_KEY_GIVEN = /^(?:PROXY_CONFIG|upstream$|clients\[\d+\]\.upstreamKey)/;
 
 export function checkClients(clients: ClientConfig[], auth: string, host: string, upstream: UpstreamConfig, problems: Problems): void {
-  if (clients.filter((c) => c.name === 'default').length > 1) {
+  if (clients.filter((c) => c.name === DEFAULT_CLIENT).length > 1) {
     problems.add('PROXY_X_API_KEY', 'adds a client named "default", and the config file has one too');
   }
   if (auth === 'none') {

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument, type YAMLError } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
-import { AUTH_HEADERS, type AuthHeader } from '../proxy/headers';
+import type { AuthHeader } from '../proxy/headers';
 import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
-import { Problems, type Problem, isRecord, rejectUnknownKeys } from './checks';
+import { Problems, type Problem } from './checks';
 import { checkClients, envClient, parseClients } from './clients';
-import { parseUpstreamKey, upstreamKeyFromEnv, type WorkloadIdentity } from './identity';
+import { originsOf, readConfigFile, type ReadText } from './file';
+import type { WorkloadIdentity } from './identity';
 import { parseKubernetes, type KubernetesConfig } from './kubernetes';
+import { parseUpstream } from './upstream';
 
 /**
  * A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back),
@@ -73,17 +74,25 @@ export interface Config {
   kubernetes?: KubernetesConfig;
   models: readonly string[];
   endpoints: readonly string[];
+  /** Where things came from, for the `listening` line: a user can see when `.env` replaced the config file. */
+  origins: Origins;
+}
+
+export interface Origins {
+  /** `PROXY_CONFIG`'s path, if any. */
+  configFile?: string;
+  /** `OPENAI_BASE_URL`, `upstream.baseUrl`, or `default`. */
+  upstream: string;
+  /** Config file settings an environment variable replaced: `{ "upstream.baseUrl": "OPENAI_BASE_URL" }`. */
+  overridden: Readonly<Record<string, string>>;
 }
 
 export type { Problem, WorkloadIdentity };
 export { isLoopback } from './checks';
 export type Env = Readonly<Record<string, string | undefined>>;
-type ReadText = (path: string) => string;
 
-const DEFAULT_BASE_URL = 'https://api.openai.com';
-
-/** Parses the environment and the optional YAML file into one frozen Config, collecting every problem. */
 /**
+ * Parses the environment and the optional YAML file into one frozen Config, collecting every problem.
  * `config` is set only when there are no problems. `draft` is always the best reading of what was given, so the
  * caller can check the secrets it references too and report everything in one go.
  */
@@ -114,8 +123,9 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
     upstream,
     clients,
     kubernetes: parseKubernetes(file.kubernetes, clients.some((c) => c.serviceAccounts), problems),
-    models: parseStringList(file.models, 'models', problems) ?? [],
+    models: parseModels(env, file.models, problems),
     endpoints: parseEndpoints(file.endpoints, problems),
+    origins: originsOf(env, get('PROXY_CONFIG'), file),
   };
   if (config.port !== 0 && config.port === config.adminPort && config.host === config.adminHost) {
     problems.add('ADMIN_PORT', 'must differ from PORT');
@@ -124,113 +134,18 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
   return problems.list.length > 0 ? { draft: config, problems: problems.list } : { config, draft: config, problems: [] };
 }
 
-interface ConfigFile {
-  upstream?: unknown;
-  clients?: unknown;
-  kubernetes?: unknown;
-  models?: unknown;
-  endpoints?: unknown;
-}
-
-function readConfigFile(path: string, readText: ReadText, problems: Problems): ConfigFile {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (err) {
-    problems.add('PROXY_CONFIG', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    return {};
-  }
-  const parsed = parseDocument(text);
-  const [error] = parsed.errors;
-  if (error) {
-    problems.add('PROXY_CONFIG', describeYamlError(path, error));
-    return {};
-  }
-  const doc: unknown = parsed.toJS();
-  if (doc === null || doc === undefined) return {};
-  if (!isRecord(doc)) {
-    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints)`);
-    return {};
-  }
-  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints'], '', problems);
-  return doc;
-}
-
-/**
- * `<file>, line 3, column 7: <what is wrong>`. The yaml library's message ends with an excerpt of the file,
- * which may hold a key, so only its first clause and the position are kept.
- */
-function describeYamlError(path: string, error: YAMLError): string {
-  const problem = error.message.split(/ at line \d+, column \d+/, 1)[0]!.split('\n', 1)[0];
-  const at = error.linePos?.[0];
-  return `${path}${at ? `, line ${at.line}, column ${at.col}` : ''}: not valid YAML: ${problem}`;
-}
-
-function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConfig {
-  const section = isRecord(raw) ? raw : {};
-  if (raw !== undefined && !isRecord(raw)) problems.add('upstream', 'must be a mapping');
-  rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader'], 'upstream', problems);
-  const fromEnv = env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
-  const baseSetting = fromEnv ?? 'upstream.baseUrl';
-  const rawBase = fromEnv ? env.OPENAI_BASE_URL : section.baseUrl ?? DEFAULT_BASE_URL;
-  const base = typeof rawBase === 'string' ? parseBaseUrl(rawBase, baseSetting, problems) : undefined;
-  if (typeof rawBase !== 'string') problems.add(baseSetting, 'must be a URL string');
-
-  const fileKey = section.apiKey === undefined ? undefined : parseUpstreamKey(section.apiKey, 'upstream.apiKey', problems);
-  const envKey = upstreamKeyFromEnv(env, fileKey, problems);
-  return {
-    ...(base ?? { protocol: 'https:', hostname: 'api.openai.com', port: 443, host: 'api.openai.com', basePath: '', display: DEFAULT_BASE_URL }),
-    apiKey: envKey?.ref ?? fileKey,
-    apiKeySetting: envKey?.setting ?? 'upstream.apiKey',
-    authHeader: parseAuthHeader(env, section.authHeader, problems),
-    connectTimeoutMs: problems.int(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 1),
-    firstByteTimeoutMs: problems.int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 600_000, 1),
-    idleTimeoutMs: problems.int(env, 'UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 1),
-    keepAliveTimeoutMs: problems.int(env, 'UPSTREAM_KEEPALIVE_TIMEOUT_MS', 4_000, 1),
-  };
-}
-
-/** `OPENAI_AUTH_HEADER`, else `upstream.authHeader`; the name is matched as HTTP header names are, ignoring case. */
-function parseAuthHeader(env: Env, fromFile: unknown, problems: Problems): AuthHeader {
-  const setting = env.OPENAI_AUTH_HEADER ? 'OPENAI_AUTH_HEADER' : 'upstream.authHeader';
-  const raw = env.OPENAI_AUTH_HEADER || fromFile;
-  if (raw === undefined || raw === null) return 'authorization';
-  const name = typeof raw === 'string' ? raw.toLowerCase() : raw;
-  if ((AUTH_HEADERS as readonly unknown[]).includes(name)) return name as AuthHeader;
-  problems.add(setting, `must be one of ${AUTH_HEADERS.join(', ')}`);
-  return 'authorization';
-}
-
-type Base = Pick<UpstreamConfig, 'protocol' | 'hostname' | 'port' | 'host' | 'basePath' | 'display'>;
-
-/** Accepts an origin with or without a path prefix; a trailing `/v1` is dropped because paths carry it. */
-export function parseBaseUrl(raw: string, setting: string, problems: Problems): Base | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.add(setting, 'must be an absolute http:// or https:// URL');
-    return undefined;
-  }
-  const before = problems.list.length;
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.add(setting, 'must use http:// or https://');
-  if (url.username || url.password) problems.add(setting, 'must not contain credentials; give the key as OPENAI_API_KEY');
-  if (url.search || url.hash) problems.add(setting, 'must not contain a query or fragment');
-  if (problems.list.length > before) return undefined;
-  let basePath = url.pathname.replace(/\/+$/, '');
-  if (basePath.endsWith('/v1')) basePath = basePath.slice(0, -3);
-  const protocol = url.protocol as Base['protocol'];
-  const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { protocol, hostname, port, host: url.host, basePath, display: url.origin + basePath };
-}
-
 function parseStringList(raw: unknown, setting: string, problems: Problems): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || v === '')) {
     return problems.add(setting, 'must be a list of non-empty strings'), undefined;
   }
   return raw as string[];
+}
+
+/** `PROXY_MODELS` (comma-separated) replaces `models:`, as every environment value replaces its file setting. */
+function parseModels(env: Env, fromFile: unknown, problems: Problems): string[] {
+  if (env.PROXY_MODELS) return env.PROXY_MODELS.split(',').map((m) => m.trim()).filter(Boolean);
+  return parseStringList(fromFile, 'models', problems) ?? [];
 }
 
 function parseEndpoints(raw: unknown, problems: Problems): string[] {

@@ -170,3 +170,10 @@ t.test('a base URL with credentials is refused without echoing them', async (t) 
   t.equal(problems.length, 1);
   t.notOk(JSON.stringify(problems).includes('hunter2'), 'the password is not in the message');
 });
+
+t.test('PROXY_MODELS replaces models: from the file; blanks are dropped', async (t) => {
+  const read = files({ '/p': 'models: [gpt-4.1]\n' });
+  t.same(loadConfig({ ...base, PROXY_CONFIG: '/p' }, read).config!.models, ['gpt-4.1']);
+  t.same(loadConfig({ ...base, PROXY_CONFIG: '/p', PROXY_MODELS: ' o3 ,gpt-4.1-mini,, ' }, read).config!.models, ['o3', 'gpt-4.1-mini']);
+  t.same(loadConfig({ ...base, PROXY_MODELS: 'o3' }).config!.models, ['o3']);
+});

@@ -1,0 +1,79 @@
+import { AUTH_HEADERS, type AuthHeader } from '../proxy/headers';
+import { type Problems, isRecord, rejectUnknownKeys } from './checks';
+import { parseUpstreamKey, upstreamKeyFromEnv } from './identity';
+import type { Env, UpstreamConfig } from './config';
+
+/** The `upstream:` section of the config file and the environment variables that replace its fields. */
+
+const DEFAULT_BASE_URL = 'https://api.openai.com';
+
+export function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConfig {
+  const section = isRecord(raw) ? raw : {};
+  if (raw !== undefined && !isRecord(raw)) problems.add('upstream', 'must be a mapping');
+  rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader'], 'upstream', problems);
+  const fromEnv = env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
+  const baseSetting = fromEnv ?? 'upstream.baseUrl';
+  const rawBase = fromEnv ? env.OPENAI_BASE_URL : section.baseUrl ?? DEFAULT_BASE_URL;
+  const base = typeof rawBase === 'string' ? parseBaseUrl(rawBase, baseSetting, problems) : undefined;
+  if (typeof rawBase !== 'string') problems.add(baseSetting, 'must be a URL string');
+
+  const fileKey = section.apiKey === undefined ? undefined : parseUpstreamKey(section.apiKey, 'upstream.apiKey', problems);
+  const envKey = upstreamKeyFromEnv(env, fileKey, problems);
+  const origin = base ?? { protocol: 'https:', hostname: 'api.openai.com', port: 443, host: 'api.openai.com', basePath: '', display: DEFAULT_BASE_URL };
+  return {
+    ...origin,
+    apiKey: envKey?.ref ?? fileKey,
+    apiKeySetting: envKey?.setting ?? 'upstream.apiKey',
+    authHeader: parseAuthHeader(env, section.authHeader, problems),
+    connectTimeoutMs: problems.int(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 1),
+    firstByteTimeoutMs: problems.int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 600_000, 1),
+    idleTimeoutMs: problems.int(env, 'UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 1),
+    keepAliveTimeoutMs: problems.int(env, 'UPSTREAM_KEEPALIVE_TIMEOUT_MS', defaultKeepAliveMs(origin.hostname), 1),
+  };
+}
+
+/**
+ * How long an idle upstream connection is kept; the proxy must close it before the upstream does. Servers
+ * in a cluster (uvicorn for vLLM, Node) close idle connections after 5 s without saying so: 4 s. api.openai.com
+ * sits behind Cloudflare, which keeps idle HTTP/1.1 connections 400 s: 60 s saves a TLS handshake after every
+ * pause and stays inside that and inside the NAT idle timeouts of a cluster's egress (Azure's 4 minutes is
+ * the shortest common one).
+ */
+export function defaultKeepAliveMs(hostname: string): number {
+  return hostname === 'api.openai.com' ? 60_000 : 4_000;
+}
+
+/** `OPENAI_AUTH_HEADER`, else `upstream.authHeader`; the name is matched as HTTP header names are, ignoring case. */
+function parseAuthHeader(env: Env, fromFile: unknown, problems: Problems): AuthHeader {
+  const setting = env.OPENAI_AUTH_HEADER ? 'OPENAI_AUTH_HEADER' : 'upstream.authHeader';
+  const raw = env.OPENAI_AUTH_HEADER || fromFile;
+  if (raw === undefined || raw === null) return 'authorization';
+  const name = typeof raw === 'string' ? raw.toLowerCase() : raw;
+  if ((AUTH_HEADERS as readonly unknown[]).includes(name)) return name as AuthHeader;
+  problems.add(setting, `must be one of ${AUTH_HEADERS.join(', ')}`);
+  return 'authorization';
+}
+
+type Base = Pick<UpstreamConfig, 'protocol' | 'hostname' | 'port' | 'host' | 'basePath' | 'display'>;
+
+/** Accepts an origin with or without a path prefix; a trailing `/v1` is dropped because paths carry it. */
+export function parseBaseUrl(raw: string, setting: string, problems: Problems): Base | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.add(setting, 'must be an absolute http:// or https:// URL');
+    return undefined;
+  }
+  const before = problems.list.length;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.add(setting, 'must use http:// or https://');
+  if (url.username || url.password) problems.add(setting, 'must not contain credentials; give the key as OPENAI_API_KEY');
+  if (url.search || url.hash) problems.add(setting, 'must not contain a query or fragment');
+  if (problems.list.length > before) return undefined;
+  let basePath = url.pathname.replace(/\/+$/, '');
+  if (basePath.endsWith('/v1')) basePath = basePath.slice(0, -3);
+  const protocol = url.protocol as Base['protocol'];
+  const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { protocol, hostname, port, host: url.host, basePath, display: url.origin + basePath };
+}
