@@ -5,6 +5,7 @@ import type { Credential } from '../identity/credential';
 import { CredentialSet, UPSTREAM_CREDENTIAL } from '../identity/credentials';
 import { looksLikeJws } from '../identity/jwt';
 import { upstreamCredential, type UpstreamCredential, type UpstreamIdentity } from '../proxy/headers';
+import { DEFAULT_CLIENT } from '../config/clients';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
 
@@ -75,6 +76,11 @@ function upstreamKeys(table: KeyTable): readonly string[] {
   return keys;
 }
 
+/** Whether `text` is one of the client or upstream keys in the table (for what may become a metric label). */
+export function isKnownKey(table: KeyTable, text: string): boolean {
+  return table.byDigest.has(digestOf(text)) || upstreamKeys(table).includes(text);
+}
+
 /**
  * A request path as it may be logged. Clients do paste keys into URLs by mistake, and the path is the one piece
  * of client text the access log keeps: a segment that is a client key, and any upstream key, become their
@@ -116,7 +122,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   });
 
   if (config.auth === 'none') {
-    return problems.length ? { problems } : { table: { byDigest: new Map(), byServiceAccount: new Map(), anonymous: makeClient('default', defaultKey, {}, undefined, defaultCredential) }, problems };
+    return problems.length ? { problems } : { table: { byDigest: new Map(), byServiceAccount: new Map(), anonymous: makeClient(DEFAULT_CLIENT, defaultKey, {}, undefined, defaultCredential) }, problems };
   }
   const byDigest = new Map<string, Client>();
   const byServiceAccount = new Map<string, Client>();

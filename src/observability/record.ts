@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { redactKeys } from '../keys/auth';
+import { isKnownKey, redactKeys } from '../keys/auth';
+import { ModelLabels } from './model-labels';
 import type { Exchange } from '../proxy/exchange';
 import { UpstreamError, describeUpstreamFailure } from '../proxy/upstream';
 import type { KeyStore } from '../keys/keystore';
@@ -11,7 +12,7 @@ export interface RecorderDeps {
   metrics: Metrics;
   log: Logger;
   keys: KeyStore;
-  /** `config.models` as a set, for the bounded `model` label. */
+  /** `models:` / `PROXY_MODELS` as a set: `model` label values beside the first names seen. */
   models: ReadonlySet<string>;
   /** The allowlist: its words are never keys, so the log's key check skips them. */
   endpoints: readonly string[];
@@ -39,12 +40,13 @@ export function createRecorder(deps: RecorderDeps) {
   const plainSegments = new Set(deps.endpoints.flatMap((endpoint) => endpoint.split('/')));
   /** A path as it may be logged: without the query, any key in it replaced by its fingerprint. */
   const logPath = (url: string) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
+  const modelLabels = new ModelLabels(deps.models, (name) => isKnownKey(deps.keys.table, name));
 
   function exchange(x: Exchange): void {
     const client = x.client.name;
     const status = x.res.headersSent ? x.res.statusCode : 499;
     const durationMs = performance.now() - x.startedAt;
-    const model = modelLabel(deps.models, x.model);
+    const model = modelLabels.label(x.model);
     metrics.requests.with(client, x.endpoint, x.req.method!, String(status), model).inc();
     if (x.usage) {
       metrics.tokens.with(client, model, 'input').inc(x.usage.input);
@@ -96,12 +98,6 @@ export function createRecorder(deps: RecorderDeps) {
   }
 
   return { exchange, refusal };
-}
-
-/** The `model` label: a model named in the config file, `other`, or `none` for requests without one. */
-function modelLabel(models: ReadonlySet<string>, model: string | undefined): string {
-  if (model === undefined) return 'none';
-  return models.has(model) ? model : 'other';
 }
 
 function round(ms: number): number {
