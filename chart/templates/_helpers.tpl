@@ -37,6 +37,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: {{ ternary "proxy" "app" (eq .Values.mode "service") }}
 {{- end }}
 
+{{/*
+The helm test Pod's labels: not the selector labels, so the Service never sends it traffic and the
+NetworkPolicy (which would cut its egress to the Service) does not apply to it.
+*/}}
+{{- define "openai-proxy.testLabels" -}}
+app.kubernetes.io/name: {{ include "openai-proxy.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
 {{- define "openai-proxy.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "openai-proxy.fullname" .) .Values.serviceAccount.name }}
@@ -77,6 +87,13 @@ true
 {{- end }}
 {{- end }}
 
+{{/* An install of the injector alone: its sidecars use the Secret each Pod names (or workload identity), none of the release's. */}}
+{{- define "openai-proxy.injectorOnly" -}}
+{{- if and .Values.injector.enabled (eq .Values.mode "sidecar") (not .Values.sidecar.deployment) -}}
+true
+{{- end }}
+{{- end }}
+
 {{/* The projected token's audience: what OpenAI's guide or AKS workload identity expect unless set. */}}
 {{- define "openai-proxy.identityAudience" -}}
 {{- $wi := .Values.upstream.workloadIdentity }}
@@ -112,8 +129,16 @@ true
 {{- end }}
 {{- end }}
 
-{{/* Guards the schema cannot express. */}}
+{{/*
+Guards across values. They live here rather than in values.schema.json because Helm reports a failed schema
+rule as a bare "minLength: got 0, want 1"; these say what to set.
+*/}}
 {{- define "openai-proxy.validate" -}}
+{{- include "openai-proxy.validateAuth" . }}
+{{- $v := .Values }}
+{{- if and (eq $v.mode "sidecar") $v.sidecar.deployment (not $v.sidecar.app.image) }}
+{{- fail "sidecar.app.image is not set: give the image of your app, which the proxy runs beside (--set sidecar.app.image=registry.example.com/myapp:1.0.0), or set sidecar.deployment=false to embed the proxy in your own chart" }}
+{{- end }}
 {{- $names := list }}
 {{- range .Values.clients }}
 {{- if has .name $names }}
@@ -122,6 +147,9 @@ true
 {{- $names = append $names .name }}
 {{- if and .workloadIdentity (not $.Values.upstream.workloadIdentity.enabled) }}
 {{- fail (printf "clients: %q has a workloadIdentity, which needs upstream.workloadIdentity.enabled (the Pod's token it exchanges)" .name) }}
+{{- end }}
+{{- if not (or .existingSecret .serviceAccounts) }}
+{{- fail (printf "clients: %q needs existingSecret (a Secret holding its key) or serviceAccounts (the callers it is)" .name) }}
 {{- end }}
 {{- if and .serviceAccounts (not $.Values.auth.serviceAccounts.enabled) }}
 {{- fail (printf "clients: %q lists serviceAccounts, which need auth.serviceAccounts.enabled: true" .name) }}
@@ -132,9 +160,65 @@ true
 {{- end }}
 {{- end }}
 
+{{/* Where the keys come from: one Secret holding what the upstream (unless keyless) and the default client need. */}}
+{{- define "openai-proxy.validateAuth" -}}
+{{- $auth := .Values.auth }}
+{{- $keys := $auth.secretKeys }}
+{{- $keyless := include "openai-proxy.keyless" . }}
+{{- $clientKey := and (eq $auth.clientAuth "key") $auth.defaultClient }}
+{{- if and $auth.create $auth.existingSecret }}
+{{- fail "auth: set auth.existingSecret or auth.create=true, not both" }}
+{{- end }}
+{{- if and (include "openai-proxy.authSecretNeeded" .) (not (or $auth.create $auth.existingSecret)) (not (include "openai-proxy.injectorOnly" .)) }}
+{{- $holds := ternary (printf "the client key as %s" $keys.proxyApiKey) (printf "the upstream key as %s%s" $keys.openaiApiKey (ternary (printf " and the client key as %s" $keys.proxyApiKey) "" $clientKey)) (not (not $keyless)) }}
+{{- $literals := ternary "" (printf " --from-literal=%s=\"$OPENAI_API_KEY\"" $keys.openaiApiKey) (not (not $keyless)) }}
+{{- if $clientKey }}{{ $literals = printf "%s --from-literal=%s=\"$(openssl rand -hex 32)\"" $literals $keys.proxyApiKey }}{{ end }}
+{{- $values := ternary "auth.proxyApiKey" (ternary "auth.openaiApiKey and auth.proxyApiKey" "auth.openaiApiKey" $clientKey) (not (not $keyless)) }}
+{{- fail (printf "auth.existingSecret is not set: create a Secret holding %s (kubectl create secret generic openai-proxy-keys%s) and set auth.existingSecret=openai-proxy-keys; or, only to try the chart out, set auth.create=true with %s" $holds $literals $values) }}
+{{- end }}
+{{- if $keyless }}
+{{- include "openai-proxy.validateKeyless" . }}
+{{- else if and $auth.create (not $auth.openaiApiKey) }}
+{{- fail "auth.create=true needs auth.openaiApiKey: the upstream (OpenAI) key to put in the Secret" }}
+{{- end }}
+{{- if and $auth.create $clientKey (not $auth.proxyApiKey) }}
+{{- fail "auth.create=true needs auth.proxyApiKey: the key clients send (openssl rand -hex 32), or set auth.defaultClient=false and list clients" }}
+{{- end }}
+{{- if and (eq $auth.clientAuth "none") (eq .Values.mode "service") }}
+{{- fail "auth.clientAuth=none is only for mode=sidecar, where the proxy listens on 127.0.0.1: a shared Service needs client keys (auth.clientAuth=key)" }}
+{{- end }}
+{{- if and (eq $auth.clientAuth "none") .Values.clients }}
+{{- fail "clients: with auth.clientAuth=none there are no client keys; remove clients or set auth.clientAuth=key" }}
+{{- end }}
+{{- if and (eq .Values.mode "sidecar") $auth.serviceAccounts.enabled }}
+{{- fail "auth.serviceAccounts.enabled is for mode=service: a sidecar's only caller is its own Pod (use auth.clientAuth=none)" }}
+{{- end }}
+{{- if and (eq $auth.clientAuth "key") (not $auth.defaultClient) (not .Values.clients) }}
+{{- fail "clients: auth.defaultClient=false leaves no client key; list clients (name, existingSecret) or set auth.defaultClient=true" }}
+{{- end }}
+{{- end }}
+
+{{/* Keyless upstream: no upstream key in values, a Secret only for the default client's key, the provider's ids. */}}
+{{- define "openai-proxy.validateKeyless" -}}
+{{- $auth := .Values.auth }}
+{{- $wi := .Values.upstream.workloadIdentity }}
+{{- if $auth.openaiApiKey }}
+{{- fail "auth.openaiApiKey is set, but upstream.workloadIdentity.enabled means no upstream key: remove auth.openaiApiKey" }}
+{{- end }}
+{{- if and (not (include "openai-proxy.authSecretNeeded" .)) (or $auth.create $auth.existingSecret) }}
+{{- fail "auth: with upstream.workloadIdentity.enabled and no default client key, no Secret is needed: remove auth.existingSecret and auth.create" }}
+{{- end }}
+{{- if and (eq $wi.provider "openai") (not (and $wi.identityProviderId $wi.serviceAccountId)) }}
+{{- fail "upstream.workloadIdentity (openai) needs identityProviderId (the Workload Identity Provider, wip_...) and serviceAccountId (the OpenAI service account, svcacct_...)" }}
+{{- end }}
+{{- if and (eq $wi.provider "azure") (not (and $wi.tenantId $wi.clientId)) }}
+{{- fail "upstream.workloadIdentity (azure) needs tenantId (the Entra tenant) and clientId (the application whose federated credential trusts this ServiceAccount)" }}
+{{- end }}
+{{- end }}
+
 {{/* The proxy's YAML config file (PROXY_CONFIG). Upstream and client keys are file references only. */}}
 {{- define "openai-proxy.configYaml" -}}
-{{- $config := dict "upstream" (dict "baseUrl" .Values.upstream.baseUrl) }}
+{{- $config := dict "upstream" (dict "baseUrl" .Values.upstream.baseUrl "authHeader" .Values.upstream.authHeader) }}
 {{- if include "openai-proxy.keyless" . }}
 {{- $_ := set $config.upstream "apiKey" (include "openai-proxy.workloadIdentityRef" (dict "root" .) | fromYaml) }}
 {{- end }}

@@ -25,73 +25,9 @@ ports:
     containerPort: {{ .Values.proxy.adminPort }}
     protocol: TCP
 env:
-  {{- if not (include "openai-proxy.keyless" .) }}
-  - name: OPENAI_API_KEY_FILE
-    value: {{ printf "%s/%s" (include "openai-proxy.authDir" .) .Values.auth.secretKeys.openaiApiKey | quote }}
-  {{- end }}
-  {{- if and (eq .Values.auth.clientAuth "key") .Values.auth.defaultClient }}
-  - name: PROXY_X_API_KEY_FILE
-    value: {{ printf "%s/%s" (include "openai-proxy.authDir" .) .Values.auth.secretKeys.proxyApiKey | quote }}
-  {{- end }}
-  - name: PROXY_CONFIG
-    value: {{ printf "%s/config.yaml" (include "openai-proxy.configDir" .) | quote }}
-  - name: PROXY_AUTH
-    value: {{ .Values.auth.clientAuth | quote }}
-  - name: HOST
-    # In sidecar mode only the Pod's own containers may reach the proxy.
-    value: {{ ternary "127.0.0.1" .Values.proxy.host $sidecar | quote }}
-  - name: PORT
-    value: {{ .Values.proxy.port | int | quote }}
-  - name: ADMIN_HOST
-    value: {{ .Values.proxy.host | quote }}
-  - name: ADMIN_PORT
-    value: {{ .Values.proxy.adminPort | int | quote }}
-  - name: LOG_LEVEL
-    value: {{ .Values.proxy.logLevel | quote }}
-  - name: SHUTDOWN_GRACE_MS
-    value: {{ .Values.proxy.shutdownGraceMs | int64 | quote }}
-  - name: MAX_BODY_BYTES
-    value: {{ .Values.proxy.maxBodyBytes | int64 | quote }}
-  - name: UPSTREAM_CONNECT_TIMEOUT_MS
-    value: {{ .Values.proxy.upstreamConnectTimeoutMs | int64 | quote }}
-  - name: UPSTREAM_FIRST_BYTE_TIMEOUT_MS
-    value: {{ .Values.proxy.upstreamFirstByteTimeoutMs | int64 | quote }}
-  - name: UPSTREAM_IDLE_TIMEOUT_MS
-    value: {{ .Values.proxy.upstreamIdleTimeoutMs | int64 | quote }}
-  {{- with .Values.proxy.extraEnv }}
-  {{- toYaml . | nindent 2 }}
-  {{- end }}
+  {{- include "openai-proxy.proxyEnv" . | nindent 2 }}
 volumeMounts:
-  # Whole directories, never subPath: a subPath mount would never see a rotated Secret (or token).
-  {{- if include "openai-proxy.authSecretNeeded" . }}
-  - name: openai-proxy-auth
-    mountPath: {{ include "openai-proxy.authDir" . }}
-    readOnly: true
-  {{- end }}
-  {{- if include "openai-proxy.keyless" . }}
-  - name: openai-proxy-identity
-    mountPath: {{ include "openai-proxy.identityDir" . }}
-    readOnly: true
-  {{- end }}
-  - name: openai-proxy-config
-    mountPath: {{ include "openai-proxy.configDir" . }}
-    readOnly: true
-  {{- range $i, $client := .Values.clients }}
-  {{- if $client.existingSecret }}
-  - name: openai-proxy-client-{{ $i }}
-    mountPath: {{ printf "%s/%s" (include "openai-proxy.clientsDir" $) $client.name }}
-    readOnly: true
-  {{- end }}
-  {{- end }}
-  {{- if .Values.auth.serviceAccounts.enabled }}
-  # The proxy's own API token, to read the ServiceAccount signing keys (JWKS) from the API server.
-  - name: openai-proxy-kube-api
-    mountPath: {{ include "openai-proxy.kubeApiDir" . }}
-    readOnly: true
-  {{- end }}
-  {{- with .Values.proxy.extraVolumeMounts }}
-  {{- toYaml . | nindent 2 }}
-  {{- end }}
+  {{- include "openai-proxy.proxyVolumeMounts" . | nindent 2 }}
 {{- if $native }}
 # The app containers start once this succeeds, so their first request finds the proxy ready.
 startupProbe:
@@ -198,4 +134,82 @@ securityContext:
 {{/* Pod annotations that roll the Pods when the proxy's config or chart-made Secret changes. */}}
 {{- define "openai-proxy.sidecar.podAnnotations" -}}
 {{- include "openai-proxy.checksumAnnotations" . }}
+{{- end }}
+
+{{/* The proxy container's environment: list items. The helm test Pod runs a proxy with exactly these. */}}
+{{- define "openai-proxy.proxyEnv" -}}
+{{- if not (include "openai-proxy.keyless" .) }}
+- name: OPENAI_API_KEY_FILE
+  value: {{ printf "%s/%s" (include "openai-proxy.authDir" .) .Values.auth.secretKeys.openaiApiKey | quote }}
+{{- end }}
+{{- if and (eq .Values.auth.clientAuth "key") .Values.auth.defaultClient }}
+- name: PROXY_X_API_KEY_FILE
+  value: {{ printf "%s/%s" (include "openai-proxy.authDir" .) .Values.auth.secretKeys.proxyApiKey | quote }}
+{{- end }}
+- name: PROXY_CONFIG
+  value: {{ printf "%s/config.yaml" (include "openai-proxy.configDir" .) | quote }}
+- name: PROXY_AUTH
+  value: {{ .Values.auth.clientAuth | quote }}
+- name: HOST
+  # In sidecar mode only the Pod's own containers may reach the proxy.
+  value: {{ ternary "127.0.0.1" .Values.proxy.host (eq .Values.mode "sidecar") | quote }}
+- name: PORT
+  value: {{ .Values.proxy.port | int | quote }}
+- name: ADMIN_HOST
+  value: {{ .Values.proxy.host | quote }}
+- name: ADMIN_PORT
+  value: {{ .Values.proxy.adminPort | int | quote }}
+- name: LOG_LEVEL
+  value: {{ .Values.proxy.logLevel | quote }}
+- name: SHUTDOWN_GRACE_MS
+  value: {{ .Values.proxy.shutdownGraceMs | int64 | quote }}
+- name: MAX_BODY_BYTES
+  value: {{ .Values.proxy.maxBodyBytes | int64 | quote }}
+- name: UPSTREAM_CONNECT_TIMEOUT_MS
+  value: {{ .Values.proxy.upstreamConnectTimeoutMs | int64 | quote }}
+- name: UPSTREAM_FIRST_BYTE_TIMEOUT_MS
+  value: {{ .Values.proxy.upstreamFirstByteTimeoutMs | int64 | quote }}
+- name: UPSTREAM_IDLE_TIMEOUT_MS
+  value: {{ .Values.proxy.upstreamIdleTimeoutMs | int64 | quote }}
+{{- with .Values.proxy.upstreamKeepAliveTimeoutMs }}
+- name: UPSTREAM_KEEPALIVE_TIMEOUT_MS
+  value: {{ . | int64 | quote }}
+{{- end }}
+{{- with .Values.proxy.extraEnv }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end }}
+
+{{/* The proxy container's mounts: list items. */}}
+{{- define "openai-proxy.proxyVolumeMounts" -}}
+# Whole directories, never subPath: a subPath mount would never see a rotated Secret (or token).
+{{- if include "openai-proxy.authSecretNeeded" . }}
+- name: openai-proxy-auth
+  mountPath: {{ include "openai-proxy.authDir" . }}
+  readOnly: true
+{{- end }}
+{{- if include "openai-proxy.keyless" . }}
+- name: openai-proxy-identity
+  mountPath: {{ include "openai-proxy.identityDir" . }}
+  readOnly: true
+{{- end }}
+- name: openai-proxy-config
+  mountPath: {{ include "openai-proxy.configDir" . }}
+  readOnly: true
+{{- range $i, $client := .Values.clients }}
+{{- if $client.existingSecret }}
+- name: openai-proxy-client-{{ $i }}
+  mountPath: {{ printf "%s/%s" (include "openai-proxy.clientsDir" $) $client.name }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- if .Values.auth.serviceAccounts.enabled }}
+# The proxy's own API token, to read the ServiceAccount signing keys (JWKS) from the API server.
+- name: openai-proxy-kube-api
+  mountPath: {{ include "openai-proxy.kubeApiDir" . }}
+  readOnly: true
+{{- end }}
+{{- with .Values.proxy.extraVolumeMounts }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
 {{- end }}

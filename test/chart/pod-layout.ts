@@ -16,8 +16,11 @@
  *     opts.relocate (default true) is for running the proxy as a plain process: every path that points into a
  *     mount, in the container's env and in the config file, is rewritten to the same place under `root`.
  *     With relocate: false nothing is rewritten, for a container that sees the directories at their mountPath.
+ *     `relocate(path)` is that rewriting, for other strings (a command's arguments).
  *   layOutPod(pod, objs, root, existing?, opts?) -> the same for a whole Pod (metadata and spec), such as one the
  *     injector patched; its downwardAPI volumes hold the Pod's annotations
+ *   layOutContainer(objs, pod, container, root, existing?, opts?) -> the same for any container of a Pod
+ *     (the helm test Pod's, for one). A Secret volume's `items` are honoured: only those entries, under their `path`.
  */
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -40,6 +43,7 @@ export interface ProxyLayout {
   dirs: Record<string, string>;
   mounts: VolumeMount[];
   rewrite(source: string, files: Files): void;
+  relocate(path: string): string;
 }
 
 export interface LayoutOptions {
@@ -56,9 +60,13 @@ export function layOutProxy(objs: K8sObject[], root: string, existing: Record<st
  * annotations (`metadata.annotations['name']`), as the kubelet writes them.
  */
 export function layOutPod(pod: K8sObject, objs: K8sObject[], root: string, existing: Record<string, Files> = {}, opts: LayoutOptions = {}): ProxyLayout {
+  return layOutContainer(objs, pod, proxyContainer(pod.spec), root, existing, opts);
+}
+
+/** The same for any container of a Pod (`metadata` and `spec`): the helm test Pod's, for one. */
+export function layOutContainer(objs: K8sObject[], pod: K8sObject, container: K8sObject, root: string, existing: Record<string, Files> = {}, opts: LayoutOptions = {}): ProxyLayout {
   const spec = pod.spec;
-  const proxy = proxyContainer(spec);
-  const mounts: K8sObject[] = proxy.volumeMounts;
+  const mounts: K8sObject[] = container.volumeMounts ?? [];
   const inMount = (value: string) => mounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`));
   const moving = opts.relocate !== false;
   const relocate = (value: string) => (moving && inMount(value) ? join(root, value) : value);
@@ -83,16 +91,16 @@ export function layOutPod(pod: K8sObject, objs: K8sObject[], root: string, exist
   }
 
   const env: Record<string, string> = {};
-  for (const e of proxy.env as K8sObject[]) {
+  for (const e of (container.env ?? []) as K8sObject[]) {
     if (e.valueFrom) throw new Error(`${e.name} uses valueFrom, which this layout does not resolve`);
     env[e.name] = relocate(String(e.value));
   }
   const rewrite = (source: string, files: Files) => {
     const w = written[source];
-    if (!w) throw new Error(`${source} is not mounted into the proxy container`);
+    if (!w) throw new Error(`${source} is not mounted into the container`);
     writeSecretDir(dirs[source]!, files, `v${++w.version}`, w.mode, w.owner);
   };
-  return { env, dirs, mounts: laidOut, rewrite };
+  return { env, dirs, mounts: laidOut, rewrite, relocate };
 }
 
 /**
@@ -139,13 +147,7 @@ function volumeSource(volume: K8sObject, objs: K8sObject[], existing: Record<str
   }
   if (volume.secret) {
     const name: string = volume.secret.secretName;
-    const rendered = findAll(objs, 'Secret').find((s) => s.metadata.name === name);
-    if (rendered) {
-      const data = Object.entries(rendered.data as Files).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
-      return [name, Object.fromEntries(data)];
-    }
-    if (existing[name]) return [name, { ...existing[name] }];
-    throw new Error(`Secret ${name} is neither rendered by the chart nor given to the test`);
+    return [name, selectItems(volume.secret.items, secretData(name, objs, existing))];
   }
   if (volume.configMap) {
     const name: string = volume.configMap.name;
@@ -155,6 +157,24 @@ function volumeSource(volume: K8sObject, objs: K8sObject[], existing: Record<str
     throw new Error(`ConfigMap ${name} is neither rendered by the chart nor given to the test`);
   }
   throw new Error(`volume ${volume.name} is neither a Secret, a ConfigMap nor a projected ServiceAccount token`);
+}
+
+function secretData(name: string, objs: K8sObject[], existing: Record<string, Files>): Files {
+  const rendered = findAll(objs, 'Secret').find((s) => s.metadata.name === name);
+  if (rendered) return Object.fromEntries(Object.entries(rendered.data as Files).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  if (existing[name]) return { ...existing[name] };
+  throw new Error(`Secret ${name} is neither rendered by the chart nor given to the test`);
+}
+
+/** A volume's `items`: only the entries named, each under its `path`, as the kubelet mounts them. */
+function selectItems(items: K8sObject[] | undefined, files: Files): Files {
+  if (!items) return files;
+  return Object.fromEntries(
+    items.map((item) => {
+      if (!(item.key in files)) throw new Error(`the Secret has no entry ${item.key}`);
+      return [item.path, files[item.key]!];
+    }),
+  );
 }
 
 function relocateStrings(value: unknown, relocate: (s: string) => string): unknown {

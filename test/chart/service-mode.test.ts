@@ -79,7 +79,7 @@ t.test('ServiceAccount without an automounted token', async (t) => {
 t.test('ConfigMap holds the config file, with no key in it', async (t) => {
   const objs = render({ values: ['chart/ci/service-create-values.yaml'] });
   const text = find(objs, 'ConfigMap').data['config.yaml'];
-  t.same(parse(text), { upstream: { baseUrl: 'https://api.openai.com' } });
+  t.same(parse(text), { upstream: { baseUrl: 'https://api.openai.com', authHeader: 'authorization' } });
   t.notMatch(text, /test-upstream-key|test-client-key/);
 });
 

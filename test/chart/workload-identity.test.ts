@@ -29,6 +29,7 @@ for (const kube of KUBE_VERSIONS) {
     t.equal(env.PROXY_AUTH, 'none');
     t.same(configOf(objs).upstream, {
       baseUrl: 'https://api.openai.com',
+      authHeader: 'authorization',
       apiKey: { workloadIdentity: { provider: 'openai', tokenFile: '/var/run/secrets/openai-proxy/identity/token', identityProviderId: 'wip_0123456789abcdef', serviceAccountId: 'svcacct_0123456789abcdef' } },
     });
     t.equal(spec.serviceAccountName, 'openai-proxy', "the token is the Pod's own ServiceAccount's");
