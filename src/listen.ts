@@ -26,9 +26,10 @@ const LISTEN_ERRORS: Record<string, string> = {
  */
 export function listen(server: Server, port: number, host: string, setting: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(setting, `${host}:${port}`, err.code, err)));
+    const onError = (err: NodeJS.ErrnoException) => reject(new ListenError(setting, `${host}:${port}`, err.code, err));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

@@ -71,7 +71,7 @@ function parseLimits(raw: unknown, setting: string, problems: Problems): ClientL
   return limits;
 }
 
-/** `PROXY_X_API_KEY` is the seed's single client; alongside a config file it adds a client named `default`. */
+/** `PROXY_X_API_KEY` is the single-tenant client; alongside a config file it adds a client named `default`. */
 export function envClient(env: Env, problems: Problems): ClientConfig[] {
   const key = secretFromEnv(env, 'PROXY_X_API_KEY', problems);
   return key ? [{ name: DEFAULT_CLIENT, setting: key.setting, key: key.ref, headers: {} }] : [];

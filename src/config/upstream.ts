@@ -39,7 +39,7 @@ export function parseUpstream(env: Env, raw: unknown, problems: Problems): Upstr
  * pause and stays inside that and inside the NAT idle timeouts of a cluster's egress (Azure's 4 minutes is
  * the shortest common one).
  */
-export function defaultKeepAliveMs(hostname: string): number {
+function defaultKeepAliveMs(hostname: string): number {
   return hostname === 'api.openai.com' ? 60_000 : 4_000;
 }
 

@@ -2,18 +2,10 @@
 // TLS complaint) for a refused connection, a name that does not resolve and a certificate that does not
 // verify. Before, all three logged only `upstream_unreachable`. No key appears (startProxy's guard).
 import t, { type Test } from 'tap';
-import { createServer, type AddressInfo } from 'node:net';
 import { request } from '../helpers/http';
+import { closedPort } from '../helpers/ports';
 import { randomKey, startProxy, type LogLine } from '../helpers/proxy';
 import { startRawUpstream } from '../reliability/raw-upstream';
-
-async function refusingPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function failedLine(t: Test, upstream: string): Promise<LogLine> {
   const clientKey = randomKey('pk-test-client');
@@ -25,7 +17,7 @@ async function failedLine(t: Test, upstream: string): Promise<LogLine> {
 }
 
 t.test('connection refused', async (t) => {
-  const port = await refusingPort();
+  const port = await closedPort();
   const line = await failedLine(t, `https://127.0.0.1:${port}`);
   t.match(line, { error: 'upstream_unreachable', upstream: `https://127.0.0.1:${port}`, cause: { reason: 'unreachable', code: 'ECONNREFUSED', message: new RegExp(`127\\.0\\.0\\.1:${port}`) } });
 });

@@ -2,18 +2,10 @@
 // error shape: connection refused, and an upstream whose certificate does not verify (TLS verification is on),
 // which never receives a byte of the request, so never the key.
 import t, { type Test } from 'tap';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request } from '../helpers/http';
+import { closedPort } from '../helpers/ports';
 import { assertNoKeyLeak, randomKey, startProxy } from '../helpers/proxy';
 import { startRawUpstream, type RawUpstream } from '../reliability/raw-upstream';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function expect502(t: Test, upstream: string, what: string) {
   const keys = [randomKey('sk-test-upstream'), randomKey('pk-test')];
@@ -30,7 +22,7 @@ async function expect502(t: Test, upstream: string, what: string) {
 }
 
 t.test('connection refused', async (t) => {
-  await expect502(t, `https://127.0.0.1:${await freePort()}`, 'refused');
+  await expect502(t, `https://127.0.0.1:${await closedPort()}`, 'refused');
 });
 
 // The key must never reach a host that did not prove its identity: a raw TLS server records every plaintext
