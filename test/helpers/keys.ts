@@ -47,7 +47,7 @@ export interface ReceivedRequest {
   bodyKeyFingerprints?: string[];
 }
 
-type Role = keyof KeySet;
+type Role = 'upstream' | 'client';
 
 export const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 8);
 
