@@ -49,7 +49,7 @@ t.test('ServiceAccount callers are their client, key callers theirs', async (t) 
     'the access log names the client and, for tokens, namespace/name',
   );
   const metrics = (await fetchText(`${s.proxy.adminUrl}/metrics`)).text;
-  t.match(metrics, /openai_proxy_requests_total\{client="team-a",endpoint="\/v1\/chat\/completions",method="POST",status="200",model="other"\} 2/, 'metrics by client name');
+  t.match(metrics, /openai_proxy_requests_total\{client="team-a",endpoint="\/v1\/chat\/completions",method="POST",status="200",model="gpt-4.1-mini"\} 2/, 'metrics by client name');
   t.notMatch(metrics, /batch-worker|chatbot/, 'no ServiceAccount name becomes a label');
   t.match(metrics, /openai_proxy_jwks_refreshes_total\{result="success"\} 1/);
   for (const rec of s.upstream.requests) t.notOk(rec.rawHeaders.some((h) => h.startsWith('eyJ')), `${rec.url}: no token in any upstream header`);
