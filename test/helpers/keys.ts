@@ -3,7 +3,7 @@
  * proxy and, in its teardown, fails the test if one shows up where it must not (see proxy.ts).
  *
  * Stable exports:
- *   KeySet                          { upstream: string[]; client: string[] }
+ *   KeySet                          { upstream: string[]; client: string[]; upstreamHeader?; accessTokens? }
  *   keysHandedToProxy(env)          -> KeySet: values of variables whose name contains KEY, the lines of the files
  *                                      named by `*KEY*_FILE` variables, and the `{ value | env | file }`
  *                                      references of the PROXY_CONFIG file (whatever the variable's name); `upstream` for OPENAI_API_KEY* and the
@@ -17,7 +17,8 @@
  *   leaksIn(places, keys)           -> string[]: one message per key found in a [where, text] place
  *   misplacedKeys(requests, keys)   -> string[]: an upstream key anywhere but the header it belongs in
  *                                      (`authorization: Bearer <key>`, or `api-key: <key>` when `keys.upstreamHeader`
- *                                      says so) of a request the upstream received, or a client key anywhere in one
+ *                                      says so; `authorization: Bearer` always for `keys.accessTokens`) of a request
+ *                                      the upstream received, or a client key anywhere in one
  *   bodyKeyScanner(keys)            { write(chunk), found(): fingerprints } for bodies too large to keep
  *   keyProblems(outputs, keys, env, upstream?) -> string[]: what startProxy's teardown checks. `keys` are those
  *                                      found at start (plus opts.secrets and any a test added); the env's key files
@@ -36,6 +37,9 @@ export interface KeySet {
   client: string[];
   /** The header upstream keys belong in (OPENAI_AUTH_HEADER / upstream.authHeader); `authorization` if unset. */
   upstreamHeader?: string;
+  /** Short-lived access tokens from a token exchange: upstream keys that belong in `authorization: Bearer`
+   *  whatever `upstreamHeader` says, as the proxy sends them. */
+  accessTokens?: string[];
 }
 
 /** What misplacedKeys needs from a recorded upstream request. */
@@ -134,14 +138,14 @@ function configAuthHeader(path: string | undefined): string | undefined {
 
 export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet): string[] {
   const problems: string[] = [];
-  const check = (key: string, role: Role) => {
+  const check = (key: string, role: Role, upstreamHeader = keys.upstreamHeader) => {
     const name = `${role} key ${fingerprint(key)}`;
     requests.forEach((rec, i) => {
       const where: string[] = [];
       if (rec.url.includes(key)) where.push('the URL');
       for (let h = 0; h < rec.rawHeaders.length; h += 2) {
         const [header, value] = [rec.rawHeaders[h]!, rec.rawHeaders[h + 1]!];
-        const belongs = role === 'upstream' && isUpstreamCredential(header, value, key, keys.upstreamHeader);
+        const belongs = role === 'upstream' && isUpstreamCredential(header, value, key, upstreamHeader);
         if (header.includes(key) || (value.includes(key) && !belongs)) where.push(`header ${header}`);
       }
       if (rec.body.includes(key) || rec.bodyKeyFingerprints?.includes(fingerprint(key))) where.push('the body');
@@ -149,6 +153,7 @@ export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet
     });
   };
   for (const key of new Set(keys.upstream)) check(key, 'upstream');
+  for (const key of new Set(keys.accessTokens ?? [])) check(key, 'upstream', 'authorization');
   for (const key of new Set(keys.client)) if (!keys.upstream.includes(key)) check(key, 'client');
   return problems;
 }
@@ -159,7 +164,7 @@ export type Outputs = Record<string, string>;
 export function keyProblems(outputs: Outputs, keys: KeySet, env: Readonly<Record<string, string | undefined>>, upstream?: { misplacedKeys(keys: KeySet): string[] }): string[] {
   const now = keysHandedToProxy(env);
   for (const role of ['upstream', 'client'] as const) keys[role].push(...now[role].filter((key) => !keys[role].includes(key)));
-  return [...leaksIn(Object.entries(outputs), [...keys.upstream, ...keys.client]), ...(upstream?.misplacedKeys(keys) ?? [])];
+  return [...leaksIn(Object.entries(outputs), [...keys.upstream, ...(keys.accessTokens ?? []), ...keys.client]), ...(upstream?.misplacedKeys(keys) ?? [])];
 }
 
 /** Finds keys in a body streamed chunk by chunk, across chunk boundaries, keeping only a short tail. */

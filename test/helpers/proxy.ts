@@ -9,7 +9,7 @@
  *     opts.upstream                a FakeUpstream or a URL string: becomes OPENAI_BASE_URL
  *     opts.secrets                 more keys to guard that the env does not show (keys clients send that are
  *                                     not proxy keys, keys rotated in later); never expected upstream
- *     opts.tokenEndpoint           a FakeTokenEndpoint: every access token it issued is guarded as an upstream key
+ *     opts.tokenEndpoint           a FakeTokenEndpoint: every access token it issued is guarded as an upstream key (its place: Authorization: Bearer)
  *                                     (only as `authorization: Bearer`), every identity token it received as a
  *                                     client key (never upstream), read at teardown so later exchanges count
  *   Key safety, in every test: the teardown fails the test if a key handed to the proxy appears in its stdout,
@@ -50,7 +50,7 @@ export interface ProxyOptions {
   upstream?: FakeUpstream | string;
   startTimeoutMs?: number;
   secrets?: string[];
-  tokenEndpoint?: Pick<FakeTokenEndpoint, 'issued' | 'subjectTokens'>;
+  tokenEndpoint?: Pick<FakeTokenEndpoint, 'issued' | 'subjectTokens' | 'close'>;
 }
 
 export interface RunningProxy {
@@ -205,7 +205,7 @@ export async function stopChild(c: Collected, signal: NodeJS.Signals, timeoutMs:
 
 /** The teardown: read /metrics while the child still runs, stop it, then fail the test on any misplaced key. */
 async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, env: Record<string, string>, fake: FakeUpstream | undefined, tokens: ProxyOptions['tokenEndpoint']): Promise<void> {
-  keys.upstream.push(...(tokens?.issued ?? []));
+  keys.accessTokens = [...(keys.accessTokens ?? []), ...(tokens?.issued ?? [])];
   keys.client.push(...(tokens?.subjectTokens() ?? []));
   const running = c.child.exitCode === null && c.child.signalCode === null;
   const metrics = running && adminUrl ? (await fetchText(`${adminUrl}/metrics`, 5000).catch(() => ({ text: '' }))).text : '';
@@ -213,8 +213,8 @@ async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySe
   await c.exited;
   const problems = keyProblems({ stdout: c.out.stdout, stderr: c.out.stderr, '/metrics': metrics }, keys, env, fake);
   if (problems.length === 0) return;
-  // Throwing skips the teardowns registered before this one: close the fake upstream here, or it holds the test open.
-  await fake?.close().catch(() => {});
+  // Throwing skips the teardowns registered before this one: close the fakes here, or they hold the test open.
+  await Promise.all([fake?.close(), tokens?.close()].map((closing) => closing?.catch(() => {})));
   throw new Error(`key safety: ${problems.join('; ')}`);
 }
 

@@ -32,3 +32,13 @@ t.test('azure: the AZURE_* variables AKS sets count only with OPENAI_AUTH_PROVID
   t.ok(k.up.lastRequest()!.headers.authorization === 'Bearer sk-test-static-key-0123456789', 'the static key is used');
   t.equal(k.tokens.exchanges.length, 0, 'no exchange');
 });
+
+t.test('azure: with OPENAI_AUTH_HEADER=api-key the Entra token still goes as Bearer, no api-key header', async (t) => {
+  // api-key is how classic Azure endpoints take a static key; Entra access tokens are only ever accepted as Bearer.
+  const k = await startKeyless(t, { provider: 'azure', env: { OPENAI_AUTH_HEADER: 'api-key' } });
+  const res = await request(`${k.proxy.url}/v1/models`, { headers: { ...k.auth, 'api-key': k.clientKey } });
+  t.equal(res.status, 200);
+  const sent = k.up.lastRequest()!.headers;
+  t.ok(sent.authorization === `Bearer ${k.tokens.issued[0]}`, 'the Entra token goes upstream as Bearer');
+  t.equal(sent['api-key'], undefined, 'no api-key header upstream, not even the client one');
+});
