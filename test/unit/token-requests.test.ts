@@ -42,7 +42,7 @@ t.test('a good answer: the token and its lifetime, 3600 s when absent, seconds a
 t.test('a malformed answer is a failed refresh, never a credential', async (t) => {
   const bad = ['', 'null', '[]', '"at"', '{"access_token":""}', '{"access_token":"  "}', '{"access_token":42}', '{"access_token":"a b"}', '{"access_token":"a\\nb"}', '{"access_token":"é"}', '{"access_token":"at","expires_in":0}', '{"access_token":"at","expires_in":-1}', '{"access_token":"at","expires_in":"soon"}', '{"access_token":"at","expires_in":true}', `{"access_token":"${'a'.repeat(20000)}"}`];
   for (const text of bad) {
-    t.throws(() => parseTokenAnswer(200, text, []), { reason: 'malformed' }, text.slice(0, 40));
+    t.throws(() => parseTokenAnswer(200, text, []), { name: 'ExchangeError', reason: 'malformed' }, text.slice(0, 40));
   }
 });
 
@@ -55,9 +55,9 @@ t.test('a refusal keeps the OAuth error and a cleaned description', async (t) =>
     t.ok(err instanceof ExchangeError);
     t.match(err, { reason: 'refused', details: { status: 400, oauthError: 'invalid_grant', description: 'AADSTS70021: no match for <redacted>' } });
   }
-  t.throws(() => parseTokenAnswer(503, '<html>down</html>', []), { reason: 'server_error', details: { status: 503 } });
-  t.throws(() => parseTokenAnswer(401, '{"error":{"code":"invalid_subject_token","message":"bad token"}}', []), { reason: 'refused', details: { oauthError: 'invalid_subject_token', description: 'bad token' } });
-  t.throws(() => parseTokenAnswer(400, '{"error":"has spaces and <html>"}', []), { details: { oauthError: undefined } }, 'an error code that is not a code is left out');
+  t.throws(() => parseTokenAnswer(503, '<html>down</html>', []), { name: 'ExchangeError', reason: 'server_error', details: { status: 503 } });
+  t.throws(() => parseTokenAnswer(401, '{"error":{"code":"invalid_subject_token","message":"bad token"}}', []), { name: 'ExchangeError', reason: 'refused', details: { oauthError: 'invalid_subject_token', description: 'bad token' } });
+  t.throws(() => parseTokenAnswer(400, '{"error":"has spaces and <html>"}', []), { name: 'ExchangeError', details: { oauthError: undefined } }, 'an error code that is not a code is left out');
 });
 
 t.test('descriptions: secrets and JWT-shaped text cut out, control characters flattened, length bounded', async (t) => {
