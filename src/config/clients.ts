@@ -1,6 +1,6 @@
 import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
 import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
-import { isUpstreamKeySetting, parseUpstreamKey } from './identity';
+import { UPSTREAM_CREDENTIAL, isUpstreamKeySetting, parseUpstreamKey } from './identity';
 import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
@@ -35,6 +35,9 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
           ? problems.add(`${setting}.key`, 'required, unless the client lists serviceAccounts')
           : undefined;
     const upstreamKey = entry.upstreamKey === undefined ? undefined : parseUpstreamKey(entry.upstreamKey, `${setting}.upstreamKey`, problems);
+    if (name === UPSTREAM_CREDENTIAL && upstreamKey?.kind === 'workloadIdentity') {
+      problems.add(`${setting}.name`, `"${UPSTREAM_CREDENTIAL}" labels the default upstream credential in the credential metrics: a client with its own workload identity needs another name`);
+    }
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
     const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
     if (typeof name === 'string' && (key || serviceAccounts)) clients.push({ name, setting, key, serviceAccounts, upstreamKey, headers, limits });

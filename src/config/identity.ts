@@ -30,6 +30,9 @@ export type WorkloadIdentity = (OpenAIIdentity | AzureIdentity) & {
   tokenFileSetting: string;
 };
 
+/** The `credential` label of `upstream.apiKey`'s workload identity; a client's own is labelled with its name. */
+export const UPSTREAM_CREDENTIAL = 'upstream';
+
 export const OPENAI_TOKEN_URL = 'https://auth.openai.com/oauth/token';
 export const AZURE_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const AZURE_SCOPE = 'https://cognitiveservices.azure.com/.default';

@@ -1,19 +1,24 @@
 import { readFileSync } from 'node:fs';
 import type { Config, Problem, WorkloadIdentity } from '../config/config';
+import { UPSTREAM_CREDENTIAL } from '../config/identity';
 import { Credential, type CredentialDeps } from './credential';
 import { exchangeIdentity } from './exchange';
 
-/** The credential of `upstream.apiKey`; a client's own is named after the client. */
-export const UPSTREAM_CREDENTIAL = 'upstream';
 /**
  * The first-byte timeout is long because reasoning models think before they answer; a token endpoint does not,
  * and a hung exchange must not eat the lifetime left on the current credential. Whichever is shorter applies.
  */
 export const EXCHANGE_ANSWER_TIMEOUT_MS = 30_000;
 
-/** The keyless credentials a config asks for, by name; each lives from `start` to `close`. */
+/**
+ * The keyless credentials a config asks for: the default upstream's and each client's own, kept apart so that
+ * a client's name can never stand for the default's. Each lives from `start` to `close`.
+ */
 export class CredentialSet {
-  private constructor(private readonly byName: ReadonlyMap<string, Credential>) {}
+  private constructor(
+    private readonly upstream: Credential | undefined,
+    private readonly byClient: ReadonlyMap<string, Credential>,
+  ) {}
 
   /**
    * One credential per workload identity in use. The token files are read once here so that a wrong path stops
@@ -21,51 +26,60 @@ export class CredentialSet {
    */
   static load(config: Config): { set: CredentialSet; problems: Problem[] } {
     const problems: Problem[] = [];
-    const byName = new Map<string, Credential>();
     const timeouts = { connectTimeoutMs: config.upstream.connectTimeoutMs, firstByteTimeoutMs: Math.min(config.upstream.firstByteTimeoutMs, EXCHANGE_ANSWER_TIMEOUT_MS) };
-    for (const [name, identity] of identitiesInUse(config)) {
+    const credentialOf = (name: string, identity: WorkloadIdentity) => {
       const problem = tokenFileProblem(identity.tokenFile);
       if (problem) problems.push({ setting: identity.tokenFileSetting, message: problem });
-      byName.set(name, new Credential(name, () => exchangeIdentity(identity, timeouts)));
-    }
-    return { set: new CredentialSet(byName), problems };
+      return new Credential(name, () => exchangeIdentity(identity, timeouts));
+    };
+    const { upstream, clients } = identitiesInUse(config);
+    const set = new CredentialSet(upstream && credentialOf(UPSTREAM_CREDENTIAL, upstream), new Map(clients.map(([name, identity]) => [name, credentialOf(name, identity)])));
+    return { set, problems };
   }
 
-  static readonly none = new CredentialSet(new Map());
+  static readonly none = new CredentialSet(undefined, new Map());
 
-  get(name: string): Credential | undefined {
-    return this.byName.get(name);
+  /** The credential of `upstream.apiKey`, for the callers without an upstream key of their own. */
+  forUpstream(): Credential | undefined {
+    return this.upstream;
+  }
+
+  /** The credential of a client's own `upstreamKey`. */
+  forClient(name: string): Credential | undefined {
+    return this.byClient.get(name);
+  }
+
+  private all(): Credential[] {
+    return this.upstream ? [this.upstream, ...this.byClient.values()] : [...this.byClient.values()];
   }
 
   get size(): number {
-    return this.byName.size;
+    return this.all().length;
   }
 
   start(deps: CredentialDeps): void {
-    for (const credential of this.byName.values()) credential.start(deps);
+    for (const credential of this.all()) credential.start(deps);
   }
 
   close(): void {
-    for (const credential of this.byName.values()) credential.close();
+    for (const credential of this.all()) credential.close();
   }
 
   /** Every credential obtained at least once. */
   ready(): boolean {
-    for (const credential of this.byName.values()) if (!credential.ready) return false;
-    return true;
+    return this.all().every((credential) => credential.ready);
   }
 }
 
 /** The default upstream's only if some caller uses it: an unused credential would hold readiness back for nothing. */
-function identitiesInUse(config: Config): Array<[string, WorkloadIdentity]> {
-  const found: Array<[string, WorkloadIdentity]> = [];
+function identitiesInUse(config: Config): { upstream?: WorkloadIdentity; clients: Array<[string, WorkloadIdentity]> } {
   const upstream = config.upstream.apiKey;
   const defaultUsed = config.auth === 'none' || config.clients.length === 0 || config.clients.some((c) => !c.upstreamKey);
-  if (upstream?.kind === 'workloadIdentity' && defaultUsed) found.push([UPSTREAM_CREDENTIAL, upstream.identity]);
+  const clients: Array<[string, WorkloadIdentity]> = [];
   for (const client of config.auth === 'none' ? [] : config.clients) {
-    if (client.upstreamKey?.kind === 'workloadIdentity') found.push([client.name, client.upstreamKey.identity]);
+    if (client.upstreamKey?.kind === 'workloadIdentity') clients.push([client.name, client.upstreamKey.identity]);
   }
-  return found;
+  return upstream?.kind === 'workloadIdentity' && defaultUsed ? { upstream: upstream.identity, clients } : { clients };
 }
 
 function tokenFileProblem(path: string): string | undefined {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/config';
 import type { Credential } from '../identity/credential';
-import { CredentialSet, UPSTREAM_CREDENTIAL } from '../identity/credentials';
+import { CredentialSet } from '../identity/credentials';
 import { looksLikeJws } from '../identity/jwt';
 import { upstreamCredential, type UpstreamCredential, type UpstreamIdentity } from '../proxy/headers';
 import { DEFAULT_CLIENT } from '../config/clients';
@@ -112,7 +112,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     return key;
   };
   const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
-  const defaultCredential = credentials.get(UPSTREAM_CREDENTIAL);
+  const defaultCredential = credentials.forUpstream();
   const makeClient = (name: string, upstreamKey: string | undefined, extra: Readonly<Record<string, string>>, limits?: ClientLimits, credential?: Credential): Client => ({
     name,
     limits,
@@ -128,7 +128,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   const byServiceAccount = new Map<string, Client>();
   for (const c of config.clients) {
     const upstreamKey = c.upstreamKey ? upstreamKeyOf(c.upstreamKey, `${c.setting}.upstreamKey`) : defaultKey;
-    const credential = c.upstreamKey ? credentials.get(c.name) : defaultCredential;
+    const credential = c.upstreamKey ? credentials.forClient(c.name) : defaultCredential;
     const client = makeClient(c.name, upstreamKey, c.headers, c.limits, credential);
     for (const entry of c.serviceAccounts ?? []) byServiceAccount.set(entry, client);
     if (!c.key) continue;

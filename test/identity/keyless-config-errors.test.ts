@@ -48,3 +48,16 @@ t.test('config file: an empty token file is named by its path in the file', asyn
   t.match(run.stderr, /is empty/);
   t.notOk(run.stdout.includes(subject) || run.stderr.includes(subject), 'the identity token is not in the output');
 });
+
+t.test('config file: a client named upstream with its own workload identity is refused', async (t) => {
+  // Its credential would carry the default upstream credential's label, credential="upstream", in the metrics.
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'token'), identityToken());
+  const wi = (sa: string) => `{ workloadIdentity: { tokenFile: ${join(dir, 'token')}, identityProviderId: wip, serviceAccountId: ${sa} } }`;
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, `upstream:\n  apiKey: ${wi('shared')}\nclients:\n  - { name: a, key: { value: ${randomKey('pk-a')} } }\n  - { name: upstream, key: { value: ${randomKey('pk-b')} }, upstreamKey: ${wi('own')} }\n`);
+  const run = await runProxyExpectingFailure({ upstream: 'https://localhost:1', env: { PROXY_CONFIG: config } });
+  t.equal(run.code, 1);
+  t.same(named(run), ['clients[1].name']);
+  t.match(run.stderr, /clients\[1\]\.name: "upstream" labels the default upstream credential/);
+});
