@@ -48,12 +48,6 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return key === '' ? undefined : key;
 }
 
-export function authenticate(table: KeyTable, headers: IncomingHttpHeaders): Client | undefined {
-  if (table.anonymous) return table.anonymous;
-  const key = presentedKey(headers);
-  return key === undefined ? undefined : table.byDigest.get(digestOf(key));
-}
-
 /** The client a verified ServiceAccount is: named exactly, else by its namespace's `*`. */
 export function clientOf(table: KeyTable, namespace: string, id: string): Client | undefined {
   return table.byServiceAccount.get(id) ?? table.byServiceAccount.get(`${namespace}/*`);

@@ -1,9 +1,10 @@
-// Issue 4, key safety: client keys are compared without timing leaks by construction. The key table holds
+// Key safety: client keys are compared without timing leaks by construction. The key table holds
 // only SHA-256 digests of client keys, never a key; a presented key is hashed and the digest looked up in a
 // map, so no comparison ever runs between an attacker's input and a stored secret. No clock is involved here:
 // the test shows the lookup goes through the digest table, and only through it.
 import t from 'tap';
-import { authenticate, buildKeyTable, digestOf, type Client, type KeyTable } from '../../src/keys/auth';
+import { buildKeyTable, digestOf, type Client, type KeyTable } from '../../src/keys/auth';
+import { keyCaller } from '../helpers/callers';
 import { loadConfig } from '../../src/config/config';
 import { randomKey } from '../helpers/proxy';
 
@@ -39,11 +40,11 @@ t.test('a presented key is hashed, then its digest looked up: one map lookup, ne
   const lookups = { byDigest: recording, byServiceAccount: new Map() };
   for (const [presented, expected] of [[keys.alice, 'alice'], [keys.bobNew, 'bob'], [keys.fixed, 'default'], ['carol-key', 'carol'], [randomKey('pk-wrong'), undefined]] as const) {
     recording.asked.length = 0;
-    t.equal(authenticate(lookups, { 'x-api-key': presented })?.name, expected, `${expected ?? 'a wrong key'}: found by digest`);
+    t.equal(keyCaller(lookups, { 'x-api-key': presented })?.name, expected, `${expected ?? 'a wrong key'}: found by digest`);
     t.same(recording.asked, [digestOf(presented)], 'exactly one lookup, by the digest');
   }
   recording.asked.length = 0;
-  authenticate(lookups, { authorization: `Bearer ${keys.alice}` });
+  keyCaller(lookups, { authorization: `Bearer ${keys.alice}` });
   t.same(recording.asked, [digestOf(keys.alice)], 'Bearer keys go the same way');
-  t.equal(authenticate(lookups, { 'x-api-key': digestOf(keys.alice) }), undefined, 'a stored digest is not itself a key');
+  t.equal(keyCaller(lookups, { 'x-api-key': digestOf(keys.alice) }), undefined, 'a stored digest is not itself a key');
 });

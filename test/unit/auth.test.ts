@@ -1,5 +1,6 @@
 import t from 'tap';
-import { authenticate, buildKeyTable, digestOf, presentedKey } from '../../src/keys/auth';
+import { buildKeyTable, digestOf, presentedKey } from '../../src/keys/auth';
+import { keyCaller } from '../helpers/callers';
 import { loadConfig } from '../../src/config/config';
 
 t.test('the client key comes from X-API-Key, else Authorization: Bearer', async (t) => {
@@ -25,7 +26,7 @@ t.test('multi-tenant lookup: each client, its upstream key and headers; file key
   const { config } = loadConfig(env, () => yaml);
   const { table, problems } = buildKeyTable(config!, env, new Map([['/keys/alice', 'alice-old-long-enough\nalice-new-long-enough\n']]));
   t.same(problems, []);
-  const who = (key: string) => authenticate(table!, { 'x-api-key': key });
+  const who = (key: string) => keyCaller(table!, { 'x-api-key': key });
   t.equal(who('alice-old-long-enough')?.name, 'alice');
   t.equal(who('alice-new-long-enough')?.name, 'alice');
   t.equal(who('bob-key-long-enough')?.name, 'bob');
@@ -50,6 +51,6 @@ t.test('empty secrets and shared keys are problems named by setting', async (t) 
 t.test('PROXY_AUTH=none: every caller is the default client', async (t) => {
   const env = { PROXY_AUTH: 'none', HOST: '127.0.0.1', OPENAI_API_KEY: 'sk-x' };
   const { table } = buildKeyTable(loadConfig(env).config!, env, new Map());
-  t.equal(authenticate(table!, {})?.name, 'default');
-  t.same(authenticate(table!, {})!.upstream.credential, { header: 'authorization', value: 'Bearer sk-x' });
+  t.equal(keyCaller(table!, {})?.name, 'default');
+  t.same(keyCaller(table!, {})!.upstream.credential, { header: 'authorization', value: 'Bearer sk-x' });
 });

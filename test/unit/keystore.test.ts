@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authenticate } from '../../src/keys/auth';
+import { keyCaller } from '../helpers/callers';
 import { loadConfig } from '../../src/config/config';
 import { KeyStore, type ReloadResult } from '../../src/keys/keystore';
 import { createLogger } from '../../src/observability/log';
@@ -19,7 +19,7 @@ t.test('a rotated key file swaps the table; an unreadable or empty one keeps the
   const log = createLogger('debug', (l) => lines.push(l));
   const results: ReloadResult[] = [];
   const onReload = (r: ReloadResult) => results.push(r);
-  const works = (key: string) => authenticate(store!.table, { 'x-api-key': key }) !== undefined;
+  const works = (key: string) => keyCaller(store!.table, { 'x-api-key': key }) !== undefined;
 
   await store!.poll(log, onReload);
   t.same(results, [], 'nothing changed, nothing reloaded');
