@@ -49,7 +49,7 @@ export function bodyPending(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** The seed proxy's 401 body, kept as it was so existing clients keep matching on it. */
+/** The 401 body of the proxy's first releases, kept as it was so existing clients keep matching on it. */
 const UNAUTHORIZED_BODY = '{"error":"unauthorized"}';
 
 export function errorBody(err: ProxyError): string {

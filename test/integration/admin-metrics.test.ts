@@ -1,4 +1,4 @@
-// Issue 2, item 11 / contract 4: the admin listener serves /healthz, /readyz and /metrics with the contract's
+// The admin listener serves /healthz, /readyz and /metrics with the contract's
 // metric names; labels are bounded (client name, allowlist prefix, status), never a raw path or a key.
 import t from 'tap';
 import { request as httpRequest } from 'node:http';

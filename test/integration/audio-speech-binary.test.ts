@@ -1,4 +1,4 @@
-// Issue 2, item 5: binary audio from /v1/audio/speech comes back byte-for-byte (every byte value, no
+// Binary audio from /v1/audio/speech comes back byte-for-byte (every byte value, no
 // re-encoding), with its Content-Type.
 import t from 'tap';
 import { SPEECH_BYTES, sha256 } from '../helpers/fake-upstream';

@@ -1,4 +1,4 @@
-// Issue 2, item 2: the request body is not touched: every parameter, spacing, key order, unicode and unknown
+// The request body is not touched: every parameter, spacing, key order, unicode and unknown
 // fields arrive upstream byte-for-byte (temperature, top_p, top_k, max_tokens, presence_penalty, ...).
 import t from 'tap';
 import { request } from '../helpers/http';

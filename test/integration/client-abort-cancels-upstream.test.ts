@@ -1,4 +1,4 @@
-// Issue 2, item 8: a client that disconnects cancels its upstream request at once, streaming or not: while
+// A client that disconnects cancels its upstream request at once, streaming or not: while
 // the upstream is thinking (before headers), mid-stream, and mid-upload. A client abort is logged as such.
 import t from 'tap';
 import { request as httpRequest } from 'node:http';

@@ -1,4 +1,4 @@
-// Issue 2, item 5: compressed bodies pass through compressed, both ways: the proxy neither decodes nor
+// Compressed bodies pass through compressed, both ways: the proxy neither decodes nor
 // re-encodes, and Content-Encoding travels with the bytes.
 import t from 'tap';
 import { gzip, handlers, sha256 } from '../helpers/fake-upstream';

@@ -1,4 +1,4 @@
-// Issue 2, item 15 / docs/behaviour.md: a bad configuration stops the start with exit 1; stderr says
+// A bad configuration stops the start with exit 1; stderr says
 // "openai-proxy: invalid configuration" and lists every problem as "  - SETTING: message"; stdout gets a
 // config_invalid event with the same problems. No key appears in the output.
 import t, { type Test } from 'tap';

@@ -1,4 +1,4 @@
-// Issue 2, item 4: the default allowlist admits the seed's endpoints plus /v1/models; anything else is a 404
+// The default allowlist admits the documented endpoints plus /v1/models; anything else is a 404
 // JSON error with nothing sent upstream; `endpoints:` in the config file replaces the list.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';

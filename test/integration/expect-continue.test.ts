@@ -1,4 +1,4 @@
-// Issue 2, item 5/6: uploads sent the way curl sends large ones (Expect: 100-continue) go through: the client
+// Uploads sent the way curl sends large ones (Expect: 100-continue) go through: the client
 // gets its 100 Continue, the body arrives upstream byte-for-byte, and Expect itself is not forwarded.
 import t from 'tap';
 import { request as httpRequest } from 'node:http';

@@ -1,4 +1,4 @@
-// Issue 2, item 6: hop-by-hop headers, and every header `Connection` names, are dropped both ways; Host is
+// Hop-by-hop headers, and every header `Connection` names, are dropped both ways; Host is
 // the upstream's; end-to-end headers (OpenAI-Organization, -Project, -Beta, unknown ones) and the query go up.
 import t from 'tap';
 import { rawExchange } from '../helpers/http';

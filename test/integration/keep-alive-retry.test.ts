@@ -1,4 +1,4 @@
-// Issue 2, item 10: keep-alive to the upstream: connections are reused; idle ones are closed by the proxy
+// Keep-alive to the upstream: connections are reused; idle ones are closed by the proxy
 // before the upstream's keep-alive timeout would close them; an idempotent request that fails on a stale reused
 // socket before any response is retried once on a new one (POSTs never are: see
 // test/reliability/stale-connection-retries-idempotent-only.test.ts); nothing else is retried.

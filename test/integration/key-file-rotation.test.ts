@@ -1,4 +1,4 @@
-// Issue 2, item 13: keys from files (*_FILE and { file: }) are re-read when they change and take effect
+// Keys from files (*_FILE and { file: }) are re-read when they change and take effect
 // within 10 s without a restart: in-place rewrites, Kubernetes-style swaps of a symlinked `..data` directory,
 // client key files with several keys (overlap during rotation), and unreadable files keeping the last good key.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Issue 2, item 5 (backpressure the other way): a 1 GiB response to a client that stops reading for a while
+// Backpressure the other way: a 1 GiB response to a client that stops reading for a while
 // must not pile up in the proxy; the upstream is slowed down instead. Peak RSS (VmHWM) stays far below 1 GiB.
 import t from 'tap';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Issue 2, item 5: a 1 GiB upload passes through with flat memory: the proxy streams it with backpressure
+// A 1 GiB upload passes through with flat memory: the proxy streams it with backpressure
 // instead of buffering it. The body is generated on the fly here and hashed by the fake upstream, which
 // discards it; the proxy child's peak RSS (VmHWM) must stay far below the body size.
 import t from 'tap';

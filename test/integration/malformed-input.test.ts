@@ -1,4 +1,4 @@
-// Issue 2, item 7 / issue 4: no input crashes the process. Garbage, broken framing, bad escapes, lying lengths
+// No input crashes the process. Garbage, broken framing, bad escapes, lying lengths
 // and half-sent requests each get the 4xx JSON error named here (or, for hang-ups, a closed socket), nothing
 // goes upstream but the one valid request, and the proxy keeps serving afterwards.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Issue 2, item 3: multi-tenant mode from the YAML config file. Each client has its own key (value, env, file
+// Multi-tenant mode from the YAML config file. Each client has its own key (value, env, file
 // or sha256), optional own upstream key and extra upstream headers; the key comes as X-API-Key or Bearer.
 import t from 'tap';
 import OpenAI from 'openai';

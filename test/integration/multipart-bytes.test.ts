@@ -1,4 +1,4 @@
-// Issue 2, item 5: multipart uploads (image edits, audio transcriptions/translations) arrive upstream
+// Multipart uploads (image edits, audio transcriptions/translations) arrive upstream
 // byte-for-byte with their boundary, whether sent with Content-Length or chunked.
 import t from 'tap';
 import { Readable } from 'node:stream';

@@ -1,4 +1,4 @@
-// Issue 2, item 6: OpenAI's response headers come back: x-request-id, openai-processing-ms, x-ratelimit-*,
+// OpenAI's response headers come back: x-request-id, openai-processing-ms, x-ratelimit-*,
 // retry-after, openai-organization/version, on success and on errors alike.
 import t from 'tap';
 import { handlers } from '../helpers/fake-upstream';

@@ -1,4 +1,4 @@
-// Issue 2, item 4: paths are normalised before the allowlist, so `..`, `%2e%2e`, `%2f`, `//`, backslashes
+// Paths are normalised before the allowlist, so `..`, `%2e%2e`, `%2f`, `//`, backslashes
 // and absolute-form targets never reach an endpoint outside the list (raw bytes over node:net).
 import t from 'tap';
 import { handlers } from '../helpers/fake-upstream';

@@ -1,4 +1,4 @@
-// Issue 2, item 16: PROXY_AUTH=none runs without client keys (sidecar convenience), accepted only when HOST is
+// PROXY_AUTH=none runs without client keys (sidecar convenience), accepted only when HOST is
 // a loopback address; the upstream still gets the server-side key and never a client's Authorization.
 import t from 'tap';
 import OpenAI from 'openai';

@@ -1,4 +1,4 @@
-// Issue 2, item 7 / contract 3: the proxy's own errors are JSON in OpenAI's shape with a stable code:
+// The proxy's own errors are JSON in OpenAI's shape with a stable code:
 // 404 endpoint_not_allowed, 405 method_not_allowed (CONNECT, TRACE), 400 upgrade_not_supported (WebSocket),
 // 413 body_too_large, 431 headers_too_large; nothing is sent upstream for any of them.
 import t from 'tap';

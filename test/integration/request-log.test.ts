@@ -1,4 +1,4 @@
-// Issue 2, item 12 / docs/behaviour.md: one JSON line per request with client, method, endpoint, path,
+// One JSON line per request with client, method, endpoint, path,
 // status, durationMs, ttfbMs, bytes each way, upstream x-request-id and aborted; lifecycle events too; no key.
 import t from 'tap';
 import { request } from '../helpers/http';

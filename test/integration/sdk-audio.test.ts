@@ -1,4 +1,4 @@
-// Issue 2, item 4/5: audio through the SDK: speech (binary back), transcription and translation (multipart up).
+// Audio through the SDK: speech (binary back), transcription and translation (multipart up).
 import t from 'tap';
 import { SPEECH_BYTES, pseudoRandomBytes, sha256 } from '../helpers/fake-upstream';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';

@@ -1,4 +1,4 @@
-// Issue 2, item 4: the official openai SDK's chat completion works through the proxy, headers and all.
+// The official openai SDK's chat completion works through the proxy, headers and all.
 import t from 'tap';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 

@@ -1,4 +1,4 @@
-// Issue 2, item 4: legacy completions through the SDK, plain and streaming.
+// Legacy completions through the SDK, plain and streaming.
 import t from 'tap';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 

@@ -1,4 +1,4 @@
-// Issue 2, item 4: embeddings through the SDK (which asks for base64 and decodes it) and as floats.
+// Embeddings through the SDK (which asks for base64 and decodes it) and as floats.
 import t from 'tap';
 import { EMBEDDING } from '../helpers/fake-upstream';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';

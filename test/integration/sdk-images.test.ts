@@ -1,4 +1,4 @@
-// Issue 2, item 4/5: image generation (JSON) and image edit (multipart upload) through the SDK.
+// Image generation (JSON) and image edit (multipart upload) through the SDK.
 import t from 'tap';
 import { IMAGE_PNG, pseudoRandomBytes } from '../helpers/fake-upstream';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';

@@ -1,4 +1,4 @@
-// Issue 2, item 4: GET /v1/models and /v1/models/{id} through the SDK.
+// GET /v1/models and /v1/models/{id} through the SDK.
 import t from 'tap';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 

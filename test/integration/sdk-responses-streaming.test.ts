@@ -1,4 +1,4 @@
-// Issue 2, item 4/5: the Responses API, plain and streaming (response.created ... response.completed).
+// The Responses API, plain and streaming (response.created ... response.completed).
 import t from 'tap';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 

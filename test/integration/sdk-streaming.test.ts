@@ -1,4 +1,4 @@
-// Issue 2, item 4/5: chat completion streaming through the SDK: every chunk and the usage chunk arrive.
+// Chat completion streaming through the SDK: every chunk and the usage chunk arrive.
 import t from 'tap';
 import { noKeyLeak, startSingleTenant } from '../helpers/stack';
 

@@ -1,4 +1,4 @@
-// Issue 2, item 14 / contract 5: SIGTERM drains: /readyz turns 503, new connections are refused, open
+// SIGTERM drains: /readyz turns 503, new connections are refused, open
 // streams run to their end, exit 0; with a stream that outlives SHUTDOWN_GRACE_MS it is cut and exit is 1.
 import t from 'tap';
 import { request as httpRequest } from 'node:http';

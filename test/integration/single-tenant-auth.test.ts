@@ -1,5 +1,5 @@
-// Issue 2, item 2: single-tenant mode. X-API-Key (or Bearer) is checked; missing or wrong -> 401 with the
-// seed's body and nothing upstream; the upstream gets only `Authorization: Bearer <upstream key>`.
+// Single-tenant mode. X-API-Key (or Bearer) is checked; missing or wrong -> 401 with the
+// first releases' body and nothing upstream; the upstream gets only `Authorization: Bearer <upstream key>`.
 import t from 'tap';
 import { request } from '../helpers/http';
 import { randomKey } from '../helpers/proxy';
@@ -32,7 +32,7 @@ t.test('single-tenant auth', async (t) => {
     const res = await request(url, { method: 'POST', headers, body: chatBody });
     bodies.push(res.text);
     t.equal(res.status, 401, `${name}: 401`);
-    t.equal(res.text, '{"error":"unauthorized"}', `${name}: the seed's body`);
+    t.equal(res.text, '{"error":"unauthorized"}', `${name}: the first releases' body`);
   }
   t.equal(s.up.requests.length, 0, 'nothing went upstream for refused requests');
 

@@ -1,4 +1,4 @@
-// Issue 2, item 1: the project skeleton a newcomer relies on (deps, entry point, Makefile, README, CI, .env).
+// The project skeleton a newcomer relies on (deps, entry point, Makefile, README, CI, .env).
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 2, item 9: server-side header timeout, so a slow client (slowloris) cannot hold a socket forever.
+// Server-side header timeout, so a slow client (slowloris) cannot hold a socket forever.
 // The limit is the proxy's own (not configurable); this waits up to 90 s for the socket to be let go.
 import t from 'tap';
 import { connect } from 'node:net';

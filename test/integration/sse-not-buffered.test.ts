@@ -1,4 +1,4 @@
-// Issue 2, item 5: SSE chunks reach the client as the upstream sends them, not all at the end; event streams
+// SSE chunks reach the client as the upstream sends them, not all at the end; event streams
 // carry X-Accel-Buffering: no. The fake sends one event every 150 ms; arrival order is compared with the
 // fake's send events on one timeline (both run in this process), so no wall-clock threshold is asserted.
 import t from 'tap';

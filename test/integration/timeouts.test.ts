@@ -1,4 +1,4 @@
-// Issue 2, item 9: connect, first-byte and idle timeouts, each with its own error; never a total timeout on
+// Connect, first-byte and idle timeouts, each with its own error; never a total timeout on
 // a stream that keeps moving; a client that stops sending its body is not held forever either.
 import t from 'tap';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';

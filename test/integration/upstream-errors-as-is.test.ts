@@ -1,4 +1,4 @@
-// Issue 2, item 7: errors from the upstream (400, 401, 403, 404, 429 with retry-after, 500, 503) are
+// Errors from the upstream (400, 401, 403, 404, 429 with retry-after, 500, 503) are
 // returned as-is: status, headers and body bytes; the SDK sees OpenAI's error, not the proxy's.
 import t from 'tap';
 import OpenAI from 'openai';

@@ -1,4 +1,4 @@
-// Issue 2, item 7: an upstream that closes the connection before answering gives 502 upstream_reset; one
+// An upstream that closes the connection before answering gives 502 upstream_reset; one
 // that fails after the response began makes the proxy destroy the client connection, so a cut stream never
 // looks complete (no terminating chunk), and the process keeps serving.
 import t from 'tap';

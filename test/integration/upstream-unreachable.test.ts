@@ -1,4 +1,4 @@
-// Issue 2, item 7 / issue 4: an upstream that cannot be reached answers 502 upstream_unreachable in OpenAI's
+// An upstream that cannot be reached answers 502 upstream_unreachable in OpenAI's
 // error shape: connection refused, and an upstream whose certificate does not verify (TLS verification is on),
 // which never receives a byte of the request, so never the key.
 import t, { type Test } from 'tap';

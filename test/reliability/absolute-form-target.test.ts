@@ -1,4 +1,4 @@
-// Issue 4, path tricks: absolute-form and authority-form request targets (`POST http://evil.example/v1/chat/
+// Path tricks: absolute-form and authority-form request targets (`POST http://evil.example/v1/chat/
 // completions`), even naming an allowed path, are refused (404, or 400 for authority form): the proxy is not a
 // forward proxy, the client never chooses the host, and nothing goes upstream. (path-normalisation.test.ts
 // covers absolute forms of paths outside the allowlist, and the Host header.)

@@ -1,4 +1,4 @@
-// Issue 4, header abuse: a Content-Length that can be read two ways (two headers, a list, a sign, stray
+// Header abuse: a Content-Length that can be read two ways (two headers, a list, a sign, stray
 // whitespace) is refused with 400 and the connection closed, so the proxy and the upstream can never disagree
 // on where the body ends; nothing goes upstream.
 import t from 'tap';

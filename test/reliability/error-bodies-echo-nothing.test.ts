@@ -1,4 +1,4 @@
-// Issue 4, key safety: the proxy's own error bodies never echo what the client sent, so no key can come back in
+// Key safety: the proxy's own error bodies never echo what the client sent, so no key can come back in
 // one, wherever the client put it (header, path, query, body). Each error is provoked with keys in every
 // reflected place and its body checked. (Errors from the upstream pass through as-is: that is the upstream's
 // text, not the proxy's; upstream-errors-as-is.test.ts.)

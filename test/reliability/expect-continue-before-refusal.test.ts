@@ -1,4 +1,4 @@
-// Bug (issue 4): Node answered `Expect: 100-continue` with `100 Continue` before the proxy looked at the request,
+// Was a bug: Node answered `Expect: 100-continue` with `100 Continue` before the proxy looked at the request,
 // so a client with a wrong key, or a body over MAX_BODY_BYTES, was told to upload it all and only then refused.
 // Now `100 Continue` comes only after the cheap refusals; a refused client gets its 4xx instead, with the
 // connection closed, nothing upstream, and no body ever asked for.

@@ -1,4 +1,4 @@
-// Bug (issue 4): an `Expect` other than 100-continue got Node's own bare 417 (an empty chunked body) instead
+// Was a bug: an `Expect` other than 100-continue got Node's own bare 417 (an empty chunked body) instead
 // of an error in the proxy's JSON shape like every other refusal. Now: 417 expectation_failed, connection
 // closed, nothing upstream; and the proxy keeps serving.
 import t from 'tap';

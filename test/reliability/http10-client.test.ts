@@ -1,4 +1,4 @@
-// Issue 4: HTTP/1.0 clients. A 1.0 client (no Host, no chunked encoding, no keep-alive unless asked) is
+// HTTP/1.0 clients. A 1.0 client (no Host, no chunked encoding, no keep-alive unless asked) is
 // proxied like any other: the upstream gets an ordinary HTTP/1.1 request with its own Host; the answer is framed
 // for 1.0 (a stream without chunked encoding, ended by closing the connection), and keep-alive works when asked.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Issue 4, header abuse: invalid characters in header names and values (NUL, lone CR or LF, DEL, bytes outside
+// Header abuse: invalid characters in header names and values (NUL, lone CR or LF, DEL, bytes outside
 // a token in a name, an empty name, obsolete line folding) get 400 with the connection closed and nothing
 // upstream. Bytes HTTP does allow in a value (obs-text, 0x80-0xFF) pass through unchanged.
 import t from 'tap';

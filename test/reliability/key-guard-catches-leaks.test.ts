@@ -1,4 +1,4 @@
-// Issue 4, key safety: the guard every proxy test runs in its teardown (test/helpers/keys.ts, wired in
+// Key safety: the guard every proxy test runs in its teardown (test/helpers/keys.ts, wired in
 // startProxy) finds the keys a proxy was given wherever they are given, and catches a key in the wrong place.
 // A guard that silently found nothing would make every other test's key check pass for nothing.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Bug (issue 4): the access log kept the request path as the client sent it, so a client that pasted a key
+// Was a bug: the access log kept the request path as the client sent it, so a client that pasted a key
 // into its URL (a proxy key as a path segment, or the upstream key) had that key written to the log: in full
 // for a refused request, and in part when a long path was cut at 256 characters. Now a path segment that is a
 // client key, and any upstream key, are logged as their fingerprint, before any cut.

@@ -1,4 +1,4 @@
-// Issue 4, key safety / contract 4: /metrics (and the probes) are served only on the admin listener. On the
+// Key safety / contract 4: /metrics (and the probes) are served only on the admin listener. On the
 // proxy port they are paths outside the allowlist, however they are spelled or whatever key is sent: 404 and
 // nothing upstream. The admin listener in turn proxies nothing.
 import t from 'tap';

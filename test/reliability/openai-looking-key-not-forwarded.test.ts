@@ -1,4 +1,4 @@
-// Issue 4, header abuse: a client that sends what looks like a real OpenAI key (`Authorization: Bearer
+// Header abuse: a client that sends what looks like a real OpenAI key (`Authorization: Bearer
 // sk-proj-...`) that is not a proxy key gets 401 and nothing goes upstream; next to a valid proxy key, that
 // OpenAI-looking key is still never forwarded (the upstream gets the proxy's own upstream key only), and it
 // shows up in no log line, metric or error body (startProxy guards it through `secrets`).

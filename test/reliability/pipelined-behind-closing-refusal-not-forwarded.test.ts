@@ -1,4 +1,4 @@
-// Bug (issue 4): a request pipelined behind one the proxy refused with `connection: close` (TRACE, an upgrade
+// Was a bug: a request pipelined behind one the proxy refused with `connection: close` (TRACE, an upgrade
 // without `Connection: upgrade`, a refusal with its body unread) was still forwarded upstream: Node parses
 // what follows and hands it to the handler, though its answer is never written. Bytes a client sent as if a
 // tunnel were open became a paid upstream request. Now nothing behind a closing refusal is served.

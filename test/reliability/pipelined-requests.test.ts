@@ -1,4 +1,4 @@
-// Issue 4: pipelined requests (several written at once on one connection) are answered in order, each with
+// Pipelined requests (several written at once on one connection) are answered in order, each with
 // its own upstream answer, each forwarded once with its own body; one refused in the middle does not disturb
 // the others (see also refused-bodyless-request-keeps-connection.test.ts). When a refusal
 // closes the connection, whatever was pipelined behind it is never read as a request.

@@ -1,4 +1,4 @@
-// Issue 4, path tricks (unit level, defence in depth): the same seeded targets, read the way a careless
+// Path tricks (unit level, defence in depth): the same seeded targets, read the way a careless
 // server behind the proxy might: percent-decoded until nothing changes (`%252e` -> `%2e` -> `.`), overlong
 // UTF-8 accepted (`%c0%ae` -> `.`), NFKC (fullwidth `．` -> `.`), `%u002e`, `..;` (servlet path parameters),
 // NUL ending the path. The proxy forwards its normalised path; no admitted target should read as a path

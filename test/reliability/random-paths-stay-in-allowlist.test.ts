@@ -1,4 +1,4 @@
-// Issue 4, path tricks (unit level): tens of thousands of seeded random request targets through
+// Path tricks (unit level): tens of thousands of seeded random request targets through
 // normaliseTarget + matchEndpoint with the default allowlist. Whatever is admitted must still be inside the
 // allowlist when a server behind the proxy reads it the standard way (percent-decoded once, dot segments
 // resolved by node:path, `\` as `/`), and what is checked is what is sent: normalising again changes nothing.

@@ -1,4 +1,4 @@
-// Issue 4, path tricks (through the real proxy): a few thousand seeded random request targets, written as raw
+// Path tricks (through the real proxy): a few thousand seeded random request targets, written as raw
 // bytes over keep-alive connections. The fake upstream only ever receives paths inside the allowlist, by the
 // proxy's rule and by its own reading of them (percent-decoded once, dot segments resolved); each forwarded
 // path is exactly what src/proxy/routes.ts normalised; everything else is refused with a 4xx (or a closed

@@ -1,4 +1,4 @@
-// Bug (issue 4): every 404 and 401 closed the client's connection, even for a GET with no body, because the
+// Was a bug: every 404 and 401 closed the client's connection, even for a GET with no body, because the
 // proxy asked `req.complete`, which Node sets only after the handler has run. A keep-alive client (every SDK)
 // lost its connection on each refusal, and requests pipelined behind a refused one were dropped unanswered.
 // Now only a refusal that leaves body bytes unread closes the connection.

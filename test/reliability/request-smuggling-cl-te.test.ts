@@ -1,4 +1,4 @@
-// Issue 4, header abuse: request smuggling. A request with both Content-Length and Transfer-Encoding, or a
+// Header abuse: request smuggling. A request with both Content-Length and Transfer-Encoding, or a
 // Transfer-Encoding the proxy might read differently from the server behind it, is refused with 400 and the
 // connection closed, so the bytes after it (a second, smuggled request) are never read as a request. A valid
 // chunked body is re-framed by the proxy: the upstream sees exactly one request, with exactly that body.

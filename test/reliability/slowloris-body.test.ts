@@ -1,4 +1,4 @@
-// Issue 4, bodies: slowloris on the body. A client that trickles its body a byte at a time, never silent for
+// Bodies: slowloris on the body. A client that trickles its body a byte at a time, never silent for
 // long, cannot hold the proxy: without a valid key it is refused as soon as its headers are in (the body is
 // never waited for); with one, a JSON-sized body (<= 64 KiB) must arrive whole within UPSTREAM_IDLE_TIMEOUT_MS,
 // else 408 and nothing went upstream. Other clients are served meanwhile.

@@ -1,4 +1,4 @@
-// Issue 4, header abuse: a request with thousands of header lines. Node would silently drop every header past
+// Header abuse: a request with thousands of header lines. Node would silently drop every header past
 // 2000; the proxy counts them all and refuses more than 1000 lines with 431 (and more than 16 KiB of headers
 // with 431 too), nothing upstream. 1000 lines is still a request, forwarded with every header intact.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Issue 4, path tricks: CONNECT, TRACE and protocol upgrades (WebSocket, h2c), with a valid key and on an
+// Path tricks: CONNECT, TRACE and protocol upgrades (WebSocket, h2c), with a valid key and on an
 // allowed path, are refused in JSON (405 / 400) with the connection closed, never switched (no 101), and
 // nothing is forwarded: neither the request nor the bytes a client sends after it as if a tunnel were open.
 // (proxy-errors.test.ts checks the basic CONNECT / TRACE / WebSocket answers; this adds what follows them.)

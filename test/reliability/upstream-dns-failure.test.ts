@@ -1,4 +1,4 @@
-// Issue 4, upstream faults: an upstream name that does not resolve (`.invalid` is reserved never to exist, so
+// Upstream faults: an upstream name that does not resolve (`.invalid` is reserved never to exist, so
 // this fails at once, without a network) answers 502 upstream_unreachable in the proxy's JSON shape, counted
 // as reason "unreachable"; the proxy keeps serving and tries again on the next request.
 import t from 'tap';

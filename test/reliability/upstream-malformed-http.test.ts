@@ -1,4 +1,4 @@
-// Issue 4, upstream faults: an upstream that answers with malformed HTTP. Before the response head is complete
+// Upstream faults: an upstream that answers with malformed HTTP. Before the response head is complete
 // the client gets 502 upstream_bad_response (counted as reason "bad_response"); once a valid head has gone to
 // the client, a broken body destroys the client connection, so it never looks complete. The proxy keeps serving.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Issue 4, upstream faults: the upstream resets the connection while a large body is still being uploaded.
+// Upstream faults: the upstream resets the connection while a large body is still being uploaded.
 // The client gets 502 upstream_reset (nothing of the response had begun) on a connection that is then closed,
 // the rest of its body is not swallowed, the reset is counted, and the proxy keeps serving. The proxy does not
 // retry: a streamed body cannot be sent again.

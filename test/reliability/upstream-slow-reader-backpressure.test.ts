@@ -1,4 +1,4 @@
-// Issue 4, upstream faults: an upstream that reads the request body slowly (here: stops reading after 1 MiB
+// Upstream faults: an upstream that reads the request body slowly (here: stops reading after 1 MiB
 // until told to go on). The proxy passes the backpressure on to the client instead of buffering: while the
 // upstream is not reading, the client can only get as far ahead as the socket buffers in between allow, far
 // short of the 256 MiB body, and the proxy's memory stays flat. Once the upstream reads again, every byte

@@ -1,4 +1,4 @@
-// Issue 4, upstream faults: an upstream that stops reading the request body altogether. Backpressure holds the
+// Upstream faults: an upstream that stops reading the request body altogether. Backpressure holds the
 // client back (upstream-slow-reader-backpressure.test.ts); after UPSTREAM_IDLE_TIMEOUT_MS without progress the
 // proxy gives up: 504 upstream_timeout on a connection it then closes, the upstream request is cancelled, the
 // stall is counted as reason "idle_timeout", and the proxy keeps serving.

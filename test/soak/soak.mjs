@@ -1,5 +1,5 @@
 // `make soak`: about a minute of mixed traffic at high concurrency through the real built proxy, on loopback,
-// then the checks of issue 4's "Sustained load": open fds back to where they started, inflight back to 0, heap
+// then the sustained-load checks: open fds back to where they started, inflight back to 0, heap
 // after GC within a few MB of its baseline, no 5xx but the ones the fake upstream was told to send, every status
 // accounted for (the soak's count of each kind's outcomes against the proxy's metrics and the upstream's own
 // count), a client key rotated mid-soak without one valid-key request refused, every per-client stream slot

@@ -1,4 +1,4 @@
-// Issue 6, "A picture": every metric the Grafana dashboard queries is one a running proxy really exports, and
+// Every metric the Grafana dashboard queries is one a running proxy really exports, and
 // every label it groups or filters on is one those metrics carry, so a renamed metric or label cannot leave the
 // dashboard silently empty. The names come from a real scrape, not from src/observability/metrics.ts.
 import t, { type Test } from 'tap';
