@@ -1,11 +1,15 @@
-// `make bench`: the proxy side by side with nginx and with no proxy at all ("direct"), in one run, on
-// loopback. Rounds are interleaved (direct, nginx, proxy, direct, ...) so drift in the machine hits all three
-// alike; each figure is the median over rounds. Results: a table on stdout, JSON in bench-results/.
+// `make bench`: the proxy side by side with the floor of a Node proxy (node-floor.mjs), nginx and no proxy at
+// all ("direct"), in one run, on loopback. Rounds are interleaved (direct, nginx, floor, proxy, direct, ...)
+// so drift in the machine hits them all alike; each figure is the median over rounds. The proxy runs as a
+// user runs it: access log at info to a pipe (read here, as a container runtime reads it), metrics, the usage
+// tap, and a config file whose clients have limits; the "proxy-sa-token" row is the same process called with a
+// Kubernetes ServiceAccount token instead of a key. Results: a table on stdout with the targets as ratios, JSON
+// in bench-results/.
 // Settings (env): BENCH_QUICK=1 (~1 min smoke run), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS,
-// BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=0 (skip the LOG_LEVEL=warn proxy),
-// BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_SA_ROW=0 (skip the proxy whose caller sends a
-// Kubernetes ServiceAccount token instead of a key), BENCH_PROXY_MAIN=<path to another build's main.js>
-// (to compare two builds of the proxy against the same nginx, e.g. before and after a change).
+// BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=1 (add the proxy at LOG_LEVEL=warn, to show
+// what the access log costs), BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_SA_ROW=0 (skip the
+// ServiceAccount token row), BENCH_PROXY_MAIN=<path to another build's main.js> (to compare two builds of the
+// proxy against the same nginx and floor, e.g. before and after a change).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as L from './lib.mjs';
 import { printTable, targets } from './report.mjs';
-import { serviceAccountFiles } from './service-account.mjs';
+import { proxyConfigFiles } from './proxy-config.mjs';
 import { authCost } from './auth-cost.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +37,7 @@ const cfg = {
   frames: num('BENCH_FRAMES', 10, 4),
   intervalMs: 500,
   transferMiB: num('BENCH_TRANSFER_MIB', 1024, 256),
-  warnRow: env.BENCH_WARN_ROW !== '0',
+  warnRow: env.BENCH_WARN_ROW === '1',
   serviceAccountRow: env.BENCH_SA_ROW !== '0',
   nginxAccessLog: env.BENCH_NGINX_ACCESS_LOG !== '0',
 };
@@ -53,18 +57,24 @@ async function startUpstream() {
   return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
 }
 
-/** `settings` replace the default environment's entries; an undefined one removes it. */
-async function startProxy(upstream, logLevel, settings = {}) {
+/** The floor: node-floor.mjs, the least a key-swapping proxy on node:http does per request. */
+async function startFloor(upstream) {
+  const opts = { upstreamPort: Number(new URL(upstream.origin).port), clientKey: PROXY_KEY, upstreamKey: OPENAI_KEY };
+  const child = L.startChild('floor', process.execPath, [join(HERE, 'node-floor.mjs'), JSON.stringify(opts)], { env, nofile: NOFILE });
+  const { port } = await L.firstJsonLine(child, 'floor');
+  return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
+}
+
+/** The proxy with the bench's config file (upstream, its key, clients with limits, ServiceAccounts). */
+async function startProxy(configFile, logLevel) {
   // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
   const port = quiet ? await L.freePort() : 0;
   const proxyEnv = {
-    PATH: env.PATH, OPENAI_API_KEY: OPENAI_KEY, PROXY_X_API_KEY: PROXY_KEY, OPENAI_BASE_URL: upstream.origin,
-    HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', LOG_LEVEL: logLevel,
-    MAX_BODY_BYTES: String(4 * 2 ** 30), ...settings,
+    PATH: env.PATH, PROXY_CONFIG: configFile, HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0',
+    LOG_LEVEL: logLevel, MAX_BODY_BYTES: String(4 * 2 ** 30),
   };
-  for (const [name, value] of Object.entries(proxyEnv)) if (value === undefined) delete proxyEnv[name];
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}${settings.PROXY_CONFIG ? ', ServiceAccount client' : ''})`, process.execPath, [PROXY_MAIN], { nofile: NOFILE, env: proxyEnv });
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel})`, process.execPath, [PROXY_MAIN], { nofile: NOFILE, env: proxyEnv });
   if (quiet) {
     let dead = false;
     child.on('exit', () => (dead = true));
@@ -82,7 +92,7 @@ async function startProxy(upstream, logLevel, settings = {}) {
       logProblems.last = [...logProblems.last.slice(-4), m[0].slice(0, 300)];
     }
   });
-  return { pid: child.pid, origin: `http://127.0.0.1:${line.port}`, logProblems };
+  return { pid: child.pid, origin: `http://127.0.0.1:${line.port}`, admin: `http://127.0.0.1:${line.adminPort}`, logProblems };
 }
 
 async function startNginx(nginxBin, upstream) {
@@ -168,15 +178,15 @@ async function client(opts, timeoutMs) {
  * Rounds of the SSE client over direct, nginx and the proxy, interleaved. Per target: frames and failures
  * summed over rounds, delay percentiles and CPU the median of the rounds, RSS the max.
  */
-async function sseRounds(targets, upstream, nginx, proxy) {
-  const cpuPid = { direct: upstream.pid, nginx: nginx.worker, proxy: proxy.pid };
+async function sseRounds(targets, upstream, nginx, floor, proxy) {
+  const cpuPid = { direct: upstream.pid, nginx: nginx.worker, floor: floor.pid, proxy: proxy.pid };
   const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   const timeoutMs = cfg.rampMs + cfg.frames * cfg.intervalMs + 60_000;
   const rssBeforeMiB = L.memoryMiB(proxy.pid).rss;
   for (let round = 1; round <= cfg.rounds; round++) {
     for (const [name, t] of Object.entries(targets)) {
       const cpuBefore = L.cpuSeconds(cpuPid[name]);
-      const { result, maxRss } = await withRss([proxy.pid, nginx.worker], () =>
+      const { result, maxRss } = await withRss([proxy.pid, nginx.worker, floor.pid], () =>
         client({ mode: 'sse', origin: t.origin, streams: cfg.streams, frames: cfg.frames, intervalMs: cfg.intervalMs, rampMs: cfg.rampMs }, timeoutMs));
       rounds[name].push({ ...result, cpuSeconds: L.cpuSeconds(cpuPid[name]) - cpuBefore, maxRssMiB: name === 'direct' ? undefined : maxRss[cpuPid[name]] });
       L.log(`  round ${round} ${name.padEnd(6)} frames ${result.receivedFrames}/${result.expectedFrames}, delay p50 ${result.delayMs.p50?.toFixed(2)} ms ` +
@@ -208,12 +218,25 @@ async function withRss(pids, fn) {
   }
 }
 
+/** What the proxy's own metrics say it served: they are on, as in any deployment, and the limits refused nothing. */
+async function proxyCounts(admin) {
+  const text = await new Promise((resolve, reject) => {
+    http.get(`${admin}/metrics`, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const lines = text.split('\n').filter((l) => l.startsWith('openai_proxy_requests_total{'));
+  const sum = (ls) => ls.reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { requests: sum(lines), refusedByLimits: sum(lines.filter((l) => l.includes('status="429"'))) };
+}
+
 function machine(tools) {
   // Both print their version on stderr or stdout, and wrk exits 1 after doing so.
   const version = (cmd, args) => { const r = spawnSync(cmd, args); return `${r.stdout}${r.stderr}`; };
   return {
     cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    kernel: os.release(), node: process.version,
+    kernel: os.release(), node: process.version, loadAvg: { start: loadAtStart, end: os.loadavg()[0].toFixed(2) },
     nginx: version(tools.nginx, ['-v']).trim().replace('nginx version: ', ''), wrk: version(tools.wrk, ['-v']).split(' Copyright')[0].trim(),
   };
 }
@@ -226,14 +249,13 @@ async function main() {
   L.log(`${os.cpus().length} CPUs: wrk, nginx, the proxy, the fake upstream and the clients all share them`);
   const upstream = await startUpstream();
   const nginx = await startNginx(tools.nginx, upstream);
-  const proxy = await startProxy(upstream, 'info');
-  const proxyWarn = cfg.warnRow ? await startProxy(upstream, 'warn') : null;
-  // The same proxy, its one client known by a ServiceAccount token (JWKS from a file) rather than a key.
-  const sa = cfg.serviceAccountRow ? serviceAccountFiles(tmp, upstream.origin, OPENAI_KEY, PROXY_KEY) : null;
-  const proxySa = sa ? await startProxy(upstream, 'info', { PROXY_CONFIG: sa.configFile, PROXY_X_API_KEY: undefined, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined }) : null;
-  L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), proxy ${proxy.origin} (pid ${proxy.pid})`);
+  const floor = await startFloor(upstream);
+  const files = proxyConfigFiles(tmp, upstream.origin, OPENAI_KEY, PROXY_KEY);
+  const proxy = await startProxy(files.configFile, 'info');
+  const proxyWarn = cfg.warnRow ? await startProxy(files.configFile, 'warn') : null;
+  L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), proxy ${proxy.origin} (pid ${proxy.pid})`);
 
-  const auth = sa ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: sa.configFile }, { key: PROXY_KEY, ...sa }) : null;
+  const auth = cfg.serviceAccountRow ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: files.configFile }, { key: PROXY_KEY, ...files }) : null;
   if (auth) L.log(`auth in-process: key ${auth.keyNs.toFixed(0)} ns, cached token ${auth.cachedTokenNs.toFixed(0)} ns, first sight of a token ${(auth.firstTokenNs / 1000).toFixed(1)} us`);
 
   await L.sleep(1000);
@@ -241,8 +263,10 @@ async function main() {
   L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
 
   const targetsRps = { direct: { origin: upstream.origin }, nginx: { origin: nginx.origin, cpuPid: nginx.worker },
-    proxy: { origin: proxy.origin, cpuPid: proxy.pid }, ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
-    ...(proxySa && { 'proxy-sa-token': { origin: proxySa.origin, cpuPid: proxySa.pid, bearer: sa.token } }) };
+    floor: { origin: floor.origin, cpuPid: floor.pid }, proxy: { origin: proxy.origin, cpuPid: proxy.pid },
+    ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
+    // The same process as "proxy": only the credential differs.
+    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, bearer: files.token } }) };
   L.log('warm-up (1 s each, not counted)');
   for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1, t.bearer);
 
@@ -252,7 +276,7 @@ async function main() {
   const latency1 = await wrkRounds(tools.wrk, targetsRps, 1, 1, cfg.latencySeconds, upstream);
 
   L.log(`SSE: ${cfg.rounds} rounds x ${cfg.streams} concurrent streams x ${cfg.frames} frames every ${cfg.intervalMs} ms (opened over ${cfg.rampMs} ms)`);
-  const sse = await sseRounds({ direct: upstream, nginx, proxy }, upstream, nginx, proxy);
+  const sse = await sseRounds({ direct: upstream, nginx, floor, proxy }, upstream, nginx, floor, proxy);
 
   L.log(`transfers: ${cfg.transferMiB} MiB up and down, direct / nginx / proxy`);
   const transfer = { upload: {}, download: {} };
@@ -268,11 +292,14 @@ async function main() {
   // Past the proxy's 4 s upstream keep-alive, so pooled sockets are gone: what is left is the heap.
   await L.sleep(5000);
   const idleAfter = L.memoryMiB(proxy.pid);
+  const counted = await proxyCounts(proxy.admin);
+  L.log(`the proxy's metrics counted ${counted.requests} requests, ${counted.refusedByLimits} refused by a limit (429)`);
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
   const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
-    idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, problems };
+    idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, counted, problems,
+    image: L.imageFootprint(join(ROOT, 'image-results')) };
   results.targets = targets(results);
   printTable(results);
   const dir = join(ROOT, 'bench-results');
@@ -285,6 +312,8 @@ async function main() {
 }
 
 const startedAt = Date.now();
+// Everything shares the cores: a figure taken on a busy machine says so.
+const loadAtStart = os.loadavg()[0].toFixed(2);
 let exiting = false;
 async function shutdown(code) {
   if (exiting) return;

@@ -1,6 +1,7 @@
 // Process and /proc helpers for bench.mjs: tools, tracked children that are always killed, RSS/CPU readers.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import net from 'node:net';
 import readline from 'node:readline';
 
@@ -180,4 +181,22 @@ export function sampleRss(pids, everyMs = 100) {
   take();
   const timer = setInterval(take, everyMs);
   return { stop: () => { clearInterval(timer); take(); return max; } };
+}
+
+/**
+ * The sidecar's footprint as `make image-check` last measured it (image-results/<scenario>.json), or
+ * undefined: container memory and start-up are measured in the image, the way the kubelet sees them.
+ */
+export function imageFootprint(dir) {
+  let files;
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'image.json');
+  } catch {
+    return undefined;
+  }
+  const scenarios = files.map((f) => ({ file: join(dir, f), ...JSON.parse(readFileSync(join(dir, f), 'utf8')) }))
+    .filter((r) => r.scenario?.startsWith('sidecar'))
+    .map((r) => ({ scenario: r.scenario, measuredAt: statSync(r.file).mtime.toISOString(), startToReadyMs: r.startToReadyMs,
+      processToReadyMs: r.processToReadyMs, idleWorkingSetMiB: r.idle.workingSet / 2 ** 20 }));
+  return scenarios.length ? { dir, scenarios } : undefined;
 }

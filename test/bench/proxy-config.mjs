@@ -1,15 +1,19 @@
-// The files for the bench's ServiceAccount-token proxy: an RS256 signing key made here (as the API server's
+// The bench proxy's config file and ServiceAccount tokens: an RS256 signing key made here (as the API server's
 // are), its JWKS as a file, tokens in the kube-apiserver's claim layout for ServiceAccounts of namespace
-// bench, and a config file with a client known by those ServiceAccounts (bench/*) and one known by a key.
-// wrk sends one token for the whole run, so after the first request it is answered from the verified-token
-// cache: that row measures what a cached token costs over a key.
+// bench, and a config file with a client known by those ServiceAccounts (bench/*) and one known by a key,
+// each with limits (set high enough never to refuse the bench, but checked on every request as a user's
+// would be). The "proxy" row sends the key, the "proxy-sa-token" row a token, to the same process. wrk sends
+// one token for the whole run, so after the first request it is answered from the verified-token cache: that
+// row measures what a cached token costs over a key.
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** Far above what the bench sends (about 1M requests a minute at most), so no request is refused. */
+const LIMITS = '{ requestsPerMinute: 100000000, tokensPerMinute: 1000000000, concurrentStreams: 100000 }';
 
-export function serviceAccountFiles(dir, upstreamOrigin, upstreamKey, clientKey) {
+export function proxyConfigFiles(dir, upstreamOrigin, upstreamKey, clientKey) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ use: 'sig', kid, alg: 'RS256', ...publicKey.export({ format: 'jwk' }) }] }));
@@ -32,8 +36,10 @@ export function serviceAccountFiles(dir, upstreamOrigin, upstreamKey, clientKey)
     'clients:',
     '  - name: bench-sa',
     '    serviceAccounts: [bench/*]',
+    `    limits: ${LIMITS}`,
     '  - name: bench-key',
     `    key: { value: "${clientKey}" }`,
+    `    limits: ${LIMITS}`,
     '',
   ].join('\n');
   writeFileSync(join(dir, 'proxy-sa.yaml'), config);
