@@ -19,6 +19,12 @@ const HEADERS_TIMEOUT_MS = 30_000;
  * proxy is closing at that moment.
  */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
+/**
+ * Connections the kernel queues before the proxy accepts them (capped by net.core.somaxconn). Node's default,
+ * 511, overflowed when thousands of streaming clients connected at once to a busy proxy: the kernel then drops
+ * the handshakes it cannot queue, and clients saw resets.
+ */
+const LISTEN_BACKLOG = 4096;
 
 export interface App {
   readonly port: number;
@@ -70,7 +76,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   keys.credentials.start({ log, metrics });
   try {
     await listen(admin, config.adminPort, config.adminHost, 'ADMIN_HOST/ADMIN_PORT');
-    await listen(server, config.port, config.host, 'HOST/PORT');
+    await listen(server, config.port, config.host, 'HOST/PORT', LISTEN_BACKLOG);
   } catch (err) {
     // Nothing may keep running half-started: close what did start, then let the caller exit.
     server.close();
@@ -82,6 +88,8 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
     throw err;
   }
   listening = true;
+  // Node's default metrics start here, once the listeners are up, rather than holding up readiness.
+  setImmediate(() => void metrics.registry);
   keys.watch(log, (result) => metrics.configReloads.with(result).inc());
 
   return {

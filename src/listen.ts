@@ -24,11 +24,11 @@ const LISTEN_ERRORS: Record<string, string> = {
  * Resolves once `server` is bound; rejects with a ListenError naming `setting` (port taken, bad address)
  * instead of throwing later.
  */
-export function listen(server: Server, port: number, host: string, setting: string): Promise<void> {
+export function listen(server: Server, port: number, host: string, setting: string, backlog?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(new ListenError(setting, `${host}:${port}`, err.code, err));
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -6,7 +6,6 @@ import type { JwksSource } from './config/kubernetes';
 import { describeOrigins } from './config/origins';
 import { jwksStartProblems } from './identity/jwks-fetch';
 import { KeyStore } from './keys/keystore';
-import { runInjector } from './inject/run';
 import { createLogger } from './observability/log';
 import { handleSignals, reportProblems, reportStartFailure } from './process';
 
@@ -54,7 +53,8 @@ function describeJwks(source: JwksSource): string {
 /** `openai-proxy` runs the proxy; `openai-proxy inject` the sidecar injector (a mutating admission webhook). */
 function command(args: readonly string[]): (env: Env) => Promise<number | undefined> {
   if (args.length === 0) return main;
-  if (args.length === 1 && args[0] === 'inject') return runInjector;
+  // The injector's modules are loaded only by the command that runs it: the proxy's start-up never pays for them.
+  if (args.length === 1 && args[0] === 'inject') return (env) => (require('./inject/run') as typeof import('./inject/run')).runInjector(env);
   return async () => {
     process.stderr.write(`openai-proxy: unknown arguments ${JSON.stringify(args)}; the only command is "inject" (none runs the proxy)\n`);
     return 1;

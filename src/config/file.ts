@@ -1,4 +1,4 @@
-import { parseDocument, type YAMLError } from 'yaml';
+import type { YAMLError } from 'yaml';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
 import type { Env, Origins } from './config';
 
@@ -21,6 +21,8 @@ export function readConfigFile(path: string, readText: ReadText, problems: Probl
     problems.add('PROXY_CONFIG', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     return {};
   }
+  // Loaded here, not at start: most sidecars have no config file, and the parser is a fair part of start-up.
+  const { parseDocument } = require('yaml') as typeof import('yaml');
   const parsed = parseDocument(text);
   const [error] = parsed.errors;
   if (error) {

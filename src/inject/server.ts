@@ -56,6 +56,7 @@ export async function startInjector(settings: InjectorSettings, log: Logger): Pr
     throw err;
   }
   listening = true;
+  setImmediate(() => void metrics.registry); // the registry and Node's default metrics, once listening (metrics.ts)
   return {
     port: (server.address() as AddressInfo).port,
     adminPort: (admin.address() as AddressInfo).port,

@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import { CounterFamily, GaugeFamily, HistogramFamily } from './series';
 
 /** Every metric name the proxy exports, in one place (the dashboard and its test read these). */
@@ -37,7 +37,9 @@ export type InjectorMetrics = ReturnType<typeof createInjectorMetrics>;
 export function createMetrics() {
   const { registry, register } = createRegistry();
   return {
-    registry,
+    get registry() {
+      return registry();
+    },
     requests: register(new CounterFamily(METRIC.requests, 'Requests answered, by client, allowlisted endpoint, method and status.', ['client', 'endpoint', 'method', 'status', 'model'])),
     duration: register(new HistogramFamily(METRIC.duration, 'Time from request start to the end of the response.', ['client', 'endpoint', 'status'], DURATION_BUCKETS)),
     ttfb: register(new HistogramFamily(METRIC.ttfb, 'Time from request start to the upstream response headers.', ['client', 'endpoint'], DURATION_BUCKETS)),
@@ -62,16 +64,36 @@ export function createMetrics() {
 export function createInjectorMetrics() {
   const { registry, register } = createRegistry();
   return {
-    registry,
+    get registry() {
+      return registry();
+    },
     injections: register(new CounterFamily(INJECTOR_METRIC.injections, 'Pod admission reviews answered by the sidecar injector, by result.', ['result'])),
     configReloads: register(new CounterFamily(METRIC.configReloads, 'Serving certificate reloads, by result.', ['result'])),
   };
 }
 
+/**
+ * The families are ours (series.ts) and need nothing of prom-client until a scrape. prom-client's registry and
+ * Node's default metrics are made on the first use of `registry()`: loading prom-client was about a third of
+ * the proxy's start-up, so the app makes the registry once it is listening (see app.ts), not before.
+ */
 function createRegistry() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const families: unknown[] = [];
+  let registry: Registry | undefined;
   // The registry formats any object with prom-client's metric interface (`get()`); its types list only its own.
-  const register = <F>(family: F): F => (registry.registerMetric(family as unknown as Metric), family);
-  return { registry, register };
+  const add = (family: unknown) => registry!.registerMetric(family as Metric);
+  const register = <F>(family: F): F => {
+    families.push(family);
+    if (registry) add(family);
+    return family;
+  };
+  const get = (): Registry => {
+    if (registry) return registry;
+    const prom = require('prom-client') as typeof import('prom-client');
+    registry = new prom.Registry();
+    prom.collectDefaultMetrics({ register: registry });
+    families.forEach(add);
+    return registry;
+  };
+  return { registry: get, register };
 }

@@ -18,6 +18,8 @@ export class UpstreamTimers {
   private up: ClientRequest | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private waitingSince = 0;
+  /** The socket timeout last set for this request, so a phase change that keeps it costs nothing. */
+  private armedMs: number | undefined;
   private interimSeen = false;
   private readonly onFirstByteDeadline = () => this.expire(firstByteTimeout());
 
@@ -33,6 +35,7 @@ export class UpstreamTimers {
     this.stop();
     this.phase = 'uploading';
     this.interimSeen = false;
+    this.armedMs = undefined;
     this.up = up;
     up.on('socket', (socket) => up === this.up && this.onSocket(socket as Socket));
     up.on('finish', () => up === this.up && this.advance('waiting'));
@@ -76,9 +79,18 @@ export class UpstreamTimers {
     this.armSocketTimer();
   }
 
+  /**
+   * Setting a socket timeout replaces its timer with a new one. Setting the one already set is skipped: the
+   * socket restarts its idle timer on every read and write anyway, and a phase change happens on one (the body
+   * written, the response head read). With the defaults (first-byte and idle both 10 minutes) that is every
+   * change after the first.
+   */
   private armSocketTimer(): void {
     const { firstByteTimeoutMs, idleTimeoutMs } = this.config;
-    this.up!.setTimeout(this.phase === 'waiting' ? firstByteTimeoutMs : idleTimeoutMs);
+    const ms = this.phase === 'waiting' ? firstByteTimeoutMs : idleTimeoutMs;
+    if (ms === this.armedMs) return;
+    this.armedMs = ms;
+    this.up!.setTimeout(ms);
   }
 
   private onTimeout(): void {

@@ -21,15 +21,15 @@ const JSON_TAIL = 16 * 1024;
 const MAX_COMPRESSED = 256 * 1024;
 const MAX_INFLATED = 8 * 1024 * 1024;
 
-const USAGE_OBJECT = /"usage"\s*:\s*\{/g;
-
 type Shape = 'sse' | 'json' | 'compressed' | 'none';
 
 export class UsageTap {
   private readonly shape: Shape;
   private pending = '';
   private skippingLine = false;
-  private tail = '';
+  /** The last chunks of a JSON body, at least JSON_TAIL bytes of it when there are that many: decoded at the end. */
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
   private compressed: Buffer[] = [];
   private compressedBytes = 0;
   usage: Usage | undefined;
@@ -51,7 +51,9 @@ export class UsageTap {
       case 'sse':
         return this.scanSse(chunk.toString('utf8'));
       case 'json':
-        this.tail = (this.tail + chunk.toString('utf8')).slice(-JSON_TAIL);
+        this.tail.push(chunk);
+        this.tailBytes += chunk.length;
+        while (this.tailBytes - this.tail[0]!.length >= JSON_TAIL) this.tailBytes -= this.tail.shift()!.length;
         return;
       case 'compressed':
         this.compressedBytes += chunk.length;
@@ -63,7 +65,11 @@ export class UsageTap {
 
   /** Call once at the end of the response body. */
   end(): Usage | undefined {
-    if (this.shape === 'json') this.readJson(this.tail);
+    if (this.shape === 'json' && this.tail.length > 0) {
+      const body = this.tail.length === 1 ? this.tail[0]! : Buffer.concat(this.tail);
+      this.readJson(body.subarray(Math.max(0, body.length - JSON_TAIL)).toString('utf8'));
+      this.tail = [];
+    }
     if (this.shape === 'compressed' && this.compressed.length > 0) this.readJson(this.inflate(Buffer.concat(this.compressed)));
     this.compressed = [];
     return this.usage;
@@ -87,8 +93,7 @@ export class UsageTap {
   }
 
   private readEvent(line: string): void {
-    USAGE_OBJECT.lastIndex = 0;
-    if (!USAGE_OBJECT.test(line)) return;
+    if (lastUsageObject(line) === -1) return;
     const event = parseJson(line.slice(5));
     const holder = event?.response ?? event;
     if (holder?.usage && typeof holder.usage === 'object') this.take(holder.usage, holder.model);
@@ -96,9 +101,7 @@ export class UsageTap {
 
   /** Finds the last `"usage": {...}` in the text and reads that object alone. */
   private readJson(text: string): void {
-    let at = -1;
-    USAGE_OBJECT.lastIndex = 0;
-    for (let m = USAGE_OBJECT.exec(text); m; m = USAGE_OBJECT.exec(text)) at = m.index + m[0].length - 1;
+    const at = lastUsageObject(text);
     if (at === -1) return;
     const end = matchingBrace(text, at);
     if (end === -1) return;
@@ -137,6 +140,22 @@ export function normaliseUsage(raw: Record<string, any>): Usage | undefined {
     cachedInput: count((raw.input_tokens_details ?? raw.prompt_tokens_details)?.cached_tokens),
     reasoning: count((raw.output_tokens_details ?? raw.completion_tokens_details)?.reasoning_tokens),
   };
+}
+
+/** Where the `{` of the last `"usage": {` in the text is, or -1 (JSON whitespace allowed around the colon). */
+function lastUsageObject(text: string): number {
+  for (let at = text.lastIndexOf('"usage"'); at !== -1; at = at === 0 ? -1 : text.lastIndexOf('"usage"', at - 1)) {
+    let i = skipSpace(text, at + 7);
+    if (text.charCodeAt(i) !== 58 /* : */) continue;
+    i = skipSpace(text, i + 1);
+    if (text.charCodeAt(i) === 123 /* { */) return i;
+  }
+  return -1;
+}
+
+function skipSpace(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(++i));
+  return i;
 }
 
 function matchingBrace(text: string, open: number): number {
