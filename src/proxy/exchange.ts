@@ -174,6 +174,8 @@ export class Exchange {
     if (refused) return this.fail(refused);
     if (upRes.statusCode === 401 && this.credential?.retryAfterUnauthorized(this.bodyMode !== 'stream')) return this.resendAfterUnauthorized(upRes);
     this.upRes = upRes;
+    // Nothing sends it again from here on; a stream can stay open for minutes, and its prompt with it.
+    this.smallBody = undefined;
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
     const headers = clientResponseHeaders(upRes.headers, upRes.statusCode!);

@@ -9,7 +9,9 @@
 // BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=1 (add the proxy at LOG_LEVEL=warn, to show
 // what the access log costs), BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_SA_ROW=0 (skip the
 // ServiceAccount token row), BENCH_PROXY_MAIN=<path to another build's main.js> (to compare two builds of the
-// proxy against the same nginx and floor, e.g. before and after a change).
+// proxy against the same nginx and floor, e.g. before and after a change), BENCH_BASELINE_MAIN=<another build's
+// main.js> (adds it as a "baseline" row to the requests/s and latency phases of this run: before and after in
+// one run, under the same conditions).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -66,7 +68,7 @@ async function startFloor(upstream) {
 }
 
 /** The proxy with the bench's config file (upstream, its key, clients with limits, ServiceAccounts). */
-async function startProxy(configFile, logLevel) {
+async function startProxy(configFile, logLevel, main = PROXY_MAIN) {
   // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
   const port = quiet ? await L.freePort() : 0;
@@ -74,7 +76,7 @@ async function startProxy(configFile, logLevel) {
     PATH: env.PATH, PROXY_CONFIG: configFile, HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0',
     LOG_LEVEL: logLevel, MAX_BODY_BYTES: String(4 * 2 ** 30),
   };
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel})`, process.execPath, [PROXY_MAIN], { nofile: NOFILE, env: proxyEnv });
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [main], { nofile: NOFILE, env: proxyEnv });
   if (quiet) {
     let dead = false;
     child.on('exit', () => (dead = true));
@@ -253,6 +255,7 @@ async function main() {
   const files = proxyConfigFiles(tmp, upstream.origin, OPENAI_KEY, PROXY_KEY);
   const proxy = await startProxy(files.configFile, 'info');
   const proxyWarn = cfg.warnRow ? await startProxy(files.configFile, 'warn') : null;
+  const baseline = env.BENCH_BASELINE_MAIN ? await startProxy(files.configFile, 'info', env.BENCH_BASELINE_MAIN) : null;
   L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), proxy ${proxy.origin} (pid ${proxy.pid})`);
 
   const auth = cfg.serviceAccountRow ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: files.configFile }, { key: PROXY_KEY, ...files }) : null;
@@ -260,11 +263,13 @@ async function main() {
 
   await L.sleep(1000);
   const idle = L.memoryMiB(proxy.pid);
+  const floorIdle = L.memoryMiB(floor.pid);
   L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
 
   const targetsRps = { direct: { origin: upstream.origin }, nginx: { origin: nginx.origin, cpuPid: nginx.worker },
     floor: { origin: floor.origin, cpuPid: floor.pid }, proxy: { origin: proxy.origin, cpuPid: proxy.pid },
     ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
+    ...(baseline && { baseline: { origin: baseline.origin, cpuPid: baseline.pid } }),
     // The same process as "proxy": only the credential differs.
     ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, bearer: files.token } }) };
   L.log('warm-up (1 s each, not counted)');
@@ -298,7 +303,7 @@ async function main() {
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
   const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
-    idle: { rssMiB: idle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, counted, problems,
+    idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, counted, problems,
     image: L.imageFootprint(join(ROOT, 'image-results')) };
   results.targets = targets(results);
   printTable(results);
