@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/config';
 import type { Credential } from '../identity/credential';
@@ -34,8 +34,15 @@ export interface KeyTable {
 }
 
 export function digestOf(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
+
+/**
+ * `crypto.hash` (Node 20.12 and later) digests in one call without building a Hash object; every request's key
+ * (or ServiceAccount token) is hashed, so the older Nodes the engines field allows get createHash instead.
+ */
+const sha256Hex: (text: string) => string =
+  typeof hash === 'function' ? (text) => hash('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
 
 /** `X-API-Key`, else `Authorization: Bearer <key>` (so an SDK's api_key can be the proxy key). */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
