@@ -6,6 +6,7 @@
  *   startSingleTenant(t, opts?) -> Promise<Stack>
  *     opts.env        extra proxy settings (undefined removes one)
  *     opts.upstream   FakeUpstreamOptions
+ *     opts.tokenEndpoint  a FakeTokenEndpoint a keyless client exchanges with: its tokens are guarded too
  *   Stack             { up, proxy, upstreamKey, clientKey, keys, auth, sdk(extra?) }
  *     auth            headers carrying the client key as X-API-Key
  *     sdk()           an `openai` SDK client pointed at the proxy (apiKey = client key, no retries)
@@ -13,7 +14,7 @@
  */
 import OpenAI, { type ClientOptions } from 'openai';
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from './fake-upstream';
-import { assertNoKeyLeak, randomKey, startProxy, type RunningProxy } from './proxy';
+import { assertNoKeyLeak, randomKey, startProxy, type ProxyOptions, type RunningProxy } from './proxy';
 
 interface TapLike {
   teardown(fn: () => unknown): void;
@@ -33,13 +34,15 @@ export interface Stack {
 export interface StackOptions {
   env?: Record<string, string | undefined>;
   upstream?: FakeUpstreamOptions;
+  tokenEndpoint?: ProxyOptions['tokenEndpoint'];
 }
 
 export async function startSingleTenant(t: TapLike, opts: StackOptions = {}): Promise<Stack> {
   const upstreamKey = randomKey('sk-test-upstream');
   const clientKey = randomKey('pk-test-client');
   const up = await startFakeUpstream({ ...opts.upstream, t });
-  const proxy = await startProxy(t, { upstream: up, env: { OPENAI_API_KEY: upstreamKey, PROXY_X_API_KEY: clientKey, ...opts.env } });
+  const env = { OPENAI_API_KEY: upstreamKey, PROXY_X_API_KEY: clientKey, ...opts.env };
+  const proxy = await startProxy(t, { upstream: up, env, ...(opts.tokenEndpoint ? { tokenEndpoint: opts.tokenEndpoint } : {}) });
   return {
     up,
     proxy,

@@ -162,7 +162,7 @@ t.test('every metric and label the dashboard queries is exported by a running pr
     config,
     `models: [gpt-4.1-mini]\nclients:\n  - { name: capped, key: { env: CAPPED_KEY }, limits: { requestsPerMinute: 1 } }\n  - { name: keyless, key: { env: KEYLESS_KEY }, upstreamKey: ${keyless} }\n`,
   );
-  const s = await startSingleTenant(t, { env: { PROXY_CONFIG: config, CAPPED_KEY: cappedKey, KEYLESS_KEY: randomKey('pk-test-keyless') } });
+  const s = await startSingleTenant(t, { env: { PROXY_CONFIG: config, CAPPED_KEY: cappedKey, KEYLESS_KEY: randomKey('pk-test-keyless') }, tokenEndpoint: tokens });
   await tokens.waitForExchanges(1);
   await drive(t, s, cappedKey);
   const text = await scrapeUntil(s, (x) => /^openai_proxy_client_aborts_total\{/m.test(x));
