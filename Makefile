@@ -61,9 +61,10 @@ soak: build
 	node test/soak/soak.mjs
 
 # The image, built and run in Docker the way the rendered chart runs it. Needs root (it installs docker.io and
-# debootstrap when missing, and starts its own dockerd when none answers); `make test` needs neither.
+# debootstrap when missing, and starts its own dockerd when none answers); `make test` needs neither. It builds
+# first: the injected scenario runs the local injector (dist/main.js inject) to patch the Pod it starts.
 .PHONY: image-check
-image-check: install $(HELM)
+image-check: build $(HELM)
 	test/image/image-check.sh
 
 clean:
