@@ -11,7 +11,8 @@
 // ServiceAccount token row), BENCH_PROXY_MAIN=<path to another build's main.js> (to compare two builds of the
 // proxy against the same nginx and floor, e.g. before and after a change), BENCH_BASELINE_MAIN=<another build's
 // main.js> (adds it as a "baseline" row to the requests/s and latency phases of this run: before and after in
-// one run, under the same conditions).
+// one run, under the same conditions), BENCH_MEMORY_LIMIT=0 (run the Node processes without the chart's memory
+// limit; see memoryLimit below), BENCH_NODE_FLAGS='<flags>' (instead of the image CMD's Node flags; '' for none).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,6 +23,7 @@ import * as L from './lib.mjs';
 import { printTable, targets } from './report.mjs';
 import { proxyConfigFiles } from './proxy-config.mjs';
 import { authCost } from './auth-cost.mjs';
+import { parse as parseYaml } from 'yaml';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -50,6 +52,42 @@ const OPENAI_KEY = 'sk-bench-upstream-key-0123456789';
 // Every SSE stream is two sockets in nginx and in the proxy; plus headroom for listeners, logs, wrk.
 const NOFILE = 2 * cfg.streams + 2048;
 
+/**
+ * The chart's default memory limit for the proxy container, which every Node process here (the floor, the
+ * proxy, the baseline) runs under, each in a memory cgroup of its own: Node sizes V8's heap from it, as it does
+ * in the Pod, so memory is measured as deployed and the floor is held to the same rules.
+ */
+const memoryLimit = (() => {
+  const quantity = parseYaml(readFileSync(join(ROOT, 'chart', 'values.yaml'), 'utf8')).proxy.resources.limits.memory;
+  const m = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/.exec(String(quantity));
+  if (!m) throw new Error(`chart/values.yaml: proxy.resources.limits.memory ${JSON.stringify(quantity)} is not understood`);
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 }[m[2]] ?? 1;
+  return { quantity: String(quantity), bytes: Number(m[1]) * unit, wanted: env.BENCH_MEMORY_LIMIT !== '0' };
+})();
+/** The Node flags the image's CMD gives the proxy, given here to every Node process measured (the floor too). */
+const NODE_FLAGS = (() => {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  const argv = cmd ? JSON.parse(cmd[1]) : [];
+  if (argv[0] !== 'node' || !argv.includes('dist/main.js')) throw new Error(`Dockerfile: CMD is not ["node", ...flags, "dist/main.js"]: ${cmd?.[1]}`);
+  return env.BENCH_NODE_FLAGS === undefined ? argv.slice(1, argv.indexOf('dist/main.js')) : env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+})();
+const cgroups = {};
+/** The cgroup `name` runs in, or undefined (BENCH_MEMORY_LIMIT=0, or no memory cgroup can be made here). */
+function cgroupFor(name) {
+  if (!memoryLimit.wanted) return undefined;
+  cgroups[name] ??= L.memoryCgroup(`openai-proxy-bench-${process.pid}-${name}`, memoryLimit.bytes) ?? null;
+  return cgroups[name] ?? undefined;
+}
+
+/** The heap limit V8 chooses for a Node process in `cgroup` (or without one). */
+function heapLimitMiB(cgroup) {
+  const script = 'console.log(require("v8").getHeapStatistics().heap_size_limit)';
+  const r = cgroup
+    ? spawnSync('/bin/sh', ['-c', `echo $$ > '${cgroup.dir}/cgroup.procs' && exec "$0" "$@"`, process.execPath, ...NODE_FLAGS, '-e', script])
+    : spawnSync(process.execPath, [...NODE_FLAGS, '-e', script]);
+  return Number(String(r.stdout).trim()) / 2 ** 20;
+}
+
 const tmp = mkdtempSync(join(os.tmpdir(), 'openai-proxy-bench-'));
 chmodSync(tmp, 0o755); // nginx workers may run as an unprivileged user and create temp dirs in here
 
@@ -62,13 +100,13 @@ async function startUpstream() {
 /** The floor: node-floor.mjs, the least a key-swapping proxy on node:http does per request. */
 async function startFloor(upstream) {
   const opts = { upstreamPort: Number(new URL(upstream.origin).port), clientKey: PROXY_KEY, upstreamKey: OPENAI_KEY };
-  const child = L.startChild('floor', process.execPath, [join(HERE, 'node-floor.mjs'), JSON.stringify(opts)], { env, nofile: NOFILE });
+  const child = L.startChild('floor', process.execPath, [...NODE_FLAGS, join(HERE, 'node-floor.mjs'), JSON.stringify(opts)], { env, nofile: NOFILE, cgroup: cgroupFor('floor') });
   const { port } = await L.firstJsonLine(child, 'floor');
   return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
 }
 
 /** The proxy with the bench's config file (upstream, its key, clients with limits, ServiceAccounts). */
-async function startProxy(configFile, logLevel, main = PROXY_MAIN) {
+async function startProxy(configFile, logLevel, main = PROXY_MAIN, role = 'proxy') {
   // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
   const port = quiet ? await L.freePort() : 0;
@@ -76,7 +114,7 @@ async function startProxy(configFile, logLevel, main = PROXY_MAIN) {
     PATH: env.PATH, PROXY_CONFIG: configFile, HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0',
     LOG_LEVEL: logLevel, MAX_BODY_BYTES: String(4 * 2 ** 30),
   };
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [main], { nofile: NOFILE, env: proxyEnv });
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [...NODE_FLAGS, main], { nofile: NOFILE, env: proxyEnv, cgroup: cgroupFor(role) });
   if (quiet) {
     let dead = false;
     child.on('exit', () => (dead = true));
@@ -140,8 +178,14 @@ async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstrea
     for (const [name, t] of Object.entries(targets)) {
       const cpuBefore = t.cpuPid ? L.cpuSeconds(t.cpuPid) : 0;
       const connsBefore = await upstreamConnections(upstream);
+      const gcBefore = t.admin && (await youngGc(t.admin));
       const r = await wrk(wrkBin, t.origin, connections, threads, seconds, t.bearer);
       if (t.cpuPid) r.cpuUsPerRequest = ((L.cpuSeconds(t.cpuPid) - cpuBefore) * 1e6) / r.requests;
+      if (gcBefore) {
+        const gcAfter = await youngGc(t.admin);
+        r.scavengesPer1k = ((gcAfter.count - gcBefore.count) * 1000) / r.requests;
+        r.scavengeUsPerRequest = ((gcAfter.seconds - gcBefore.seconds) * 1e6) / r.requests;
+      }
       r.upstreamConnections = (await upstreamConnections(upstream)) - connsBefore;
       rounds[name].push(r);
       L.log(`  round ${round} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  errors ${r.errors}`);
@@ -151,6 +195,7 @@ async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstrea
   for (const [name, rs] of Object.entries(rounds)) {
     const pick = (key) => (rs[0][key] === undefined ? undefined : L.median(rs.map((r) => r[key])));
     summary[name] = { rps: pick('rps'), p50Ms: pick('p50Ms'), p99Ms: pick('p99Ms'), cpuUsPerRequest: pick('cpuUsPerRequest'),
+      scavengesPer1k: pick('scavengesPer1k'), scavengeUsPerRequest: pick('scavengeUsPerRequest'),
       upstreamConnections: pick('upstreamConnections'),
       errors: rs.reduce((a, r) => a + r.errors, 0), rounds: rs };
   }
@@ -220,14 +265,25 @@ async function withRss(pids, fn) {
   }
 }
 
-/** What the proxy's own metrics say it served: they are on, as in any deployment, and the limits refused nothing. */
-async function proxyCounts(admin) {
-  const text = await new Promise((resolve, reject) => {
+function scrape(admin) {
+  return new Promise((resolve, reject) => {
     http.get(`${admin}/metrics`, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolve(body));
     }).on('error', reject);
   });
+}
+
+/** The young-generation collections (scavenges) a proxy has made so far, from its own GC metric. */
+async function youngGc(admin) {
+  const text = await scrape(admin);
+  const value = (suffix) => Number(new RegExp(`^nodejs_gc_duration_seconds_${suffix}\\{kind="minor"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { count: value('count'), seconds: value('sum') };
+}
+
+/** What the proxy's own metrics say it served: they are on, as in any deployment, and the limits refused nothing. */
+async function proxyCounts(admin) {
+  const text = await scrape(admin);
   const lines = text.split('\n').filter((l) => l.startsWith('openai_proxy_requests_total{'));
   const sum = (ls) => ls.reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   return { requests: sum(lines), refusedByLimits: sum(lines.filter((l) => l.includes('status="429"'))) };
@@ -254,8 +310,15 @@ async function main() {
   const floor = await startFloor(upstream);
   const files = proxyConfigFiles(tmp, upstream.origin, OPENAI_KEY, PROXY_KEY);
   const proxy = await startProxy(files.configFile, 'info');
-  const proxyWarn = cfg.warnRow ? await startProxy(files.configFile, 'warn') : null;
-  const baseline = env.BENCH_BASELINE_MAIN ? await startProxy(files.configFile, 'info', env.BENCH_BASELINE_MAIN) : null;
+  const proxyWarn = cfg.warnRow ? await startProxy(files.configFile, 'warn', PROXY_MAIN, 'proxy-warn') : null;
+  const baseline = env.BENCH_BASELINE_MAIN ? await startProxy(files.configFile, 'info', env.BENCH_BASELINE_MAIN, 'baseline') : null;
+  const limited = cgroupFor('proxy');
+  memoryLimit.applied = Boolean(limited);
+  memoryLimit.heapLimitMiB = heapLimitMiB(limited);
+  L.log(`the floor and the proxy run with the Node flags ${NODE_FLAGS.join(' ') || '(none)'} (${env.BENCH_NODE_FLAGS === undefined ? "the image's CMD" : 'BENCH_NODE_FLAGS'})`);
+  L.log(limited
+    ? `the Node processes run in memory cgroups limited to ${memoryLimit.quantity} (the chart's default): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`
+    : `the Node processes run without a memory limit (${memoryLimit.wanted ? 'no memory cgroup can be made here' : 'BENCH_MEMORY_LIMIT=0'}): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`);
   L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), proxy ${proxy.origin} (pid ${proxy.pid})`);
 
   const auth = cfg.serviceAccountRow ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: files.configFile }, { key: PROXY_KEY, ...files }) : null;
@@ -267,11 +330,11 @@ async function main() {
   L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
 
   const targetsRps = { direct: { origin: upstream.origin }, nginx: { origin: nginx.origin, cpuPid: nginx.worker },
-    floor: { origin: floor.origin, cpuPid: floor.pid }, proxy: { origin: proxy.origin, cpuPid: proxy.pid },
+    floor: { origin: floor.origin, cpuPid: floor.pid }, proxy: { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin },
     ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
-    ...(baseline && { baseline: { origin: baseline.origin, cpuPid: baseline.pid } }),
+    ...(baseline && { baseline: { origin: baseline.origin, cpuPid: baseline.pid, admin: baseline.admin } }),
     // The same process as "proxy": only the credential differs.
-    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, bearer: files.token } }) };
+    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin, bearer: files.token } }) };
   L.log('warm-up (1 s each, not counted)');
   for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1, t.bearer);
 
@@ -302,7 +365,8 @@ async function main() {
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
-  const results = { startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
+  for (const [name, cgroup] of Object.entries(cgroups)) if (cgroup) memoryLimit[name] = { peakMiB: cgroup.peakMiB(), oomKills: cgroup.oomKills() };
+  const results = { nodeFlags: NODE_FLAGS, nodeFlagsFrom: env.BENCH_NODE_FLAGS === undefined ? "the image's CMD" : 'BENCH_NODE_FLAGS', memoryLimit, startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
     idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, counted, problems,
     image: L.imageFootprint(join(ROOT, 'image-results')) };
   results.targets = targets(results);
@@ -324,6 +388,7 @@ async function shutdown(code) {
   if (exiting) return;
   exiting = true;
   await L.cleanup();
+  for (const cgroup of Object.values(cgroups)) cgroup?.remove();
   rmSync(tmp, { recursive: true, force: true });
   process.exit(code);
 }

@@ -1,6 +1,6 @@
 // Process and /proc helpers for bench.mjs: tools, tracked children that are always killed, RSS/CPU readers.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import readline from 'node:readline';
@@ -56,9 +56,12 @@ export function nofilePrefix(need) {
 
 const children = new Map();
 
-/** Spawns a child that cleanup() will kill. `nofile` wraps it in `sh -c 'ulimit ...; exec ...'`. */
-export function startChild(name, cmd, args, { env, nofile, stdio = ['ignore', 'pipe', 'pipe'] } = {}) {
-  const prefix = nofile ? nofilePrefix(nofile) : null;
+/**
+ * Spawns a child that cleanup() will kill. `nofile` and `cgroup` (a memoryCgroup) wrap it in
+ * `sh -c 'ulimit ...; echo $$ > .../cgroup.procs; exec ...'`: the same pid, in the cgroup before Node starts.
+ */
+export function startChild(name, cmd, args, { env, nofile, cgroup, stdio = ['ignore', 'pipe', 'pipe'] } = {}) {
+  const prefix = [nofile && nofilePrefix(nofile), cgroup && `echo $$ > '${cgroup.dir}/cgroup.procs'`].filter(Boolean).join(' && ');
   const child = prefix
     ? spawn('/bin/sh', ['-c', `${prefix} && exec "$0" "$@"`, cmd, ...args], { env, stdio })
     : spawn(cmd, args, { env, stdio });
@@ -199,4 +202,41 @@ export function imageFootprint(dir) {
     .map((r) => ({ scenario: r.scenario, measuredAt: statSync(r.file).mtime.toISOString(), startToReadyMs: r.startToReadyMs,
       processToReadyMs: r.processToReadyMs, idleWorkingSetMiB: r.idle.workingSet / 2 ** 20 }));
   return scenarios.length ? { dir, scenarios } : undefined;
+}
+
+/**
+ * A memory cgroup of its own limited to `bytes`, so that a Node process runs as it does in a Pod with that
+ * limit: Node sizes V8's heap from the limit it finds (without one, from the machine's memory: on a 24 GiB
+ * machine a 4 GiB heap, and V8 then leaves garbage uncollected far longer than a Pod could hold it). cgroup v1's
+ * memory controller or v2; undefined where neither can be written (not root, no memory controller delegated).
+ */
+export function memoryCgroup(name, bytes) {
+  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':'));
+  const v1 = own.find(([, controllers]) => controllers?.split(',').includes('memory'));
+  const v2 = own.find(([id, controllers]) => id === '0' && controllers === '');
+  const layouts = [
+    v1 && { dir: join('/sys/fs/cgroup/memory', v1[2], name), limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' },
+    v2 && { dir: join('/sys/fs/cgroup', v2[2], name), limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' },
+  ].filter(Boolean);
+  for (const layout of layouts) {
+    try {
+      mkdirSync(layout.dir, { recursive: true });
+      writeFileSync(join(layout.dir, layout.limit), String(bytes));
+    } catch {
+      try { rmdirSync(layout.dir); } catch { /* never made */ }
+      continue;
+    }
+    const read = (file) => { try { return readFileSync(join(layout.dir, file), 'utf8'); } catch { return undefined; } };
+    return {
+      dir: layout.dir,
+      bytes,
+      /** The most memory the cgroup held (RSS and page cache it charged), in MiB; undefined if the kernel keeps no peak. */
+      peakMiB: () => { const v = Number(read(layout.peak)); return Number.isFinite(v) ? v / 2 ** 20 : undefined; },
+      /** Processes the kernel killed for reaching the limit. */
+      oomKills: () => Number(/^oom_kill (\d+)$/m.exec(read(layout.events) ?? '')?.[1] ?? 0),
+      /** Once its processes are gone. */
+      remove: () => { try { rmdirSync(layout.dir); } catch { /* still busy or gone */ } },
+    };
+  }
+  return undefined;
 }

@@ -51,7 +51,7 @@ export function printTable(r) {
   const m = r.machine;
   const c = r.config;
   console.log(`\n=== openai-proxy bench ${r.startedAt}${c.quick ? ' (BENCH_QUICK: smoke run, not the real numbers)' : ''} ===`);
-  console.log(`proxy build: ${r.proxyMain}`);
+  console.log(`proxy build: ${r.proxyMain}; Node flags ${r.nodeFlags?.join(' ') || '(none)'} (from ${r.nodeFlagsFrom})`);
   console.log(`machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.nginx}, ${m.wrk}`);
   console.log(`All on loopback and on the same ${m.cpus} cores: wrk, nginx (1 worker), the proxy, the fake upstream and the`);
   console.log('clients compete for CPU, so absolute numbers are context; the ratios within this run are what count.');
@@ -59,9 +59,10 @@ export function printTable(r) {
 
   const names = Object.keys(r.rps);
   table(`Small JSON POST /v1/chat/completions: ${c.connections} connections, ${c.threads} wrk threads, ${c.seconds} s per round`,
-    ['target', 'req/s', 'x floor', 'x nginx', 'p50 ms', 'p99 ms', 'CPU us/req', 'upstream conns', 'errors'],
+    ['target', 'req/s', 'x floor', 'x nginx', 'p50 ms', 'p99 ms', 'CPU us/req', 'scavenges/1k req', 'scavenge us/req', 'upstream conns', 'errors'],
     names.map((n) => [n, f(r.rps[n].rps, 0), f(r.rps[n].rps / r.rps.floor.rps, 2), f(r.rps[n].rps / r.rps.nginx.rps, 2), f(r.rps[n].p50Ms, 3), f(r.rps[n].p99Ms, 3),
-      f(r.rps[n].cpuUsPerRequest, 0), r.rps[n].upstreamConnections, r.rps[n].errors]));
+      f(r.rps[n].cpuUsPerRequest, 0), f(r.rps[n].scavengesPer1k, 1), f(r.rps[n].scavengeUsPerRequest, 1), r.rps[n].upstreamConnections, r.rps[n].errors]));
+  console.log('scavenges: young-generation collections, from the proxy\'s own nodejs_gc_duration_seconds{kind="minor"}');
   if (r.auth) {
     const a = r.auth;
     console.log(`\nAuthenticating one request, in-process (the built proxy's caller lookup, CPU of ${a.iterations} calls each): key ${f(a.keyNs, 0)} ns, ` +
@@ -86,6 +87,15 @@ export function printTable(r) {
       Object.values(s.failures).reduce((a, b) => a + b, 0), f(s.delayMs.p50, 2), f(s.delayMs.p90, 2), f(s.delayMs.p99, 2), f(s.delayMs.max, 1), f(s.cpuSeconds, 2), f(s.maxRssMiB),
       f(perStreamKB(r, n), 1)]));
   console.log('KB/stream: (RSS max - RSS idle after start) / streams, for the two Node processes whose idle RSS is known');
+  const ml = r.memoryLimit;
+  if (ml?.applied) {
+    const limited = ['floor', 'proxy', 'proxy-warn', 'baseline'].filter((n) => ml[n]);
+    console.log(`${limited.join(', ')}: each in a memory cgroup limited to ${ml.quantity}, the chart's default for the proxy container, so V8 sized ` +
+      `its heap as in the Pod (heap limit ${f(ml.heapLimitMiB, 0)} MiB); cgroup peak over the run ${limited.map((n) => `${n} ${f(ml[n].peakMiB)} MiB`).join(', ')}; ` +
+      `killed for memory: ${limited.reduce((a, n) => a + ml[n].oomKills, 0)}`);
+  } else if (ml) {
+    console.log(`no memory limit: V8 sized the Node processes' heaps from the machine's memory (heap limit ${f(ml.heapLimitMiB, 0)} MiB), not as in the Pod`);
+  }
   const rows = [];
   for (const mode of ['upload', 'download']) {
     for (const [n, t] of Object.entries(r.transfer[mode])) {
