@@ -32,7 +32,7 @@ dist/main.js: $(NPM_STAMP) $(SRC) tsconfig.json
 
 build: dist/main.js
 
-# The Node flags the image's CMD starts the proxy with (see the Dockerfile for why); a test keeps the two equal.
+# The Node flags the image's CMD starts the proxy with (see the Dockerfile for why); a test keeps them equal.
 NODE_FLAGS := --max-semi-space-size=4
 
 run: build

@@ -1,5 +1,5 @@
 // The Node flags the proxy runs with: the image's CMD is where they live (the chart and the injector run the
-// image's CMD), `make run` repeats them, and `make bench` reads them from the CMD. A flag this Node no longer
+// image's CMD), `make run` and `npm start` repeat them, and `make bench` reads them from the CMD. A flag this Node no longer
 // takes would stop the container at start, so each is tried here.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,11 @@ t.test('make run starts the proxy with the same flags', async (t) => {
   t.same(nodeFlags, flags, 'NODE_FLAGS in the Makefile');
   const run = /^run: .*\n((?:\t.*\n)+)/m.exec(makefile)?.[1] ?? '';
   t.equal(run.match(/\bnode \$\(NODE_FLAGS\) /g)?.length, 2, 'both of its node commands (with and without .env) pass them');
+});
+
+t.test('npm start starts it with them too', async (t) => {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8'));
+  t.equal(scripts.start, ['node', ...flags, 'dist/main.js'].join(' '));
 });
 
 t.test('this Node takes every flag', async (t) => {
