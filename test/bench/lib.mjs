@@ -214,13 +214,17 @@ export function memoryCgroup(name, bytes) {
   const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':'));
   const v1 = own.find(([, controllers]) => controllers?.split(',').includes('memory'));
   const v2 = own.find(([id, controllers]) => id === '0' && controllers === '');
+  const text = (file) => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
+  // Only a parent that is a cgroup with the memory controller: a plain directory (v2's place on a v1 machine is a
+  // tmpfs) would take the files and limit nothing.
   const layouts = [
-    v1 && { dir: join('/sys/fs/cgroup/memory', v1[2], name), limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' },
-    v2 && { dir: join('/sys/fs/cgroup', v2[2], name), limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' },
-  ].filter(Boolean);
+    v1 && { parent: join('/sys/fs/cgroup/memory', v1[2]), limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' },
+    v2 && { parent: join('/sys/fs/cgroup', v2[2]), limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' },
+  ].filter((l) => l && (l.limit === 'memory.max' ? text(join(l.parent, 'cgroup.subtree_control')).split(' ').map((c) => c.trim()).includes('memory') : existsSync(join(l.parent, l.limit))))
+    .map((l) => ({ ...l, dir: join(l.parent, name) }));
   for (const layout of layouts) {
     try {
-      mkdirSync(layout.dir, { recursive: true });
+      mkdirSync(layout.dir);
       writeFileSync(join(layout.dir, layout.limit), String(bytes));
     } catch {
       try { rmdirSync(layout.dir); } catch { /* never made */ }
