@@ -30,8 +30,4 @@ COPY --from=build /build/app/dist ./dist
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd (1000 is the image's `node`).
 USER 1000:1000
 EXPOSE 18443 9090
-# The young generation gets 4 MiB semi-spaces whatever the memory limit. V8 sizes it from the limit it finds:
-# under the chart's 256Mi that is 1 MiB, which filled every 25 or so requests (39 scavenges per 1,000 requests,
-# about 17 us of each one's CPU); with 4 MiB, 10 scavenges and 8 us, for about 6 MiB more at the peak of 5,000 streams.
-# `make run`, `npm start` and `make bench` start the proxy with the same flags.
-CMD ["node", "--max-semi-space-size=4", "dist/main.js"]
+CMD ["node", "dist/main.js"]

