@@ -65,6 +65,7 @@ const memoryLimit = (() => {
   return { quantity: String(quantity), bytes: Number(m[1]) * unit, wanted: env.BENCH_MEMORY_LIMIT !== '0' };
 })();
 /** The Node flags the image's CMD gives the proxy, given here to every Node process measured (the floor too). */
+const NODE_FLAGS_FROM = env.BENCH_NODE_FLAGS === undefined ? "the image's CMD" : 'BENCH_NODE_FLAGS';
 const NODE_FLAGS = (() => {
   const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
   const argv = cmd ? JSON.parse(cmd[1]) : [];
@@ -83,7 +84,7 @@ function cgroupFor(name) {
 function heapLimitMiB(cgroup) {
   const script = 'console.log(require("v8").getHeapStatistics().heap_size_limit)';
   const r = cgroup
-    ? spawnSync('/bin/sh', ['-c', `echo $$ > '${cgroup.dir}/cgroup.procs' && exec "$0" "$@"`, process.execPath, ...NODE_FLAGS, '-e', script])
+    ? spawnSync('/bin/sh', ['-c', `${cgroup.enter} && exec "$0" "$@"`, process.execPath, ...NODE_FLAGS, '-e', script])
     : spawnSync(process.execPath, [...NODE_FLAGS, '-e', script]);
   return Number(String(r.stdout).trim()) / 2 ** 20;
 }
@@ -176,9 +177,10 @@ async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstrea
   const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   for (let round = 1; round <= cfg.rounds; round++) {
     for (const [name, t] of Object.entries(targets)) {
+      // The scrape is the proxy's work too: done before its CPU is read, so it is not counted as the requests'.
+      const gcBefore = t.admin && (await youngGc(t.admin));
       const cpuBefore = t.cpuPid ? L.cpuSeconds(t.cpuPid) : 0;
       const connsBefore = await upstreamConnections(upstream);
-      const gcBefore = t.admin && (await youngGc(t.admin));
       const r = await wrk(wrkBin, t.origin, connections, threads, seconds, t.bearer);
       if (t.cpuPid) r.cpuUsPerRequest = ((L.cpuSeconds(t.cpuPid) - cpuBefore) * 1e6) / r.requests;
       if (gcBefore) {
@@ -315,7 +317,7 @@ async function main() {
   const limited = cgroupFor('proxy');
   memoryLimit.applied = Boolean(limited);
   memoryLimit.heapLimitMiB = heapLimitMiB(limited);
-  L.log(`the floor and the proxy run with the Node flags ${NODE_FLAGS.join(' ') || '(none)'} (${env.BENCH_NODE_FLAGS === undefined ? "the image's CMD" : 'BENCH_NODE_FLAGS'})`);
+  L.log(`the floor and the proxy run with the Node flags ${NODE_FLAGS.join(' ') || '(none)'} (${NODE_FLAGS_FROM})`);
   L.log(limited
     ? `the Node processes run in memory cgroups limited to ${memoryLimit.quantity} (the chart's default): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`
     : `the Node processes run without a memory limit (${memoryLimit.wanted ? 'no memory cgroup can be made here' : 'BENCH_MEMORY_LIMIT=0'}): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`);
@@ -365,8 +367,8 @@ async function main() {
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
-  for (const [name, cgroup] of Object.entries(cgroups)) if (cgroup) memoryLimit[name] = { peakMiB: cgroup.peakMiB(), oomKills: cgroup.oomKills() };
-  const results = { nodeFlags: NODE_FLAGS, nodeFlagsFrom: env.BENCH_NODE_FLAGS === undefined ? "the image's CMD" : 'BENCH_NODE_FLAGS', memoryLimit, startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
+  memoryLimit.cgroups = Object.fromEntries(Object.entries(cgroups).filter(([, c]) => c).map(([name, c]) => [name, { peakMiB: c.peakMiB(), oomKills: c.oomKills() }]));
+  const results = { nodeFlags: NODE_FLAGS, nodeFlagsFrom: NODE_FLAGS_FROM, memoryLimit, startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
     idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, counted, problems,
     image: L.imageFootprint(join(ROOT, 'image-results')) };
   results.targets = targets(results);

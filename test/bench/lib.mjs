@@ -61,7 +61,7 @@ const children = new Map();
  * `sh -c 'ulimit ...; echo $$ > .../cgroup.procs; exec ...'`: the same pid, in the cgroup before Node starts.
  */
 export function startChild(name, cmd, args, { env, nofile, cgroup, stdio = ['ignore', 'pipe', 'pipe'] } = {}) {
-  const prefix = [nofile && nofilePrefix(nofile), cgroup && `echo $$ > '${cgroup.dir}/cgroup.procs'`].filter(Boolean).join(' && ');
+  const prefix = [nofile && nofilePrefix(nofile), cgroup?.enter].filter(Boolean).join(' && ');
   const child = prefix
     ? spawn('/bin/sh', ['-c', `${prefix} && exec "$0" "$@"`, cmd, ...args], { env, stdio })
     : spawn(cmd, args, { env, stdio });
@@ -214,33 +214,44 @@ export function memoryCgroup(name, bytes) {
   const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':'));
   const v1 = own.find(([, controllers]) => controllers?.split(',').includes('memory'));
   const v2 = own.find(([id, controllers]) => id === '0' && controllers === '');
-  const text = (file) => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
-  // Only a parent that is a cgroup with the memory controller: a plain directory (v2's place on a v1 machine is a
-  // tmpfs) would take the files and limit nothing.
-  const layouts = [
-    v1 && { parent: join('/sys/fs/cgroup/memory', v1[2]), limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' },
-    v2 && { parent: join('/sys/fs/cgroup', v2[2]), limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' },
-  ].filter((l) => l && (l.limit === 'memory.max' ? text(join(l.parent, 'cgroup.subtree_control')).split(' ').map((c) => c.trim()).includes('memory') : existsSync(join(l.parent, l.limit))))
-    .map((l) => ({ ...l, dir: join(l.parent, name) }));
+  // Only under a parent that is a cgroup with the memory controller: a plain directory (v2's place on a v1
+  // machine is a tmpfs) would take the files and limit nothing.
+  const layouts = [];
+  if (v1 && existsSync(join('/sys/fs/cgroup/memory', v1[2], 'memory.limit_in_bytes'))) {
+    layouts.push({ parent: join('/sys/fs/cgroup/memory', v1[2]), limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' });
+  }
+  if (v2 && readText(join('/sys/fs/cgroup', v2[2], 'cgroup.subtree_control')).split(/\s+/).includes('memory')) {
+    layouts.push({ parent: join('/sys/fs/cgroup', v2[2]), limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' });
+  }
   for (const layout of layouts) {
+    const dir = join(layout.parent, name);
     try {
-      mkdirSync(layout.dir);
-      writeFileSync(join(layout.dir, layout.limit), String(bytes));
+      mkdirSync(dir);
+      writeFileSync(join(dir, layout.limit), String(bytes));
     } catch {
-      try { rmdirSync(layout.dir); } catch { /* never made */ }
+      try { rmdirSync(dir); } catch { /* never made */ }
       continue;
     }
-    const read = (file) => { try { return readFileSync(join(layout.dir, file), 'utf8'); } catch { return undefined; } };
     return {
-      dir: layout.dir,
-      bytes,
+      dir,
+      /** A shell command that moves the shell running it (and what it then execs) into the cgroup. */
+      enter: `echo $$ > '${dir}/cgroup.procs'`,
       /** The most memory the cgroup held (RSS and page cache it charged), in MiB; undefined if the kernel keeps no peak. */
-      peakMiB: () => { const v = Number(read(layout.peak)); return Number.isFinite(v) ? v / 2 ** 20 : undefined; },
+      peakMiB: () => { const text = readText(join(dir, layout.peak)); return text ? Number(text) / 2 ** 20 : undefined; },
       /** Processes the kernel killed for reaching the limit. */
-      oomKills: () => Number(/^oom_kill (\d+)$/m.exec(read(layout.events) ?? '')?.[1] ?? 0),
+      oomKills: () => Number(/^oom_kill (\d+)$/m.exec(readText(join(dir, layout.events)))?.[1] ?? 0),
       /** Once its processes are gone. */
-      remove: () => { try { rmdirSync(layout.dir); } catch { /* still busy or gone */ } },
+      remove: () => { try { rmdirSync(dir); } catch { /* still busy or gone */ } },
     };
   }
   return undefined;
+}
+
+/** A file's text, or '' if it cannot be read. */
+function readText(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }

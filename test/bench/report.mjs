@@ -89,10 +89,10 @@ export function printTable(r) {
   console.log('KB/stream: (RSS max - RSS idle after start) / streams, for the two Node processes whose idle RSS is known');
   const ml = r.memoryLimit;
   if (ml?.applied) {
-    const limited = ['floor', 'proxy', 'proxy-warn', 'baseline'].filter((n) => ml[n]);
-    console.log(`${limited.join(', ')}: each in a memory cgroup limited to ${ml.quantity}, the chart's default for the proxy container, so V8 sized ` +
-      `its heap as in the Pod (heap limit ${f(ml.heapLimitMiB, 0)} MiB); cgroup peak over the run ${limited.map((n) => `${n} ${f(ml[n].peakMiB)} MiB`).join(', ')}; ` +
-      `killed for memory: ${limited.reduce((a, n) => a + ml[n].oomKills, 0)}`);
+    const limited = Object.entries(ml.cgroups);
+    console.log(`${limited.map(([n]) => n).join(', ')}: each in a memory cgroup limited to ${ml.quantity}, the chart's default for the proxy container, so V8 sized ` +
+      `its heap as in the Pod (heap limit ${f(ml.heapLimitMiB, 0)} MiB); cgroup peak over the run ${limited.map(([n, c]) => `${n} ${f(c.peakMiB)} MiB`).join(', ')}; ` +
+      `killed for memory: ${limited.reduce((a, [, c]) => a + c.oomKills, 0)}`);
   } else if (ml) {
     console.log(`no memory limit: V8 sized the Node processes' heaps from the machine's memory (heap limit ${f(ml.heapLimitMiB, 0)} MiB), not as in the Pod`);
   }
