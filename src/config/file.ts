@@ -1,6 +1,6 @@
 import type { YAMLError } from 'yaml';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
-import type { Env, Origins } from './config';
+import type { Env, Origins } from './types';
 
 /** The YAML config file (`PROXY_CONFIG`) as read, before its sections are checked. */
 export interface ConfigFile {
@@ -59,7 +59,11 @@ export function originsOf(env: Env, path: string | undefined, file: ConfigFile):
   const byEnv = (...names: string[]) => names.find((name) => env[name]);
   const pairs: Array<[string, unknown, string | undefined]> = [
     ['upstream.baseUrl', upstream.baseUrl, byEnv('OPENAI_BASE_URL')],
-    ['upstream.apiKey', upstream.apiKey, byEnv('OPENAI_API_KEY', 'OPENAI_API_KEY_FILE', ...UPSTREAM_IDENTITY_ENV, ...(env.OPENAI_AUTH_PROVIDER === 'azure' ? AZURE_IDENTITY_ENV : []))],
+    [
+      'upstream.apiKey',
+      upstream.apiKey,
+      byEnv('OPENAI_API_KEY', 'OPENAI_API_KEY_FILE', ...UPSTREAM_IDENTITY_ENV, ...(env.OPENAI_AUTH_PROVIDER === 'azure' ? AZURE_IDENTITY_ENV : [])),
+    ],
     ['upstream.authHeader', upstream.authHeader, byEnv('OPENAI_AUTH_HEADER')],
     ['models', file.models, byEnv('PROXY_MODELS')],
   ];

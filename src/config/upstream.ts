@@ -1,7 +1,7 @@
-import { AUTH_HEADERS, type AuthHeader } from '../proxy/headers';
+import { AUTH_HEADERS, type AuthHeader } from '../http/headers';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
-import { parseUpstreamKey, upstreamKeyFromEnv } from './identity';
-import type { Env, UpstreamConfig } from './config';
+import { parseUpstreamKey, upstreamKeyFromEnv } from './workload-identity';
+import type { Env, UpstreamConfig } from './types';
 
 /** The `upstream:` section of the config file and the environment variables that replace its fields. */
 
@@ -13,7 +13,7 @@ export function parseUpstream(env: Env, raw: unknown, problems: Problems): Upstr
   rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader'], 'upstream', problems);
   const fromEnv = env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
   const baseSetting = fromEnv ?? 'upstream.baseUrl';
-  const rawBase = fromEnv ? env.OPENAI_BASE_URL : section.baseUrl ?? DEFAULT_BASE_URL;
+  const rawBase = fromEnv ? env.OPENAI_BASE_URL : (section.baseUrl ?? DEFAULT_BASE_URL);
   const base = typeof rawBase === 'string' ? parseBaseUrl(rawBase, baseSetting, problems) : undefined;
   if (typeof rawBase !== 'string') problems.add(baseSetting, 'must be a URL string');
 

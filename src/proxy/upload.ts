@@ -19,7 +19,7 @@ export function bodyModeOf(req: IncomingMessage): BodyMode {
 
 /**
  * The client's body on its way upstream. Streamed, it follows stream.pipeline's rules (either side failing
- * destroys both) until the exchange takes over the outcome. Abandoned, the rest of it is read and discarded,
+ * destroys both) until the proxied request takes over the outcome. Abandoned, the rest of it is read and discarded,
  * so the client's connection can close without a reset (see closing.ts).
  */
 export class Upload {

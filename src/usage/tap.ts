@@ -6,6 +6,10 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
  * gives up quietly on anything it does not understand. It never alters, delays or holds back a byte.
  */
 
+/** A parsed JSON object whose members are read by name, each checked where it is used. */
+// biome-ignore lint/suspicious/noExplicitAny: the upstream's JSON is read member by member and every value checked before use.
+type JsonObject = Record<string, any>;
+
 export interface Usage {
   input: number;
   output: number;
@@ -121,7 +125,7 @@ export class UsageTap {
     return '';
   }
 
-  private take(raw: Record<string, any>, model: unknown): void {
+  private take(raw: JsonObject, model: unknown): void {
     const usage = normaliseUsage(raw);
     if (usage) this.usage = usage;
     if (typeof model === 'string') this.model = model;
@@ -129,7 +133,7 @@ export class UsageTap {
 }
 
 /** Chat/completions/embeddings name them prompt/completion; the Responses API names them input/output. */
-export function normaliseUsage(raw: Record<string, any>): Usage | undefined {
+export function normaliseUsage(raw: JsonObject): Usage | undefined {
   const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
   const input = raw.input_tokens ?? raw.prompt_tokens;
   const output = raw.output_tokens ?? raw.completion_tokens;
@@ -173,10 +177,10 @@ function matchingBrace(text: string, open: number): number {
   return -1;
 }
 
-function parseJson(text: string): Record<string, any> | undefined {
+function parseJson(text: string): JsonObject | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' ? (value as Record<string, any>) : undefined;
+    return value && typeof value === 'object' ? (value as JsonObject) : undefined;
   } catch {
     return undefined;
   }

@@ -70,7 +70,14 @@ export const accessToken = () => `at-fake-${randomBytes(24).toString('hex')}`;
 
 const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 export function identityToken(claims: Record<string, unknown> = {}): string {
-  const payload = { iss: 'https://kubernetes.default.svc.cluster.local', sub: 'system:serviceaccount:ai:openai-proxy', aud: ['https://api.openai.com/v1'], exp: Math.floor(Date.now() / 1000) + 3600, jti: randomBytes(8).toString('hex'), ...claims };
+  const payload = {
+    iss: 'https://kubernetes.default.svc.cluster.local',
+    sub: 'system:serviceaccount:ai:openai-proxy',
+    aud: ['https://api.openai.com/v1'],
+    exp: Math.floor(Date.now() / 1000) + 3600,
+    jti: randomBytes(8).toString('hex'),
+    ...claims,
+  };
   return `${b64url('{"alg":"RS256","kid":"test"}')}.${b64url(JSON.stringify(payload))}.${b64url(randomBytes(64))}`;
 }
 
@@ -87,7 +94,8 @@ export async function startFakeTokenEndpoint(opts: { t?: { teardown(fn: () => un
     otherwise: { token: {} },
     maxConcurrent: 0,
     subjectTokens: () => [...new Set(fake.exchanges.map((e) => e.subjectToken).filter((s): s is string => !!s))],
-    waitForExchanges: (count, timeoutMs = 15_000) => waitUntil(() => fake.exchanges.length >= count, timeoutMs, `${count} token exchanges`).then(() => fake.exchanges),
+    waitForExchanges: (count, timeoutMs = 15_000) =>
+      waitUntil(() => fake.exchanges.length >= count, timeoutMs, `${count} token exchanges`).then(() => fake.exchanges),
     close: async () => {
       if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -133,13 +141,19 @@ async function answer(fake: FakeTokenEndpoint, how: TokenAnswer, record: TokenEx
   }
   if ('hang' in how) return;
   if ('reset' in how) return void req.socket.destroy();
-  if ('error' in how) return send(res, how.error.status, 'application/json', JSON.stringify(how.error.body ?? { error: 'invalid_grant', error_description: 'fake refusal' }));
+  if ('error' in how)
+    return send(res, how.error.status, 'application/json', JSON.stringify(how.error.body ?? { error: 'invalid_grant', error_description: 'fake refusal' }));
   if ('garbage' in how) return send(res, how.garbage.status, how.garbage.contentType ?? 'application/json', how.garbage.body);
   const token = accessToken();
   record.issued = token;
   fake.issued.push(token);
   const expires = how.token.expiresIn === null ? {} : { expires_in: how.token.expiresIn ?? 3600 };
-  send(res, 200, 'application/json', JSON.stringify({ access_token: token, token_type: 'Bearer', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', ...expires }));
+  send(
+    res,
+    200,
+    'application/json',
+    JSON.stringify({ access_token: token, token_type: 'Bearer', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', ...expires }),
+  );
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
