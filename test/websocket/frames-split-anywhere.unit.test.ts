@@ -33,7 +33,8 @@ function check(t: Test, cuts: number[]): boolean {
     const got = sink.frames[i];
     if (got === undefined) break;
     if (got.opcode !== spec.opcode || got.fin !== (spec.fin ?? true) || got.rsv1 !== (spec.rsv1 ?? false)) problems.push(`frame ${i} header`);
-    if (got.masked !== Boolean(spec.mask) || got.length !== wirePayloads[i]!.length || !got.payload.equals(wirePayloads[i]!)) problems.push(`frame ${i} payload`);
+    const wire = wirePayloads[i]!;
+    if (got.masked !== Boolean(spec.mask) || got.length !== wire.length || !got.payload.equals(wire)) problems.push(`frame ${i} payload`);
   }
   if (!scanner.atBoundary) problems.push('not between frames at the end');
   if (scanner.messages !== 4) problems.push(`${scanner.messages} messages, not 4`);

@@ -5,7 +5,8 @@
  *
  * Stable exports:
  *   startHarness(t, options?) -> Promise<Harness>
- *     options: { perMessageDeflate (upstream's, default off), idleTimeoutMs, closeTimeoutMs, sweep, spy }
+ *     options: { perMessageDeflate (upstream's, default off), tls (upstream over TLS with the test CA), idleTimeoutMs,
+ *                closeTimeoutMs, sweep, spy }
  *   Harness: {
  *     connect(clientOptions?) -> Promise<Peers>  a client connected through the proxy, and the upstream's end
  *     texts, unread                              what onServerMessage / onUnreadable heard, in order
@@ -15,7 +16,9 @@
  *            wire: { fromClient, toUpstream, fromUpstream, toClient } chunks seen by the proxy (with spy) }
  *   nextMessage(ws) / nextClose(ws) -> Promise of the next message (data, isBinary) / close (code, reason)
  */
+import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer as createTlsServer, request as tlsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Test } from 'tap';
@@ -25,6 +28,7 @@ import type { SessionSweep } from '../../src/websocket/sweep';
 
 export interface HarnessOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  tls?: boolean;
   idleTimeoutMs?: number;
   closeTimeoutMs?: number;
   sweep?: SessionSweep;
@@ -58,9 +62,16 @@ export interface Harness {
 const UPGRADE_HEADERS = ['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol'];
 
 export async function startHarness(t: Test, options: HarnessOptions = {}): Promise<Harness> {
-  const upstream = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: options.perMessageDeflate ?? false });
-  await new Promise<void>((resolve) => upstream.once('listening', resolve));
-  const upstreamPort = (upstream.address() as AddressInfo).port;
+  const perMessageDeflate = options.perMessageDeflate ?? false;
+  const tlsServer = options.tls
+    ? createTlsServer({ cert: readFileSync('test/fixtures/tls/server.pem'), key: readFileSync('test/fixtures/tls/server-key.pem') })
+    : undefined;
+  const upstream = tlsServer
+    ? new WebSocketServer({ server: tlsServer, perMessageDeflate })
+    : new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate });
+  if (tlsServer) await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  else await new Promise<void>((resolve) => upstream.once('listening', resolve));
+  const upstreamPort = ((tlsServer ?? upstream).address() as AddressInfo).port;
   const serverSides: WebSocket[] = [];
   const serverWaiters: Array<(ws: WebSocket) => void> = [];
   upstream.on('connection', (ws) => {
@@ -81,7 +92,7 @@ export async function startHarness(t: Test, options: HarnessOptions = {}): Promi
     sockets.add(clientSocket);
     const headers: Record<string, string> = {};
     for (const name of UPGRADE_HEADERS) if (typeof req.headers[name] === 'string') headers[name] = req.headers[name] as string;
-    const upgrade = request({ host: '127.0.0.1', port: upstreamPort, path: req.url, headers, agent: false });
+    const upgrade = (options.tls ? tlsRequest : request)({ host: '127.0.0.1', port: upstreamPort, path: req.url, headers, agent: false });
     upgrade.on('upgrade', (res, upstreamSocket: Duplex, upstreamHead: Buffer) => {
       sockets.add(upstreamSocket);
       const lines = ['HTTP/1.1 101 Switching Protocols'];
@@ -126,6 +137,7 @@ export async function startHarness(t: Test, options: HarnessOptions = {}): Promi
     for (const socket of sockets) socket.destroy();
     for (const ws of upstream.clients) ws.terminate();
     await new Promise((resolve) => upstream.close(resolve));
+    if (tlsServer) await new Promise((resolve) => tlsServer.close(resolve));
     await new Promise((resolve) => proxy.close(resolve));
   });
 

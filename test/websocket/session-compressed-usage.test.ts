@@ -29,7 +29,9 @@ for (const serverNoContextTakeover of [false, true]) {
     server.send('{"type":"response.output_text.delta","delta":"the same words again"}');
     server.send(first);
     await atClient;
-    atClient = new Promise((resolve) => client.on('message', (data) => String(data) === second && resolve({ data: Buffer.from(String(data)), isBinary: false })));
+    atClient = new Promise((resolve) => {
+      client.on('message', (data) => String(data) === second && resolve({ data: Buffer.from(String(data)), isBinary: false }));
+    });
     const cut = Math.floor(second.length / 3);
     server.send(second.slice(0, cut), { fin: false });
     server.ping();
