@@ -1,56 +1,69 @@
 /**
- * Content deltas in one SSE `data:` payload: the output estimate of a stream that ends without usage (the
- * model streams about one token per delta). Key searches on the text, no parse: inside a JSON string every `"`
- * is escaped, so `"content"` followed by `:` is a key wherever it is found.
+ * Content deltas in one SSE `data:` line: the output estimate of a stream that ends without usage (the model
+ * streams about one token per delta). Key searches on the line, no parse: inside a JSON string every `"` is
+ * escaped, so a `"content"` followed by `:` is a key. Every line of every stream passes here, so each search
+ * looks for a stretch of its key that starts with an uncommon letter (V8 scans for the first character).
  *
- * - Chat: each non-empty `delta.content`, `delta.refusal` and tool call `arguments` (they are all model
- *   output, billed as output tokens); completions: each non-empty `text`.
- * - Responses: one per `response.*.delta` event with a non-empty `delta`, except the deltas that stream what
- *   a tool produced rather than the model, and the transcript that mirrors an audio delta already counted.
+ * - Chat: each non-empty `delta.content`, `delta.refusal` and tool call `arguments` (all model output, billed
+ *   as output tokens); completions: each non-empty `text`.
+ * - Responses (a data line that opens with `{"type":"response.`, as OpenAI writes them): one per
+ *   `response.*.delta` event with a non-empty `delta`, except the deltas of what a tool produced rather than
+ *   the model, and the transcript that mirrors an audio delta already counted.
  */
 
-const CHAT_KEYS = ['"content"', '"refusal"', '"arguments"', '"text"'];
-const NOT_MODEL_OUTPUT = new Set(['response.shell_call_output_content.delta', 'response.audio.transcript.delta']);
+interface Key {
+  /** The key with its quotes. */
+  key: string;
+  /** The stretch of it searched for. */
+  needle: string;
+}
 
-export function countDeltas(data: string): number {
-  const type = eventType(data);
-  if (type !== undefined && type.startsWith('response.')) {
-    return type.endsWith('.delta') && !NOT_MODEL_OUTPUT.has(type) && nonEmptyStrings(data, '"delta"', 1) > 0 ? 1 : 0;
+const key = (name: string, needle: string): Key => ({ key: `"${name}"`, needle });
+const CHAT_KEYS = [key('content', 'ontent"'), key('refusal', 'fusal"'), key('arguments', 'guments"'), key('text', 'xt"')];
+const DELTA = key('delta', 'lta"');
+const RESPONSES_EVENT = '{"type":"response.';
+const NOT_MODEL_OUTPUT = ['response.shell_call_output_content.delta"', 'response.audio.transcript.delta"'];
+
+export function countDeltas(line: string): number {
+  const data = line.charCodeAt(5) === 0x20 /* space */ ? 6 : 5;
+  if (line.startsWith(RESPONSES_EVENT, data)) return responsesDelta(line, data + 9);
+  // A chunk's deltas are of one kind (text, a refusal, or tool arguments): the first kind found ends the search.
+  for (const k of CHAT_KEYS) {
+    const deltas = nonEmptyStrings(line, k, Infinity);
+    if (deltas > 0) return deltas;
   }
-  let deltas = 0;
-  for (const key of CHAT_KEYS) deltas += nonEmptyStrings(data, key, Infinity);
-  return deltas;
+  return 0;
 }
 
-/** The value of the first `"type"` key when it is a plain string (a Responses event names itself first). */
-function eventType(data: string): string | undefined {
-  const at = data.indexOf('"type"');
-  if (at === -1) return undefined;
-  const open = stringValueAt(data, at + 6);
-  if (open === -1) return undefined;
-  const close = data.indexOf('"', open);
-  return close === -1 ? undefined : data.slice(open, close);
+/** `type` is the index of the event type's first character. */
+function responsesDelta(line: string, type: number): number {
+  const typeEnd = line.indexOf('"', type);
+  if (typeEnd === -1 || !line.startsWith('.delta"', typeEnd - 6)) return 0;
+  for (const name of NOT_MODEL_OUTPUT) if (line.startsWith(name, type)) return 0;
+  return nonEmptyStrings(line, DELTA, 1);
 }
 
-/** How many times (up to `limit`) `key` holds a non-empty string value. */
-function nonEmptyStrings(data: string, key: string, limit: number): number {
+/** How many times (up to `limit`) the key holds a non-empty string value. */
+function nonEmptyStrings(line: string, { key, needle }: Key, limit: number): number {
+  const back = key.length - needle.length;
   let found = 0;
-  for (let at = data.indexOf(key); at !== -1 && found < limit; at = data.indexOf(key, at + key.length)) {
-    const open = stringValueAt(data, at + key.length);
-    if (open !== -1 && open < data.length && data.charCodeAt(open) !== 0x22 /* " */) found++;
+  for (let at = line.indexOf(needle, back); at !== -1 && found < limit; at = line.indexOf(needle, at + needle.length)) {
+    if (!line.startsWith(key, at - back)) continue;
+    const value = stringValueAt(line, at + needle.length);
+    if (value !== -1 && value < line.length && line.charCodeAt(value) !== 0x22 /* " */) found++;
   }
   return found;
 }
 
 /** After a key ending at `i`: the index just inside the opening quote of its string value, or -1. */
-function stringValueAt(data: string, i: number): number {
-  i = skipBlank(data, i);
-  if (data.charCodeAt(i) !== 0x3a /* : */) return -1;
-  i = skipBlank(data, i + 1);
-  return data.charCodeAt(i) === 0x22 ? i + 1 : -1;
+function stringValueAt(line: string, i: number): number {
+  i = skipBlank(line, i);
+  if (line.charCodeAt(i) !== 0x3a /* : */) return -1;
+  i = skipBlank(line, i + 1);
+  return line.charCodeAt(i) === 0x22 ? i + 1 : -1;
 }
 
-function skipBlank(data: string, i: number): number {
-  for (let c = data.charCodeAt(i); c === 0x20 || c === 0x09; c = data.charCodeAt(++i));
+function skipBlank(line: string, i: number): number {
+  for (let c = line.charCodeAt(i); c === 0x20 || c === 0x09; c = line.charCodeAt(++i));
   return i;
 }

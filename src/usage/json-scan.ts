@@ -9,7 +9,7 @@
 export const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
-const COMMA = 0x2c;
+export const COMMA = 0x2c;
 export const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -139,13 +139,22 @@ export class MemberCursor {
       return false;
     }
   }
+}
 
-  /** The cut that removes the current member and one separating comma, leaving valid JSON. */
-  memberCut(): { start: number; end: number } {
-    if (this.previousEnd !== -1) return { start: this.previousEnd, end: this.valueEnd };
-    const { text, end } = this;
-    const after = skipSpace(text, this.valueEnd, end);
-    if (after < end && text.charCodeAt(after) === COMMA) return { start: this.keyStart, end: skipSpace(text, after + 1, end) };
-    return { start: this.keyStart, end: this.valueEnd };
-  }
+/** The last index before `i` (and at or after `floor`) that is not JSON whitespace, or floor - 1. */
+export function skipSpaceBack(text: string, i: number, floor: number): number {
+  while (i >= floor && isSpace(text.charCodeAt(i))) i--;
+  return i;
+}
+
+/**
+ * The bytes to remove so that the member `text[keyStart, valueEnd)` is gone and the object stays valid: from
+ * the end of the previous value (`previousEnd`, -1 for the first member) through this value, or for the first
+ * member through the comma and spaces after it.
+ */
+export function memberCut(text: string, previousEnd: number, keyStart: number, valueEnd: number, end: number): { start: number; end: number } {
+  if (previousEnd !== -1) return { start: previousEnd, end: valueEnd };
+  const after = skipSpace(text, valueEnd, end);
+  if (after < end && text.charCodeAt(after) === COMMA) return { start: keyStart, end: skipSpace(text, after + 1, end) };
+  return { start: keyStart, end: valueEnd };
 }

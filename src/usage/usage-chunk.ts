@@ -1,4 +1,4 @@
-import { MemberCursor, OPEN_BRACE, skipSpace, spells } from './json-scan';
+import { COMMA, MemberCursor, OPEN_BRACE, memberCut, skipSpace, skipSpaceBack, spells } from './json-scan';
 
 /**
  * What one complete SSE event of a stream that was asked for usage becomes on its way to a client that did not
@@ -24,6 +24,9 @@ export class UsageChunkReader {
   usage: Record<string, unknown> | undefined;
   private dataStart = 0;
   private dataEnd = 0;
+  private valueStart = 0;
+  private valueEnd = 0;
+  private previousEnd = -1;
   private readonly cursor = new MemberCursor();
 
   /** Reads the event in `text[start, end)` (its lines and the blank line that ends it). */
@@ -32,27 +35,52 @@ export class UsageChunkReader {
     if (!this.findData(text, start, end)) return KEEP;
     const { dataStart, dataEnd } = this;
     if (text.charCodeAt(dataStart) !== OPEN_BRACE) return KEEP;
-    const cursor = this.cursor.reset(text, dataStart, dataEnd);
-    let usageAt = -1;
-    let usageEnd = -1;
-    let cut: { start: number; end: number } | undefined;
-    let content = false;
-    while (cursor.next()) {
-      if (cursor.keyIs('usage')) {
-        usageAt = cursor.valueStart;
-        usageEnd = cursor.valueEnd;
-        cut = cursor.memberCut();
-      } else if (cursor.keyIs('choices')) content = !isEmptyList(text, cursor.valueStart, cursor.valueEnd);
-    }
-    // The data must be exactly one object, or the offsets cannot be trusted.
-    if (cursor.closeEnd === -1 || skipSpace(text, cursor.closeEnd, dataEnd) !== dataEnd || !cut) return KEEP;
-    if (spells(text, usageAt, usageEnd, 'null')) return this.cut(cut.start, cut.end);
-    if (text.charCodeAt(usageAt) !== OPEN_BRACE) return KEEP;
-    const usage = parseUsage(text.slice(usageAt, usageEnd));
-    if (!usage) return KEEP;
-    this.usage = usage;
+    const usage = this.topLevelUsage(text, dataStart, dataEnd);
+    if (usage === -1) return KEEP;
+    if (spells(text, this.valueStart, this.valueEnd, 'null')) return this.cutUsage(text, usage);
+    if (text.charCodeAt(this.valueStart) !== OPEN_BRACE) return KEEP;
+    const figures = parseUsage(text.slice(this.valueStart, this.valueEnd));
+    if (!figures) return KEEP;
+    this.usage = figures;
     // A usage object beside content (some upstreams report it on the last content chunk) is cut like the nulls.
-    return content ? this.cut(cut.start, cut.end) : DROP;
+    return this.hasChoices(text, dataStart, dataEnd) ? this.cutUsage(text, usage) : DROP;
+  }
+
+  /**
+   * Where the last top-level `"usage"` key of the object `text[open, end)` starts, or -1; its value's span is
+   * left in valueStart/valueEnd. Found from the end (where OpenAI puts it) rather than by walking every member:
+   * a `"usage"` preceded by `{` or `,` is a key (inside a string each `"` is escaped), and it is a member of the
+   * top-level object exactly when the members that follow it end with the data.
+   */
+  private topLevelUsage(text: string, open: number, end: number): number {
+    for (let at = text.lastIndexOf('"usage"', end); at > open; at = text.lastIndexOf('"usage"', at - 1)) {
+      const before = skipSpaceBack(text, at - 1, open);
+      const c = text.charCodeAt(before);
+      if (c !== COMMA && c !== OPEN_BRACE) continue;
+      const cursor = this.cursor.reset(text, at - 1, end);
+      if (!cursor.next() || cursor.keyEnd !== at + 7) continue;
+      const { valueStart, valueEnd } = cursor;
+      while (cursor.next());
+      if (cursor.closeEnd === -1 || skipSpace(text, cursor.closeEnd, end) !== end) continue;
+      this.valueStart = valueStart;
+      this.valueEnd = valueEnd;
+      this.previousEnd = c === COMMA ? skipSpaceBack(text, before - 1, open) + 1 : -1;
+      return at;
+    }
+    return -1;
+  }
+
+  /** Whether the top-level `choices` holds anything (the usage-only chunk's is `[]`, absent or null). */
+  private hasChoices(text: string, open: number, end: number): boolean {
+    const cursor = this.cursor.reset(text, open, end);
+    let content = false;
+    while (cursor.next()) if (cursor.keyIs('choices')) content = !isEmptyList(text, cursor.valueStart, cursor.valueEnd);
+    return content;
+  }
+
+  private cutUsage(text: string, keyStart: number): Verdict {
+    const cut = memberCut(text, this.previousEnd, keyStart, this.valueEnd, this.dataEnd);
+    return this.cut(cut.start, cut.end);
   }
 
   private cut(start: number, end: number): Verdict {
