@@ -78,21 +78,18 @@ export class MemberCursor {
   keyEnd = 0;
   valueStart = 0;
   valueEnd = 0;
-  /** Where the previous member's value ended, or -1 on the first member. */
-  previousEnd = -1;
   closeEnd = -1;
   private text = '';
   private end = 0;
   private at = 0;
   private members = 0;
 
-  /** `open` is the index of the object's `{`. */
+  /** `open` is the index of the object's `{` (or the index before a member to start from, as if it were). */
   reset(text: string, open: number, end: number): this {
     this.text = text;
     this.end = end;
     this.at = open + 1;
     this.members = 0;
-    this.previousEnd = -1;
     this.closeEnd = -1;
     return this;
   }
@@ -116,7 +113,6 @@ export class MemberCursor {
     j = skipSpace(text, j + 1, end);
     const valueEnd = skipValue(text, j, end);
     if (valueEnd === -1 || valueEnd === j) return false;
-    this.previousEnd = this.members > 0 ? this.valueEnd : -1;
     this.keyStart = i;
     this.keyEnd = keyEnd;
     this.valueStart = j;

@@ -53,10 +53,11 @@ export class UsageChunkReader {
    * top-level object exactly when the members that follow it end with the data.
    */
   private topLevelUsage(text: string, open: number, end: number): number {
-    for (let at = text.lastIndexOf('"usage"', end); at > open; at = text.lastIndexOf('"usage"', at - 1)) {
+    for (let at = text.lastIndexOf('"usage"', end - 7); at > open; at = text.lastIndexOf('"usage"', at - 1)) {
       const before = skipSpaceBack(text, at - 1, open);
       const c = text.charCodeAt(before);
       if (c !== COMMA && c !== OPEN_BRACE) continue;
+      // Walked as the first member of an object: the comma, if any, was before it.
       const cursor = this.cursor.reset(text, at - 1, end);
       if (!cursor.next() || cursor.keyEnd !== at + 7) continue;
       const { valueStart, valueEnd } = cursor;
