@@ -119,7 +119,9 @@ export class UsageTap {
 
   private readEvent(line: string): void {
     if (!this.usage) this.deltas += countDeltas(line);
-    if (lastUsageObject(line) === -1) return;
+    // A `"usage":null` (on every chunk of a stream asked for usage) is the event's own usage, none yet: the
+    // search ends there rather than looking further back.
+    if (lastUsageObject(line, true) === -1) return;
     const event = parseJson(line.slice(5));
     // Chat and completions chunks have no `type`; of the Responses events, only the last reports usage.
     const holder = typeof event?.type === 'string' ? (FINAL_EVENTS.has(event.type) ? event.response : undefined) : event;
@@ -170,13 +172,17 @@ export function normaliseUsage(raw: Record<string, any>): Usage | undefined {
   };
 }
 
-/** Where the `{` of the last `"usage": {` in the text is, or -1 (JSON whitespace allowed around the colon). */
-function lastUsageObject(text: string): number {
+/**
+ * Where the `{` of the last `"usage": {` in the text is, or -1 (JSON whitespace allowed around the colon).
+ * `nullEnds`: -1 as well when a `"usage"` key holding `null` comes first (a string, such as a metadata value, does not count).
+ */
+function lastUsageObject(text: string, nullEnds = false): number {
   for (let at = text.lastIndexOf('"usage"'); at !== -1; at = at === 0 ? -1 : text.lastIndexOf('"usage"', at - 1)) {
     let i = skipSpace(text, at + 7);
     if (text.charCodeAt(i) !== 58 /* : */) continue;
     i = skipSpace(text, i + 1);
     if (text.charCodeAt(i) === 123 /* { */) return i;
+    if (nullEnds && text.startsWith('null', i)) return -1;
   }
   return -1;
 }

@@ -68,3 +68,14 @@ t.test('usage on an event that is not the last one is not the response usage', a
   t.same(tapped('text/event-stream', odd + endedAs('response.completed', 'completed', usage)).usage, counted);
   t.same(tapped('text/event-stream', odd, 7).usage, { input: 7, output: 0, cachedInput: 0, reasoning: 0, estimated: true });
 });
+
+t.test('a usage inside an output item is not the response usage', async (t) => {
+  const failed = JSON.stringify({ type: 'response.failed', response: { output: [{ type: 'x_call', usage: { input_tokens: 999, output_tokens: 999 } }], usage: null } });
+  t.same(tapped('text/event-stream', `event: response.failed\ndata: ${failed}\n\n`, 8).usage, { input: 8, output: 0, cachedInput: 0, reasoning: 0, estimated: true });
+});
+
+t.test('a metadata entry named usage after the usage does not hide it', async (t) => {
+  const body = endedAs('response.completed', 'completed', usage).replaceAll('"metadata":{}', '"metadata":{"usage":"nightly batch"}');
+  t.notMatch(body, '"metadata":{}', 'every event has the entry, the last one too');
+  t.same(tapped('text/event-stream', body).usage, counted);
+});
