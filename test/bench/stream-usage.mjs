@@ -23,16 +23,24 @@ const ROUNDS = Number(process.env.STREAM_USAGE_ROUNDS ?? 9);
 const STREAMS = Number(process.env.STREAM_USAGE_STREAMS ?? 200);
 const CHUNKS = 300;
 
+const head = { id: 'chatcmpl-bench0001', object: 'chat.completion.chunk', created: 1735689600, model: 'gpt-4.1-mini-2025-04-14' };
 const words = ['Hello', ' from', ' the', ' fake', ' upstream', '.', ' It', ' streams', ' one', ' token', ' at', ' a', ' time'];
 function chunk(i, withUsage) {
   const delta = i === 0 ? { role: 'assistant', content: '', refusal: null } : { content: words[i % words.length] };
   const finish = i === CHUNKS - 1 ? 'stop' : null;
-  const body = { id: 'chatcmpl-bench0001', object: 'chat.completion.chunk', created: 1735689600, model: 'gpt-4.1-mini-2025-04-14', service_tier: 'default', system_fingerprint: 'fp_bench0001', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+  const body = { ...head, service_tier: 'default', system_fingerprint: 'fp_bench0001', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
   if (withUsage) body.usage = null;
   body.obfuscation = 'x'.repeat(3 + (i % 9));
   return `data: ${JSON.stringify(body)}\n\n`;
 }
-const usageChunk = `data: ${JSON.stringify({ id: 'chatcmpl-bench0001', object: 'chat.completion.chunk', created: 1735689600, model: 'gpt-4.1-mini-2025-04-14', choices: [], usage: { prompt_tokens: 90, completion_tokens: CHUNKS, total_tokens: 90 + CHUNKS, prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 } }, obfuscation: 'xyz' })}\n\n`;
+const usage = {
+  prompt_tokens: 90,
+  completion_tokens: CHUNKS,
+  total_tokens: 90 + CHUNKS,
+  prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+  completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+};
+const usageChunk = `data: ${JSON.stringify({ ...head, choices: [], usage, obfuscation: 'xyz' })}\n\n`;
 
 function reads(withUsage, perRead) {
   const events = Array.from({ length: CHUNKS }, (_, i) => chunk(i, withUsage));

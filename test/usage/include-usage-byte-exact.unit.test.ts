@@ -8,7 +8,11 @@ import { MAX_REWRITE_BYTES, includeUsage } from '../../src/usage/include-usage';
 
 const cases: [name: string, sent: string, upstream: string][] = [
   ['compact, no stream_options', '{"model":"m","stream":true}', '{"model":"m","stream":true,"stream_options":{"include_usage":true}}'],
-  ['spaces, newlines and tabs kept', '{ "model" : "m" ,\n\t"stream" : true }\n', '{ "model" : "m" ,\n\t"stream" : true,"stream_options":{"include_usage":true} }\n'],
+  [
+    'spaces, newlines and tabs kept',
+    '{ "model" : "m" ,\n\t"stream" : true }\n',
+    '{ "model" : "m" ,\n\t"stream" : true,"stream_options":{"include_usage":true} }\n',
+  ],
   ['leading whitespace', '  \r\n{"stream":true}', '  \r\n{"stream":true,"stream_options":{"include_usage":true}}'],
   [
     'key order kept, stream first',
@@ -25,7 +29,11 @@ const cases: [name: string, sent: string, upstream: string][] = [
     '{"metadata":{"stream_options":{"x":"1"}},"tools":[{"stream_options":null}],"stream":true}',
     '{"metadata":{"stream_options":{"x":"1"}},"tools":[{"stream_options":null}],"stream":true,"stream_options":{"include_usage":true}}',
   ],
-  ['number spellings kept', '{"temperature":1.0E+0,"top_p":-0,"n":1e0,"stream":true}', '{"temperature":1.0E+0,"top_p":-0,"n":1e0,"stream":true,"stream_options":{"include_usage":true}}'],
+  [
+    'number spellings kept',
+    '{"temperature":1.0E+0,"top_p":-0,"n":1e0,"stream":true}',
+    '{"temperature":1.0E+0,"top_p":-0,"n":1e0,"stream":true,"stream_options":{"include_usage":true}}',
+  ],
   [
     'UTF-8 text before and after (byte offsets, not characters)',
     '{"messages":[{"content":"héllo 😀 \u2028"}],"stream":true,"user":"ü"}',
@@ -39,7 +47,11 @@ const cases: [name: string, sent: string, upstream: string][] = [
   ['empty stream_options', '{"stream":true,"stream_options":{}}', '{"stream":true,"stream_options":{"include_usage":true}}'],
   ['empty stream_options with a space', '{"stream":true,"stream_options":{ }}', '{"stream":true,"stream_options":{"include_usage":true }}'],
   ['stream_options null', '{"stream":true,"stream_options":null,"model":"m"}', '{"stream":true,"stream_options":{"include_usage":true},"model":"m"}'],
-  ['include_usage false is flipped', '{"stream":true,"stream_options":{"include_usage":false,"a":1}}', '{"stream":true,"stream_options":{"include_usage":true,"a":1}}'],
+  [
+    'include_usage false is flipped',
+    '{"stream":true,"stream_options":{"include_usage":false,"a":1}}',
+    '{"stream":true,"stream_options":{"include_usage":true,"a":1}}',
+  ],
   ['include_usage null', '{"stream":true,"stream_options":{"include_usage" : null}}', '{"stream":true,"stream_options":{"include_usage" : true}}'],
   ['an escaped stream_options key', '{"stream":true,"\\u0073tream_options":{"a":1}}', '{"stream":true,"\\u0073tream_options":{"a":1,"include_usage":true}}'],
   [

@@ -11,8 +11,15 @@ import { UsageTap } from '../../src/usage/tap';
 const fixtures = join(__dirname, '..', 'fixtures', 'streams');
 const recorded = readFileSync(join(fixtures, 'responses.sse'), 'utf8');
 const final = readFileSync(join(fixtures, 'responses-final.json'), 'utf8');
-const usage = { input_tokens: 31, input_tokens_details: { cached_tokens: 12 }, output_tokens: 17, output_tokens_details: { reasoning_tokens: 9 }, total_tokens: 48 };
+const usage = {
+  input_tokens: 31,
+  input_tokens_details: { cached_tokens: 12 },
+  output_tokens: 17,
+  output_tokens_details: { reasoning_tokens: 9 },
+  total_tokens: 48,
+};
 const counted = { input: 31, output: 17, cachedInput: 12, reasoning: 9, estimated: false };
+const estimate = (input: number, output: number) => ({ input, output, cachedInput: 0, reasoning: 0, estimated: true });
 
 function tapped(contentType: string, body: string, reservation = 0) {
   const tap = new UsageTap(contentType, undefined, reservation);
@@ -56,22 +63,24 @@ t.test('the recorded stream as it is', async (t) => {
 });
 
 t.test('a failed response that reports no usage is an estimate', async (t) => {
-  t.same(tapped('text/event-stream', endedAs('response.failed', 'failed', null), 120).usage, { input: 120, output: 5, cachedInput: 0, reasoning: 0, estimated: true }, 'streamed: five text deltas');
+  t.same(tapped('text/event-stream', endedAs('response.failed', 'failed', null), 120).usage, estimate(120, 5), 'streamed: five text deltas');
   const body = JSON.parse(final) as Record<string, any>;
   body.status = 'failed';
   body.usage = null;
-  t.same(tapped('application/json', JSON.stringify(body), 120).usage, { input: 120, output: 0, cachedInput: 0, reasoning: 0, estimated: true }, 'non-streamed');
+  t.same(tapped('application/json', JSON.stringify(body), 120).usage, estimate(120, 0), 'non-streamed');
 });
 
 t.test('usage on an event that is not the last one is not the response usage', async (t) => {
-  const odd = 'event: response.output_item.done\ndata: {"type":"response.output_item.done","item":{"type":"x"},"response":{"usage":{"input_tokens":999,"output_tokens":999}}}\n\n';
+  const data = { type: 'response.output_item.done', item: { type: 'x' }, response: { usage: { input_tokens: 999, output_tokens: 999 } } };
+  const odd = `event: response.output_item.done\ndata: ${JSON.stringify(data)}\n\n`;
   t.same(tapped('text/event-stream', odd + endedAs('response.completed', 'completed', usage)).usage, counted);
-  t.same(tapped('text/event-stream', odd, 7).usage, { input: 7, output: 0, cachedInput: 0, reasoning: 0, estimated: true });
+  t.same(tapped('text/event-stream', odd, 7).usage, estimate(7, 0));
 });
 
 t.test('a usage inside an output item is not the response usage', async (t) => {
-  const failed = JSON.stringify({ type: 'response.failed', response: { output: [{ type: 'x_call', usage: { input_tokens: 999, output_tokens: 999 } }], usage: null } });
-  t.same(tapped('text/event-stream', `event: response.failed\ndata: ${failed}\n\n`, 8).usage, { input: 8, output: 0, cachedInput: 0, reasoning: 0, estimated: true });
+  const item = { type: 'x_call', usage: { input_tokens: 999, output_tokens: 999 } };
+  const failed = JSON.stringify({ type: 'response.failed', response: { output: [item], usage: null } });
+  t.same(tapped('text/event-stream', `event: response.failed\ndata: ${failed}\n\n`, 8).usage, estimate(8, 0));
 });
 
 t.test('a metadata entry named usage after the usage does not hide it', async (t) => {

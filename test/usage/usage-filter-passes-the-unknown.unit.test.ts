@@ -44,7 +44,12 @@ t.test('a usage object beside content is cut like the nulls, and handed over', a
 });
 
 t.test('a usage chunk without choices, or with choices null, is removed whole', async (t) => {
-  for (const input of ['data: {"id":"x","usage":{"prompt_tokens":2}}\n\n', 'data: {"id":"x","choices":null,"usage":{"prompt_tokens":2}}\n\n', 'data: {"choices":[ ],"usage":{"prompt_tokens":2}}\n\n']) {
+  const usageOnly = [
+    'data: {"id":"x","usage":{"prompt_tokens":2}}\n\n',
+    'data: {"id":"x","choices":null,"usage":{"prompt_tokens":2}}\n\n',
+    'data: {"choices":[ ],"usage":{"prompt_tokens":2}}\n\n',
+  ];
+  for (const input of usageOnly) {
     const { out, usages } = run(input + 'data: [DONE]\n\n');
     t.equal(out, 'data: [DONE]\n\n', input);
     t.same(usages, [{ prompt_tokens: 2 }]);
