@@ -34,7 +34,7 @@ interface Edit {
 export function includeUsage(body: Buffer, parsed?: unknown): UsageRewrite | undefined {
   if (body.length === 0 || body.length > MAX_REWRITE_BYTES) return undefined;
   const request = parsed === undefined ? parseObject(body) : asObject(parsed);
-  if (!request || request.stream !== true || !wantsRewrite(request.stream_options)) return undefined;
+  if (request?.stream !== true || !wantsRewrite(request.stream_options)) return undefined;
   const edit = findEdit(body.toString('latin1'));
   if (!edit) return undefined;
   const insert = Buffer.from(edit.text, 'latin1');

@@ -65,6 +65,12 @@ export interface Session {
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 let sharedSweep: SessionSweep | undefined;
 
+/** The sweep every session shares unless it is given its own, made with the first session. */
+function sessionsSweep(): SessionSweep {
+  sharedSweep ??= new SessionSweep();
+  return sharedSweep;
+}
+
 export function startSession(options: SessionOptions): Session {
   return new RelaySession(options);
 }
@@ -92,7 +98,7 @@ class RelaySession implements Session, PipeOwner, Sweepable {
     this.reader = new ServerMessageReader(extensions.deflate, { onMessage: options.onServerMessage, onUnreadable: options.onUnreadable });
     this.toUpstream = new Pipe(client, upstream, undefined, this);
     this.toClient = new Pipe(upstream, client, this.reader, this);
-    this.sweep = options.sweep ?? (sharedSweep ??= new SessionSweep());
+    this.sweep = options.sweep ?? sessionsSweep();
     this.lastActivity = this.sweep.now();
     this.sweep.add(this);
     this.report = this.report.bind(this);

@@ -23,6 +23,7 @@ const MARK = '"response.';
 /** The usage an event carries, or undefined for any other message (or one that is not JSON). */
 export function usageOfEvent(text: string): UsageEvent | undefined {
   if (!namesCountedEvent(text)) return undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: the server's JSON event is read member by member, each value checked before use.
   let event: any;
   try {
     event = JSON.parse(text);
@@ -51,12 +52,7 @@ export function usageOfEvent(text: string): UsageEvent | undefined {
 function namesCountedEvent(text: string): boolean {
   for (let at = text.indexOf(MARK); at !== -1; at = text.indexOf(MARK, at + MARK.length)) {
     const rest = at + MARK.length;
-    if (
-      text.startsWith('done"', rest) ||
-      text.startsWith('completed"', rest) ||
-      text.startsWith('incomplete"', rest) ||
-      text.startsWith('failed"', rest)
-    ) {
+    if (text.startsWith('done"', rest) || text.startsWith('completed"', rest) || text.startsWith('incomplete"', rest) || text.startsWith('failed"', rest)) {
       return true;
     }
   }

@@ -24,7 +24,9 @@ function tapped(body: string | Buffer, reservation: number, contentType = 'text/
 const beforeUsage = (name: string, last: string) => recorded(name).split(last)[0]!;
 
 t.test('chat stream cut before its usage chunk: five text deltas (the role chunk has none)', async (t) => {
-  const usageChunk = recorded('chat-completions.sse').split('\n\n').find((event) => event.includes('"choices":[]'))!;
+  const usageChunk = recorded('chat-completions.sse')
+    .split('\n\n')
+    .find((event) => event.includes('"choices":[]'))!;
   t.same(tapped(beforeUsage('chat-completions.sse', usageChunk), 250), estimate(250, 5));
 });
 

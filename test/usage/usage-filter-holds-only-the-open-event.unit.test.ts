@@ -42,7 +42,7 @@ t.test('an event larger than MAX_EVENT_BYTES passes untouched, and the next ones
   const out: Buffer[] = [];
   for (let i = 0; i < huge.length - 100; i += 4096) out.push(...filter.write(Buffer.from(huge.slice(i, Math.min(i + 4096, huge.length - 100)))));
   t.ok(Buffer.concat(out).length > MAX_EVENT_BYTES, 'went out before its end arrived');
-  const tail = huge.slice(-100) + chunk('y') + 'data: {"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n';
+  const tail = `${huge.slice(-100) + chunk('y')}data: {"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n`;
   out.push(...filter.write(Buffer.from(tail)), ...filter.end());
   t.equal(text(out), huge + clean('y'));
   t.same(usages, [{ prompt_tokens: 3, completion_tokens: 2 }]);

@@ -50,7 +50,7 @@ t.test('a usage chunk without choices, or with choices null, is removed whole', 
     'data: {"choices":[ ],"usage":{"prompt_tokens":2}}\n\n',
   ];
   for (const input of usageOnly) {
-    const { out, usages } = run(input + 'data: [DONE]\n\n');
+    const { out, usages } = run(`${input}data: [DONE]\n\n`);
     t.equal(out, 'data: [DONE]\n\n', input);
     t.same(usages, [{ prompt_tokens: 2 }]);
   }

@@ -97,7 +97,7 @@ export async function startHarness(t: Test, options: HarnessOptions = {}): Promi
       sockets.add(upstreamSocket);
       const lines = ['HTTP/1.1 101 Switching Protocols'];
       for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
-      clientSocket.write(lines.join('\r\n') + '\r\n\r\n');
+      clientSocket.write(`${lines.join('\r\n')}\r\n\r\n`);
       const wire: Wire = { fromClient: [], toUpstream: [], fromUpstream: [], toClient: [] };
       if (options.spy) {
         spyOn(clientSocket, wire.fromClient, wire.toClient);

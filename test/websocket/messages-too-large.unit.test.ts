@@ -5,7 +5,7 @@ import { OPCODE } from '../../src/websocket/frames';
 import { MAX_READ_MESSAGE } from '../../src/websocket/messages';
 import { compressMessages, DEFLATE, frame, readServerFrames } from './frames-helper';
 
-const big = '{"type":"response.output_audio.delta","delta":"' + 'A'.repeat(2 * 1024 * 1024) + '"}';
+const big = `{"type":"response.output_audio.delta","delta":"${'A'.repeat(2 * 1024 * 1024)}"}`;
 
 t.test('uncompressed, in one frame and in fragments', async (t) => {
   const half = big.length / 2;

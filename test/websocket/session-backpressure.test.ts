@@ -56,6 +56,10 @@ for (const stalled of ['client', 'upstream'] as const) {
     );
     socketOf(reader).resume();
     await all;
-    t.same(seen, Array.from({ length: MESSAGES }, (_, i) => i), 'all messages, in order');
+    t.same(
+      seen,
+      Array.from({ length: MESSAGES }, (_, i) => i),
+      'all messages, in order',
+    );
   });
 }

@@ -42,10 +42,14 @@ t.test('everything else', async (t) => {
     '',
   ];
   for (const text of others) t.equal(usageOfEvent(text), undefined, text);
-  t.same(usageOfEvent('{"type":"response.done","response":{"usage":{"input_tokens":"7","output_tokens":-1}}}')?.usage, {
-    input: 0,
-    output: 0,
-    cachedInput: 0,
-    reasoning: 0,
-  }, 'numbers that are not counts count as 0');
+  t.same(
+    usageOfEvent('{"type":"response.done","response":{"usage":{"input_tokens":"7","output_tokens":-1}}}')?.usage,
+    {
+      input: 0,
+      output: 0,
+      cachedInput: 0,
+      reasoning: 0,
+    },
+    'numbers that are not counts count as 0',
+  );
 });
