@@ -1,5 +1,6 @@
 import { AUTH_HEADERS, type AuthHeader } from '../http/headers';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
+import { streamUsageFor, type StreamUsageSetting } from './usage';
 import { parseUpstreamKey, upstreamKeyFromEnv } from './workload-identity';
 import type { Env, UpstreamConfig } from './types';
 
@@ -7,7 +8,7 @@ import type { Env, UpstreamConfig } from './types';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com';
 
-export function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConfig {
+export function parseUpstream(env: Env, raw: unknown, streamUsage: StreamUsageSetting, problems: Problems): UpstreamConfig {
   const section = isRecord(raw) ? raw : {};
   if (raw !== undefined && !isRecord(raw)) problems.add('upstream', 'must be a mapping');
   rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader'], 'upstream', problems);
@@ -29,6 +30,7 @@ export function parseUpstream(env: Env, raw: unknown, problems: Problems): Upstr
     firstByteTimeoutMs: problems.int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 600_000, 1),
     idleTimeoutMs: problems.int(env, 'UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 1),
     keepAliveTimeoutMs: problems.int(env, 'UPSTREAM_KEEPALIVE_TIMEOUT_MS', defaultKeepAliveMs(origin.hostname), 1),
+    streamUsage: streamUsageFor(streamUsage, origin.hostname),
   };
 }
 

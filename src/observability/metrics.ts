@@ -12,6 +12,7 @@ export const METRIC = {
   authFailures: 'openai_proxy_auth_failures_total',
   configReloads: 'openai_proxy_config_reloads_total',
   tokens: 'openai_proxy_tokens_total',
+  tokensEstimated: 'openai_proxy_tokens_estimated_total',
   rateLimited: 'openai_proxy_rate_limited_total',
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
@@ -58,7 +59,14 @@ export function createMetrics() {
     upstreamErrors: register(new CounterFamily(METRIC.upstreamErrors, 'Upstream failures: unreachable, reset, timeouts, bad responses.', ['reason'])),
     authFailures: register(new CounterFamily(METRIC.authFailures, 'Requests refused for a missing or wrong client key.')),
     tokens: register(
-      new CounterFamily(METRIC.tokens, 'Tokens used, from the usage the upstream reported; kind is input, output, cached_input or reasoning.', [
+      new CounterFamily(
+        METRIC.tokens,
+        'Tokens used, as the upstream reported them or estimated where it reported none; kind is input, output, cached_input or reasoning.',
+        ['client', 'model', 'kind'],
+      ),
+    ),
+    tokensEstimated: register(
+      new CounterFamily(METRIC.tokensEstimated, 'The estimated part of openai_proxy_tokens_total: responses that ended without usage.', [
         'client',
         'model',
         'kind',

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { isKnownKey, redactKeys } from '../keys/key-table';
 import { ModelLabels } from '../observability/model-labels';
 import type { Outcome } from './outcome';
+import type { Usage } from '../usage/tap';
 import { UpstreamError, describeUpstreamFailure } from '../http/upstream-errors';
 import type { KeyStore } from '../keys/keystore';
 import type { Logger } from '../observability/log';
@@ -46,12 +47,8 @@ export function createRecorder(deps: RecorderDeps) {
     const { client, status } = x;
     const model = modelLabels.label(x.model);
     metrics.requests.with(client, x.endpoint, x.method, String(status), model).inc();
-    if (x.usage) {
-      metrics.tokens.with(client, model, 'input').inc(x.usage.input);
-      metrics.tokens.with(client, model, 'output').inc(x.usage.output);
-      metrics.tokens.with(client, model, 'cached_input').inc(x.usage.cachedInput);
-      metrics.tokens.with(client, model, 'reasoning').inc(x.usage.reasoning);
-    }
+    if (x.usage) countTokens(metrics.tokens, client, model, x.usage);
+    if (x.usage?.estimated) countTokens(metrics.tokensEstimated, client, model, x.usage);
     metrics.duration.with(client, x.endpoint, String(status)).observe(x.durationMs / 1000);
     if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
     if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
@@ -93,14 +90,23 @@ const strOrNull = (value: string | undefined) => (value === undefined ? 'null' :
 function outcomeMembers(x: Outcome, path: string, upstream: string): string {
   const { usage, error } = x;
   const failure = error instanceof UpstreamError ? `,"upstream":${str(upstream)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
-  const tokens = usage ? `{"input":${usage.input},"output":${usage.output},"cachedInput":${usage.cachedInput},"reasoning":${usage.reasoning}}` : 'null';
+  const used = usage
+    ? `{"input":${usage.input},"output":${usage.output},"cachedInput":${usage.cachedInput},"reasoning":${usage.reasoning},"estimated":${usage.estimated}}`
+    : 'null';
   return (
     `"client":${str(x.client)}${x.serviceAccount === undefined ? '' : `,"serviceAccount":${str(x.serviceAccount)}`}` +
     `,"method":${str(x.method)},"endpoint":${str(x.endpoint)},"path":${str(path)},"status":${x.status}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
-    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(x.model)},"tokens":${tokens}`
+    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(x.model)},"usage":${used}`
   );
+}
+
+function countTokens(family: Metrics['tokens'], client: string, model: string, usage: Usage): void {
+  family.with(client, model, 'input').inc(usage.input);
+  family.with(client, model, 'output').inc(usage.output);
+  family.with(client, model, 'cached_input').inc(usage.cachedInput);
+  family.with(client, model, 'reasoning').inc(usage.reasoning);
 }
 
 function round(ms: number): number {

@@ -219,26 +219,3 @@ function parseJson(text: string): JsonObject | undefined {
     return undefined;
   }
 }
-
-const MODEL_FIELD = /"model"\s*:\s*"([^"\\]{1,200})"/;
-const STREAM_TRUE = /"stream"\s*:\s*true/;
-
-/**
- * What the request says about itself: its `model` and whether it asks for a stream. A whole small JSON body is
- * parsed; otherwise (a large body's first chunk, a multipart form) a bounded pattern match is the best effort.
- */
-export function describeRequest(contentType: string | undefined, body: Buffer | undefined): { model?: string; stream: boolean } {
-  if (!body || body.length === 0) return { stream: false };
-  const type = contentType ?? '';
-  if (type.startsWith('application/json')) {
-    const json = parseJson(body.toString('utf8'));
-    if (json) return { model: typeof json.model === 'string' ? json.model : undefined, stream: json.stream === true };
-  }
-  const head = body.subarray(0, 64 * 1024).toString('latin1');
-  if (type.startsWith('multipart/form-data')) {
-    const field = /name="model"\r\n(?:[^\r\n]*\r\n)*?\r\n([^\r\n]{1,200})\r\n/.exec(head);
-    const stream = /name="stream"\r\n(?:[^\r\n]*\r\n)*?\r\ntrue\r\n/.test(head);
-    return { model: field?.[1], stream };
-  }
-  return { model: MODEL_FIELD.exec(head)?.[1], stream: STREAM_TRUE.test(head) };
-}

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { UsageTap, describeRequest } from '../../src/usage/tap';
+import { UsageTap } from '../../src/usage/tap';
 
 /** Feeds a body to the tap in chunks of `size` bytes, the way a socket would cut it. */
 function tapped(contentType: string, body: Buffer | string, size = 7, encoding?: string) {
@@ -90,15 +90,4 @@ t.test('malformed, huge and foreign bodies are given up on quietly', async (t) =
   t.equal(tapped('application/json', '{"usage": {"prompt_tokens": 3').usage, undefined, 'truncated JSON');
   t.equal(tapped('audio/mpeg', Buffer.alloc(1000, 1)).usage, undefined);
   t.equal(tapped('application/json', '{"error":{"message":"bad"}}').usage, undefined);
-});
-
-t.test('the request side: model and stream flag', async (t) => {
-  t.same(describeRequest('application/json', Buffer.from('{"model":"gpt-4.1","stream":true,"messages":[]}')), { model: 'gpt-4.1', stream: true });
-  t.same(describeRequest('application/json', Buffer.from('{"messages":[{"content":"\\"model\\":\\"x\\""}],"model":"m"}')), { model: 'm', stream: false });
-  t.same(describeRequest('application/json', Buffer.from('{"model":')), { model: undefined, stream: false }, 'a partial first chunk of a large body');
-  t.same(describeRequest('application/json', Buffer.from('{"model":"gpt-4o","input":"aaaa')), { model: 'gpt-4o', stream: false });
-  const form =
-    '--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n--b\r\nContent-Disposition: form-data; name="stream"\r\n\r\ntrue\r\n--b--\r\n';
-  t.same(describeRequest('multipart/form-data; boundary=b', Buffer.from(form)), { model: 'whisper-1', stream: true });
-  t.same(describeRequest(undefined, undefined), { stream: false });
 });
