@@ -64,6 +64,8 @@ export interface UpstreamConfig {
   apiKeySetting: string;
   /** The header the upstream key goes in. */
   authHeader: AuthHeader;
+  /** Billing headers (`openai-organization`, `openai-project`, lower-case) a client's own may set; others are dropped. */
+  passClientHeaders: readonly string[];
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;

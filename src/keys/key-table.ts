@@ -4,7 +4,7 @@ import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/ty
 import type { Credential } from '../credentials/credential';
 import { CredentialSet } from '../credentials/credential-set';
 import { looksLikeJws } from '../jwt/jws';
-import { upstreamCredential, type UpstreamCredential, type UpstreamSigning } from '../http/headers';
+import { upstreamCredential, withheldHeaders, type UpstreamCredential, type UpstreamSigning } from '../http/headers';
 import { DEFAULT_CLIENT } from '../config/clients';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
@@ -114,6 +114,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   };
   const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
   const defaultCredential = credentials.forUpstream();
+  const withheld = withheldHeaders(config.upstream.passClientHeaders);
   const makeClient = (
     name: string,
     upstreamKey: string | undefined,
@@ -125,7 +126,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     limits,
     credential,
     upstreamKeyFingerprint: upstreamKey ? digestOf(upstreamKey).slice(0, 8) : '',
-    upstream: { host: config.upstream.host, credential: upstreamCredential(config.upstream.authHeader, upstreamKey ?? ''), extra },
+    upstream: { host: config.upstream.host, credential: upstreamCredential(config.upstream.authHeader, upstreamKey ?? ''), extra, withheld },
   });
 
   if (config.auth === 'none') {
