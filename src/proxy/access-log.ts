@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { isKnownKey, redactKeys } from '../keys/key-table';
-import { ModelLabels } from '../observability/model-labels';
+import { ModelLabels, loggedModel } from '../observability/model-labels';
 import type { Outcome } from './outcome';
 import type { Usage } from '../usage/tap';
 import { UpstreamError, describeUpstreamFailure } from '../http/upstream-errors';
@@ -41,7 +41,8 @@ export function createRecorder(deps: RecorderDeps) {
   const plainSegments = new Set(deps.endpoints.flatMap((endpoint) => endpoint.split('/')));
   /** A path as it may be logged: without the query, any key in it replaced by its fingerprint. */
   const logPath = (url: string) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
-  const modelLabels = new ModelLabels(deps.models, (name) => isKnownKey(deps.keys.table, name));
+  const isKey = (name: string) => isKnownKey(deps.keys.table, name);
+  const modelLabels = new ModelLabels(deps.models, isKey);
 
   function proxied(x: Outcome): void {
     const { client, status } = x;
@@ -52,7 +53,7 @@ export function createRecorder(deps: RecorderDeps) {
     metrics.duration.with(client, x.endpoint, String(status)).observe(x.durationMs / 1000);
     if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
     if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
-    log.infoMembers('request', outcomeMembers(x, logPath(x.path), deps.upstream));
+    log.infoMembers('request', outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), deps.upstream));
   }
 
   function refused(req: IncomingMessage, r: RefusedRequest): void {
@@ -87,7 +88,7 @@ const strOrNull = (value: string | undefined) => (value === undefined ? 'null' :
  * string goes through JSON.stringify; numbers and booleans are written as JSON writes them. Same fields, same
  * order, as the other lines' `{ ...fields }`; the keys are fixed, so none needs escaping.
  */
-function outcomeMembers(x: Outcome, path: string, upstream: string): string {
+function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstream: string): string {
   const { usage, error } = x;
   const failure = error instanceof UpstreamError ? `,"upstream":${str(upstream)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
   const used = usage
@@ -98,7 +99,7 @@ function outcomeMembers(x: Outcome, path: string, upstream: string): string {
     `,"method":${str(x.method)},"endpoint":${str(x.endpoint)},"path":${str(path)},"status":${x.status}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
-    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(x.model)},"usage":${used}`
+    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}`
   );
 }
 
