@@ -64,6 +64,11 @@ export function upstreamCredential(header: AuthHeader, key: string): UpstreamCre
   return header === 'api-key' ? { header, value: key } : { header, value: `Bearer ${key}` };
 }
 
+/** The key inside a credential header's value. */
+export function credentialSecret(credential: UpstreamCredential): string {
+  return credential.header === 'authorization' ? credential.value.slice('Bearer '.length) : credential.value;
+}
+
 export interface UpstreamSigning {
   /** The upstream's Host header value (`api.openai.com`, or `host:port` for a non-default port). */
   host: string;

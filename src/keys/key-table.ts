@@ -4,7 +4,7 @@ import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/ty
 import type { Credential } from '../credentials/credential';
 import { CredentialSet } from '../credentials/credential-set';
 import { looksLikeJws } from '../jwt/jws';
-import { upstreamCredential, withheldHeaders, type UpstreamCredential, type UpstreamSigning } from '../http/headers';
+import { credentialSecret, upstreamCredential, withheldHeaders, type UpstreamSigning } from '../http/headers';
 import { DEFAULT_CLIENT } from '../config/clients';
 import { describeRef, resolveKeys, type FileContents } from './secrets';
 import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
@@ -58,11 +58,6 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 /** The client a verified ServiceAccount is: named exactly, else by its namespace's `*`. */
 export function clientOf(table: KeyTable, namespace: string, id: string): Client | undefined {
   return table.byServiceAccount.get(id) ?? table.byServiceAccount.get(`${namespace}/*`);
-}
-
-/** The key inside a credential header's value. */
-function credentialSecret(credential: UpstreamCredential): string {
-  return credential.header === 'authorization' ? credential.value.slice('Bearer '.length) : credential.value;
 }
 
 const upstreamKeysOf = new WeakMap<KeyTable, readonly string[]>();

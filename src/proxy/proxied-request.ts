@@ -8,11 +8,11 @@ import { bodyPending, sendError } from '../http/respond';
 import type { LimitExceeded } from '../usage/limits';
 import type { Usage } from '../usage/tap';
 import { describeRequest } from '../usage/request';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../http/headers';
+import { credentialSecret, upstreamRequestHeaders } from '../http/headers';
 import { closeAfter } from '../http/closing';
 import { forwardInterim } from './interim';
 import { GATHERED_BODY_BYTES, READ_BODY_BYTES, Upload, bodyModeOf } from './upload';
-import { ResponseCopy, filterableStream } from './response-copy';
+import { forwardResponse, type ForwardedResponse } from './forward-response';
 import { askForUsage, mayAskForUsage, rewrittenHeaders } from './stream-usage';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
@@ -64,7 +64,9 @@ export class ProxiedRequest {
   /** The body went up asking for a usage chunk the client did not ask for: the stream filter takes it out. */
   private askedForUsage = false;
   /** The response on its way to the client, once its head was forwarded. */
-  private copy: ResponseCopy | undefined;
+  private copy: ForwardedResponse | undefined;
+  /** The key or access token the request went upstream with. */
+  private sentSecret = '';
   private readonly timers: UpstreamTimers;
   private readonly onBodyStall = () => this.fail(requestTimeout());
   /** Set for a keyless client: the short-lived token this request goes with. */
@@ -123,6 +125,7 @@ export class ProxiedRequest {
     let up: ClientRequest;
     try {
       const signing = this.credential ? this.credential.sign(this.client.upstream) : this.client.upstream;
+      this.sentSecret = credentialSecret(signing.credential);
       const headers = upstreamRequestHeaders(req.headers, signing);
       up = this.deps.upstream.request(req.method!, this.upstreamPath, this.askedForUsage ? rewrittenHeaders(headers, this.upload.whole!) : headers);
     } catch (err) {
@@ -182,20 +185,19 @@ export class ProxiedRequest {
     this.upload.whole = undefined;
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
-    const filterUsage = this.askedForUsage && filterableStream(upRes);
-    const headers = clientResponseHeaders(upRes.headers, upRes.statusCode!);
-    if (filterUsage) delete headers['content-length'];
-    if (!this.req.complete) this.answerEarly(upRes, headers);
-    try {
-      this.res.writeHead(upRes.statusCode!, headers);
-    } catch (err) {
-      upRes.resume();
-      return this.fail(badResponse(err));
-    }
+    const json = this.req.headers['content-type']?.startsWith('application/json') === true;
+    this.copy = forwardResponse(upRes, this.res, {
+      method: this.req.method!,
+      secret: this.sentSecret,
+      askedForUsage: this.askedForUsage,
+      reservation: json ? Math.ceil(this.upload.bytes / 4) : 0,
+      beforeHead: (headers) => {
+        if (!this.req.complete) this.answerEarly(upRes, headers);
+      },
+      onHeadFailed: (err) => this.fail(badResponse(err)),
+    });
+    if (!this.copy) return;
     upRes.on('error', (err) => this.fail(classifyUpstreamError(err, true)));
-    // An estimate's input is the body's size in tokens, for answers the upstream would bill (2xx) only.
-    const billed = upRes.statusCode! >= 200 && upRes.statusCode! < 300 && this.req.headers['content-type']?.startsWith('application/json');
-    this.copy = new ResponseCopy(upRes, this.res, { filterUsage, reservation: billed ? Math.ceil(this.upload.bytes / 4) : 0 });
     upRes.on('end', () => {
       this.usage = this.copy!.usage();
     });
