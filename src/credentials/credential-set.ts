@@ -36,7 +36,7 @@ export class CredentialSet {
     const credentialOf = (name: string, identity: WorkloadIdentity) => {
       const problem = tokenFileProblem(identity.tokenFile);
       if (problem) problems.push({ setting: identity.tokenFileSetting, message: problem });
-      return new Credential(name, () => exchangeIdentity(identity, timeouts));
+      return new Credential(name, (held) => exchangeIdentity(identity, timeouts, held));
     };
     const { upstream, clients } = identitiesInUse(config);
     const set = new CredentialSet(

@@ -65,7 +65,8 @@ export class Credential {
   constructor(
     /** `upstream`, or the client's name: the metric label and log field. */
     readonly name: string,
-    private readonly exchange: () => Promise<Issued>,
+    /** One exchange; `held` is the access token in use, which the endpoint's error text must not carry into a log. */
+    private readonly exchange: (held: readonly string[]) => Promise<Issued>,
   ) {}
 
   /** Starts the first exchange; the series exist from now on, so a credential never obtained shows as 0. */
@@ -125,7 +126,7 @@ export class Credential {
     if (this.inFlight) return this.inFlight;
     clearTimeout(this.timer);
     const startedAt = performance.now();
-    const done = this.exchange().then(
+    const done = this.exchange(this.held ? [this.held.value] : []).then(
       (issued) => this.onIssued(issued, trigger, startedAt),
       (err: unknown) => this.onFailed(err, trigger),
     );
