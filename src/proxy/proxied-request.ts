@@ -127,7 +127,9 @@ export class ProxiedRequest {
       const signing = this.credential ? this.credential.sign(this.client.upstream) : this.client.upstream;
       this.sentSecret = credentialSecret(signing.credential);
       const headers = upstreamRequestHeaders(req.headers, signing);
-      up = this.deps.upstream.request(req.method!, this.upstreamPath, this.askedForUsage ? rewrittenHeaders(headers, this.upload.whole!) : headers);
+      const sendHeaders = this.askedForUsage ? rewrittenHeaders(headers, this.upload.whole!) : headers;
+      // A retry after a stale pooled connection goes on one made for it: another pooled one may be closing too.
+      up = this.deps.upstream.request(req.method!, this.upstreamPath, sendHeaders, this.retried);
     } catch (err) {
       // Node's outgoing header validation is stricter than its parser in corner cases: a 400, not a crash.
       return this.fail(new ProxyError(400, 'bad_request', 'The request has a header the proxy cannot forward.', { cause: err }));
@@ -227,6 +229,7 @@ export class ProxiedRequest {
     if (this.upRes) return this.upload.abandon();
     if (this.canRetry(err)) {
       this.retried = true;
+      this.deps.upstream.dropIdleConnections();
       this.deps.log.debug('upstream_retry', { client: this.client.name, reason: err.code });
       this.send();
       return;
