@@ -17,6 +17,9 @@ export const METRIC = {
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
   jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
+  websocketSessions: 'openai_proxy_websocket_sessions',
+  websocketMessages: 'openai_proxy_websocket_messages_total',
+  websocketUnread: 'openai_proxy_websocket_unread_messages_total',
 } as const;
 
 /** The sidecar injector's own (`node dist/main.js inject`, a process of its own beside METRIC's config reloads). */
@@ -87,6 +90,19 @@ export function createMetrics() {
     ),
     jwksRefreshes: register(
       new CounterFamily(METRIC.jwksRefreshes, "Fetches of the Kubernetes ServiceAccount issuer's signing keys (JWKS), by result.", ['result']),
+    ),
+    websocketSessions: register(new GaugeFamily(METRIC.websocketSessions, 'WebSocket sessions open now (Realtime, Responses).', ['client'])),
+    websocketMessages: register(
+      new CounterFamily(METRIC.websocketMessages, 'WebSocket messages relayed, by direction (from_client, from_upstream), counted when a session ends.', [
+        'client',
+        'direction',
+      ]),
+    ),
+    websocketUnread: register(
+      new CounterFamily(METRIC.websocketUnread, "Server messages relayed but not read for usage: too large, or the session's reading stopped (reason).", [
+        'client',
+        'reason',
+      ]),
     ),
   };
 }

@@ -79,6 +79,8 @@ export function createRecorder(deps: RecorderDeps) {
   return { proxied, refused };
 }
 
+export type Recorder = ReturnType<typeof createRecorder>;
+
 const str = (value: string) => JSON.stringify(value);
 const strOrNull = (value: string | undefined) => (value === undefined ? 'null' : JSON.stringify(value));
 
@@ -99,7 +101,7 @@ function outcomeMembers(x: Outcome, model: string | undefined, path: string, ups
     `,"method":${str(x.method)},"endpoint":${str(x.endpoint)},"path":${str(path)},"status":${x.status}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
-    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}`
+    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}${x.session ? `,"websocket":${JSON.stringify(x.session)}` : ''}`
   );
 }
 
