@@ -241,7 +241,7 @@ rule as a bare "minLength: got 0, want 1"; these say what to set.
 {{- with .Values.auth.serviceAccounts }}{{ if .enabled }}
 {{- $api := include "openai-proxy.kubeApiDir" $ }}
 {{- $jwks := dict "url" .jwksUrl "bearerTokenFile" (printf "%s/token" $api) "caFile" (printf "%s/ca.crt" $api) }}
-{{- $_ := set $config "kubernetes" (dict "issuer" .issuer "audience" .audience "jwks" $jwks) }}
+{{- $_ := set $config "kubernetes" (dict "issuer" .issuer "audience" .audience "jwks" $jwks "maxTokenLifetimeSeconds" (.maxTokenLifetimeSeconds | int64)) }}
 {{- end }}{{ end }}
 {{- if .Values.models }}{{ $_ := set $config "models" .Values.models }}{{ end }}
 {{- if .Values.endpoints }}{{ $_ := set $config "endpoints" .Values.endpoints }}{{ end }}
