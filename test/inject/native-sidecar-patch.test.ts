@@ -68,7 +68,7 @@ t.test('native sidecar, Secret named by the Pod', async (t) => {
   t.equal(annotations['openai-proxy.io/status'], 'injected');
   t.equal(annotations['openai-proxy.io/inject'], 'true');
   t.equal(annotations['kubectl.kubernetes.io/restartedAt'], pod.metadata.annotations['kubectl.kubernetes.io/restartedAt'], 'other annotations kept');
-  t.match(annotations['openai-proxy.io/config'], /baseUrl: https:\/\/api\.openai\.com/, "the sidecar's config file travels as an annotation");
+  t.equal(annotations['openai-proxy.io/config'], undefined, "no setting of the sidecar's in an annotation (see sidecar-settings-in-env)");
 
   const line = await injector.waitForLog((l) => l.event === 'admission' && l.uid === sent.request.uid);
   t.match(line, {
