@@ -218,8 +218,8 @@ export class RedisClient {
   private scheduleReconnect(): void {
     const { firstMs, maxMs } = this.options.backoff ?? { firstMs: 100, maxMs: 5000 };
     const delay = Math.min(maxMs, firstMs * 2 ** Math.min(this.failures++, 20));
+    // Not unref'd: a client keeps the process alive until closed, connected (its socket) or not (this timer).
     this.reconnectTimer = setTimeout(() => void this.connect(), delay / 2 + (Math.random() * delay) / 2);
-    this.reconnectTimer.unref();
   }
 
   private readonly flush = (): void => {
