@@ -99,14 +99,12 @@ class MemoryTicket extends Charges implements Ticket {
     const change = this.grow(spend);
     if (change) this.owner.charge(this.counters, this.windows, change);
     const { plan, day, month } = this.counters;
-    if (day.id === this.windows.day) {
-      if (plan.tpd > 0 && day.tokens >= plan.tpd) return 'tokensPerDay';
-      if (plan.usdDay > 0 && day.nano >= plan.usdDay) return 'usdPerDay';
-    }
-    if (month.id === this.windows.month) {
-      if (plan.tpmo > 0 && month.tokens >= plan.tpmo) return 'tokensPerMonth';
-      if (plan.usdMonth > 0 && month.nano >= plan.usdMonth) return 'usdPerMonth';
-    }
+    const today = day.id === this.windows.day;
+    const thisMonth = month.id === this.windows.month;
+    if (today && plan.tpd > 0 && day.tokens >= plan.tpd) return 'tokensPerDay';
+    if (thisMonth && plan.tpmo > 0 && month.tokens >= plan.tpmo) return 'tokensPerMonth';
+    if (today && plan.usdDay > 0 && day.nano >= plan.usdDay) return 'usdPerDay';
+    if (thisMonth && plan.usdMonth > 0 && month.nano >= plan.usdMonth) return 'usdPerMonth';
     return undefined;
   }
 
