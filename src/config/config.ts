@@ -1,95 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
-import type { AuthHeader } from '../proxy/headers';
-import { DEFAULT_ENDPOINTS, normaliseTarget } from '../proxy/routes';
-import { Problems, type Problem } from './checks';
+import { DEFAULT_ENDPOINTS, normaliseTarget } from '../http/routes';
+import { Problems } from './checks';
+import type { Config, Env, Problem } from './types';
 import { checkClients, envClient, parseClients } from './clients';
 import { originsOf, readConfigFile, type ReadText } from './file';
-import type { WorkloadIdentity } from './identity';
-import { parseKubernetes, type KubernetesConfig } from './kubernetes';
+import { parseKubernetes } from './kubernetes';
 import { parseUpstream } from './upstream';
-
-/**
- * A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back),
- * `workloadIdentity` only for upstream keys (obtained from the Pod's identity, see identity.ts).
- */
-export type SecretRef =
-  | { kind: 'value'; value: string }
-  | { kind: 'env'; name: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'sha256'; digest: string }
-  | { kind: 'workloadIdentity'; identity: WorkloadIdentity };
-
-export interface ClientLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
-  concurrentStreams?: number;
-}
-
-export interface ClientConfig {
-  name: string;
-  /** Where the setting came from, for error messages: `clients[2]` or `PROXY_X_API_KEY`. */
-  setting: string;
-  /** Absent for a client known only by its ServiceAccounts. */
-  key?: SecretRef;
-  /** `namespace/name` or `namespace/*`: callers whose ServiceAccount token names one of these are this client. */
-  serviceAccounts?: readonly string[];
-  upstreamKey?: SecretRef;
-  headers: Readonly<Record<string, string>>;
-  limits?: ClientLimits;
-}
-
-export interface UpstreamConfig {
-  protocol: 'https:' | 'http:';
-  hostname: string;
-  port: number;
-  /** Host header value. */
-  host: string;
-  /** Path prefix the allowlisted path is appended to ('' for api.openai.com). */
-  basePath: string;
-  /** For logs: origin and prefix, never credentials (refused at parse time). */
-  display: string;
-  apiKey?: SecretRef;
-  apiKeySetting: string;
-  /** The header the upstream key goes in. */
-  authHeader: AuthHeader;
-  connectTimeoutMs: number;
-  firstByteTimeoutMs: number;
-  idleTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-}
-
-export interface Config {
-  host: string;
-  port: number;
-  adminHost: string;
-  adminPort: number;
-  logLevel: LogLevel;
-  shutdownGraceMs: number;
-  auth: 'key' | 'none';
-  maxBodyBytes: number;
-  upstream: UpstreamConfig;
-  clients: readonly ClientConfig[];
-  /** Set when ServiceAccount tokens are accepted (some client lists `serviceAccounts`). */
-  kubernetes?: KubernetesConfig;
-  models: readonly string[];
-  endpoints: readonly string[];
-  /** Where things came from, for the `listening` line: a user can see when `.env` replaced the config file. */
-  origins: Origins;
-}
-
-export interface Origins {
-  /** `PROXY_CONFIG`'s path, if any. */
-  configFile?: string;
-  /** `OPENAI_BASE_URL`, `upstream.baseUrl`, or `default`. */
-  upstream: string;
-  /** Config file settings an environment variable replaced: `{ "upstream.baseUrl": "OPENAI_BASE_URL" }`. */
-  overridden: Readonly<Record<string, string>>;
-}
-
-export type { Problem, WorkloadIdentity };
-export { isLoopback } from './checks';
-export type Env = Readonly<Record<string, string | undefined>>;
+import { parseStreamUsage } from './usage';
 
 /**
  * Parses the environment and the optional YAML file into one frozen Config, collecting every problem.
@@ -107,7 +25,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.add('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const upstream = parseUpstream(env, file.upstream, problems);
+  const upstream = parseUpstream(env, file.upstream, parseStreamUsage(env, file.usage, problems), problems);
   const clients = [...parseClients(file.clients, problems), ...envClient(env, problems)];
   checkClients(clients, auth, host, upstream, problems);
 
@@ -122,7 +40,11 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
     maxBodyBytes: problems.int(env, 'MAX_BODY_BYTES', 104_857_600, 1),
     upstream,
     clients,
-    kubernetes: parseKubernetes(file.kubernetes, clients.some((c) => c.serviceAccounts), problems),
+    kubernetes: parseKubernetes(
+      file.kubernetes,
+      clients.some((c) => c.serviceAccounts),
+      problems,
+    ),
     models: parseModels(env, file.models, problems),
     endpoints: parseEndpoints(file.endpoints, problems),
     origins: originsOf(env, get('PROXY_CONFIG'), file),
@@ -137,14 +59,18 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
 function parseStringList(raw: unknown, setting: string, problems: Problems): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || v === '')) {
-    return problems.add(setting, 'must be a list of non-empty strings'), undefined;
+    problems.add(setting, 'must be a list of non-empty strings');
+    return undefined;
   }
   return raw as string[];
 }
 
 /** `PROXY_MODELS` (comma-separated) replaces `models:`, as every environment value replaces its file setting. */
 function parseModels(env: Env, fromFile: unknown, problems: Problems): string[] {
-  if (env.PROXY_MODELS) return env.PROXY_MODELS.split(',').map((m) => m.trim()).filter(Boolean);
+  if (env.PROXY_MODELS)
+    return env.PROXY_MODELS.split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
   return parseStringList(fromFile, 'models', problems) ?? [];
 }
 

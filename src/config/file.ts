@@ -1,6 +1,6 @@
 import type { YAMLError } from 'yaml';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
-import type { Env, Origins } from './config';
+import type { Env, Origins } from './types';
 
 /** The YAML config file (`PROXY_CONFIG`) as read, before its sections are checked. */
 export interface ConfigFile {
@@ -9,6 +9,7 @@ export interface ConfigFile {
   kubernetes?: unknown;
   models?: unknown;
   endpoints?: unknown;
+  usage?: unknown;
 }
 
 export type ReadText = (path: string) => string;
@@ -32,10 +33,10 @@ export function readConfigFile(path: string, readText: ReadText, problems: Probl
   const doc: unknown = parsed.toJS();
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) {
-    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints)`);
+    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints, usage)`);
     return {};
   }
-  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints'], '', problems);
+  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints', 'usage'], '', problems);
   return doc;
 }
 
@@ -59,7 +60,11 @@ export function originsOf(env: Env, path: string | undefined, file: ConfigFile):
   const byEnv = (...names: string[]) => names.find((name) => env[name]);
   const pairs: Array<[string, unknown, string | undefined]> = [
     ['upstream.baseUrl', upstream.baseUrl, byEnv('OPENAI_BASE_URL')],
-    ['upstream.apiKey', upstream.apiKey, byEnv('OPENAI_API_KEY', 'OPENAI_API_KEY_FILE', ...UPSTREAM_IDENTITY_ENV, ...(env.OPENAI_AUTH_PROVIDER === 'azure' ? AZURE_IDENTITY_ENV : []))],
+    [
+      'upstream.apiKey',
+      upstream.apiKey,
+      byEnv('OPENAI_API_KEY', 'OPENAI_API_KEY_FILE', ...UPSTREAM_IDENTITY_ENV, ...(env.OPENAI_AUTH_PROVIDER === 'azure' ? AZURE_IDENTITY_ENV : [])),
+    ],
     ['upstream.authHeader', upstream.authHeader, byEnv('OPENAI_AUTH_HEADER')],
     ['models', file.models, byEnv('PROXY_MODELS')],
   ];

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { JwksSource, KubernetesConfig } from './types';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
 
 /**
@@ -6,20 +7,7 @@ import { type Problems, isRecord, rejectUnknownKeys } from './checks';
  * ServiceAccounts each client is). Kept free of the verification code: this is only what was configured.
  */
 
-/** Where the issuer's signing keys come from: the API server (or any HTTPS URL), or a file. */
-export type JwksSource =
-  | { kind: 'url'; url: string; bearerTokenFile?: string; caFile?: string }
-  | { kind: 'file'; path: string };
-
 type UrlSource = Extract<JwksSource, { kind: 'url' }>;
-
-export interface KubernetesConfig {
-  /** Must equal a token's `iss`. */
-  issuer: string;
-  /** A token's `aud` must equal or hold it. */
-  audience: string;
-  jwks: JwksSource;
-}
 
 /** kubeadm's, kind's and most distributions' default `--service-account-issuer`. */
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -66,9 +54,11 @@ function parseJwksSource(raw: unknown, problems: Problems): JwksSource {
   }
   rejectUnknownKeys(raw, ['url', 'bearerTokenFile', 'caFile'], 'kubernetes.jwks', problems);
   const url = nonEmpty(raw.url, 'kubernetes.jwks.url', IN_CLUSTER_JWKS_URL, problems);
-  if (!/^https:\/\/[^/?#]+/i.test(url)) problems.add('kubernetes.jwks.url', 'must be an https:// URL: the keys that decide who may call are never fetched unverified');
+  if (!/^https:\/\/[^/?#]+/i.test(url))
+    problems.add('kubernetes.jwks.url', 'must be an https:// URL: the keys that decide who may call are never fetched unverified');
   const defaults: UrlSource = url === IN_CLUSTER_JWKS_URL ? inCluster() : { kind: 'url', url };
-  const bearerTokenFile = raw.bearerTokenFile === undefined ? defaults.bearerTokenFile : nonEmpty(raw.bearerTokenFile, 'kubernetes.jwks.bearerTokenFile', '', problems);
+  const bearerTokenFile =
+    raw.bearerTokenFile === undefined ? defaults.bearerTokenFile : nonEmpty(raw.bearerTokenFile, 'kubernetes.jwks.bearerTokenFile', '', problems);
   const caFile = raw.caFile === undefined ? defaults.caFile : nonEmpty(raw.caFile, 'kubernetes.jwks.caFile', '', problems);
   return { kind: 'url', url, bearerTokenFile, caFile };
 }
@@ -81,18 +71,33 @@ export function parseServiceAccounts(raw: unknown, setting: string, problems: Pr
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw) || raw.length === 0) return problems.add(setting, 'must be a non-empty list of namespace/name or namespace/*');
   const entries: string[] = [];
-  raw.forEach((entry: unknown, i) => {
+  for (const [i, entry] of raw.entries()) {
     const [namespace, name, extra] = typeof entry === 'string' ? entry.split('/') : [];
-    const ok = extra === undefined && namespace !== undefined && name !== undefined && NAMESPACE.test(namespace) && namespace.length <= 63 && (name === '*' || (SERVICE_ACCOUNT.test(name) && name.length <= 253));
-    if (!ok) return void problems.add(`${setting}[${i}]`, 'must be namespace/name or namespace/* (lower-case Kubernetes names; the namespace is never a wildcard)');
-    if (entries.includes(entry as string)) return void problems.add(`${setting}[${i}]`, `"${entry}" is listed twice`);
+    const ok =
+      extra === undefined &&
+      namespace !== undefined &&
+      name !== undefined &&
+      NAMESPACE.test(namespace) &&
+      namespace.length <= 63 &&
+      (name === '*' || (SERVICE_ACCOUNT.test(name) && name.length <= 253));
+    if (!ok) {
+      problems.add(`${setting}[${i}]`, 'must be namespace/name or namespace/* (lower-case Kubernetes names; the namespace is never a wildcard)');
+      continue;
+    }
+    if (entries.includes(entry as string)) {
+      problems.add(`${setting}[${i}]`, `"${entry}" is listed twice`);
+      continue;
+    }
     entries.push(entry as string);
-  });
+  }
   return entries;
 }
 
 /** No ServiceAccount may be two clients: the same entry in two clients is an error (a specific name beats a namespace's `*`). */
-export function checkServiceAccountOwners(clients: readonly { name: string; setting: string; serviceAccounts?: readonly string[] }[], problems: Problems): void {
+export function checkServiceAccountOwners(
+  clients: readonly { name: string; setting: string; serviceAccounts?: readonly string[] }[],
+  problems: Problems,
+): void {
   const owner = new Map<string, string>();
   for (const client of clients) {
     client.serviceAccounts?.forEach((entry, i) => {

@@ -1,5 +1,5 @@
 import { DEFAULT_CLIENT } from './clients';
-import type { Config } from './config';
+import type { Config } from './types';
 
 /**
  * The `listening` line's account of where the upstream and each client came from. `make run` feeds `.env`

@@ -19,7 +19,12 @@ export function pointerSegment(key: string): string {
  * `/spec/volumes`. Env additions come first: they address containers by their index before the sidecar is
  * inserted.
  */
-export function buildPatch(pod: KubeObject, sidecar: SidecarVariant, appEnv: readonly EnvVar[], annotations: Readonly<Record<string, string>>): PatchOperation[] {
+export function buildPatch(
+  pod: KubeObject,
+  sidecar: SidecarVariant,
+  appEnv: readonly EnvVar[],
+  annotations: Readonly<Record<string, string>>,
+): PatchOperation[] {
   const spec = pod.spec as KubeObject;
   const ops: PatchOperation[] = [...annotationOps(pod.metadata, annotations)];
   const list = sidecar.native ? 'initContainers' : 'containers';

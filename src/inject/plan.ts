@@ -50,7 +50,8 @@ function chooseVariant(secret: unknown, template: SidecarTemplate): { variant: V
     if (!template.secret) return { reason: `${ANNOTATION.secret} is set, but this injector is configured for workload identity only` };
     return { variant: 'secret', sidecar: template.secret };
   }
-  if (!template.workloadIdentity) return { reason: `${ANNOTATION.secret} is not set, and this injector has no workload identity configured: name the Secret that holds openai-api-key` };
+  if (!template.workloadIdentity)
+    return { reason: `${ANNOTATION.secret} is not set, and this injector has no workload identity configured: name the Secret that holds openai-api-key` };
   return { variant: 'workloadIdentity', sidecar: template.workloadIdentity };
 }
 
@@ -64,8 +65,10 @@ function conflictWith(spec: KubeObject, sidecar: SidecarVariant): string | undef
   if (taken) return `the Pod already has a volume named ${taken.name}`;
   for (const c of containers) {
     for (const port of asList(c.ports)) {
-      if (sidecar.ports.includes(Number(port.containerPort))) return `container ${String(c.name)} declares port ${String(port.containerPort)}, which the proxy listens on`;
-      if (typeof port.name === 'string' && sidecar.portNames.includes(port.name)) return `container ${String(c.name)} declares a port named ${port.name}, as the proxy does`;
+      if (sidecar.ports.includes(Number(port.containerPort)))
+        return `container ${String(c.name)} declares port ${String(port.containerPort)}, which the proxy listens on`;
+      if (typeof port.name === 'string' && sidecar.portNames.includes(port.name))
+        return `container ${String(c.name)} declares a port named ${port.name}, as the proxy does`;
     }
   }
   return undefined;

@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from '../observability/admin';
 import type { Logger } from '../observability/log';
 import { createInjectorMetrics, type InjectorMetrics } from '../observability/metrics';
-import { bodyPending, sendJson } from '../proxy/errors';
+import { bodyPending, sendJson } from '../http/respond';
 import { answerReview, MAX_REVIEW_BYTES } from './webhook';
 import type { InjectorSettings } from './settings';
 import { watchServingPair } from './tls';
-import { listen } from '../listen';
+import { drain, listenAll } from '../http/listeners';
 
 /** The path the MutatingWebhookConfiguration calls. */
 export const WEBHOOK_PATH = '/inject';
@@ -47,14 +47,13 @@ export async function startInjector(settings: InjectorSettings, log: Logger): Pr
   let listening = false;
   const admin = createAdminServer({ metrics, isReady: () => listening && !draining });
   const certificates = watchServingPair(server, settings, settings.tls, log, (result) => metrics.configReloads.with(result).inc());
-  try {
-    await listen(admin, settings.adminPort, settings.adminHost, 'ADMIN_HOST/ADMIN_PORT');
-    await listen(server, settings.port, settings.host, 'INJECT_HOST/INJECT_PORT');
-  } catch (err) {
-    certificates.close();
-    admin.close();
-    throw err;
-  }
+  await listenAll(
+    [
+      { server: admin, port: settings.adminPort, host: settings.adminHost, setting: 'ADMIN_HOST/ADMIN_PORT' },
+      { server, port: settings.port, host: settings.host, setting: 'INJECT_HOST/INJECT_PORT' },
+    ],
+    () => certificates.close(),
+  );
   listening = true;
   setImmediate(() => void metrics.registry); // the registry and Node's default metrics, once listening (metrics.ts)
   return {
@@ -63,10 +62,7 @@ export async function startInjector(settings: InjectorSettings, log: Logger): Pr
     metrics,
     async shutdown(graceMs) {
       draining = true;
-      server.close();
-      const deadline = Date.now() + graceMs;
-      while (open > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
-      server.closeAllConnections();
+      await drain(server, () => open, graceMs);
       certificates.close();
       await new Promise((resolve) => admin.close(resolve));
     },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Problems, type Problem } from '../config/checks';
-import type { Env } from '../config/config';
+import { Problems } from '../config/checks';
+import type { Problem, Env } from '../config/types';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
 import { parseTemplate, type SidecarTemplate } from './template';
 import { servingPairProblem, type ServingPair } from './tls';
@@ -50,7 +50,8 @@ export function loadInjectorSettings(env: Env, readText: ReadText = (p) => readF
     logLevel: logLevel as LogLevel,
     shutdownGraceMs: problems.int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
   };
-  if (settings.port !== 0 && settings.port === settings.adminPort && settings.host === settings.adminHost) problems.add('ADMIN_PORT', 'must differ from INJECT_PORT');
+  if (settings.port !== 0 && settings.port === settings.adminPort && settings.host === settings.adminHost)
+    problems.add('ADMIN_PORT', 'must differ from INJECT_PORT');
   if (problems.list.length > 0 || !template || cert === undefined || key === undefined) return { problems: problems.list };
   return { settings: Object.freeze({ ...settings, template, tls: { cert, key } }), problems: [] };
 }

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { Problems, isRecord, rejectUnknownKeys } from '../config/checks';
+import { type Problems, isRecord, rejectUnknownKeys } from '../config/checks';
 
 /** A Kubernetes object as JSON: the injector copies what the chart rendered and reads only a few fields. */
 export type KubeObject = Record<string, unknown>;
@@ -57,7 +57,10 @@ export function parseTemplate(text: string, problems: Problems): SidecarTemplate
 
 function parseEnv(raw: unknown, problems: Problems): EnvVar[] {
   const valid = Array.isArray(raw) && raw.every((e) => isRecord(e) && typeof e.name === 'string' && e.name !== '' && typeof e.value === 'string');
-  if (!valid) return problems.add('appEnv', 'must be a list of { name, value } strings'), [];
+  if (!valid) {
+    problems.add('appEnv', 'must be a list of { name, value } strings');
+    return [];
+  }
   return (raw as EnvVar[]).map(({ name, value }) => ({ name, value }));
 }
 
@@ -65,8 +68,10 @@ function parseVariant(raw: unknown, at: string, problems: Problems): SidecarVari
   if (!isRecord(raw)) return problems.add(at, 'must be a mapping (container, volumes, annotations, secretVolume)');
   rejectUnknownKeys(raw, ['container', 'volumes', 'annotations', 'secretVolume'], at, problems);
   const { container, volumes, annotations, secretVolume } = raw;
-  if (!isRecord(container) || typeof container.name !== 'string' || container.name === '') return problems.add(`${at}.container`, 'must be a container with a name');
-  if (!Array.isArray(volumes) || !volumes.every((v) => isRecord(v) && typeof v.name === 'string')) return problems.add(`${at}.volumes`, 'must be a list of volumes with names');
+  if (!isRecord(container) || typeof container.name !== 'string' || container.name === '')
+    return problems.add(`${at}.container`, 'must be a container with a name');
+  if (!Array.isArray(volumes) || !volumes.every((v) => isRecord(v) && typeof v.name === 'string'))
+    return problems.add(`${at}.volumes`, 'must be a list of volumes with names');
   if (annotations !== undefined && !(isRecord(annotations) && Object.values(annotations).every((v) => typeof v === 'string'))) {
     return problems.add(`${at}.annotations`, 'must map names to strings');
   }

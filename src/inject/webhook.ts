@@ -43,7 +43,8 @@ export function answerReview(body: Buffer, template: SidecarTemplate, log: Logge
 
 function planFor(request: AdmissionRequest, template: SidecarTemplate): Plan {
   const podCreate = request.kind === 'Pod' && request.resource === 'pods' && request.subResource === '' && request.operation === 'CREATE';
-  if (!podCreate) return { result: 'skipped', reason: `not a Pod CREATE (${request.operation} ${request.resource}${request.subResource ? `/${request.subResource}` : ''})` };
+  if (!podCreate)
+    return { result: 'skipped', reason: `not a Pod CREATE (${request.operation} ${request.resource}${request.subResource ? `/${request.subResource}` : ''})` };
   if (!request.object) return { result: 'failed', reason: 'the review carries no Pod object' };
   try {
     return planInjection(request.object, template);

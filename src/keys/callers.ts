@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TokenRefusal } from '../identity/claims';
-import { looksLikeJws } from '../identity/jwt';
-import type { ServiceAccountTokens, TokenVerdict } from '../identity/service-account-tokens';
-import { clientOf, digestOf, presentedKey, type Client, type KeyTable } from './auth';
+import type { TokenRejection } from '../service-accounts/claims';
+import { looksLikeJws } from '../jwt/jws';
+import type { ServiceAccountTokens, TokenVerdict } from '../service-accounts/service-account-tokens';
+import { clientOf, digestOf, presentedKey, type Client, type KeyTable } from './key-table';
 
 /**
  * Who is calling: the client whose key the request carries, else the client whose ServiceAccount the
@@ -11,7 +11,7 @@ import { clientOf, digestOf, presentedKey, type Client, type KeyTable } from './
  */
 export type Authentication =
   | { client: Client; serviceAccount?: string }
-  | { client?: undefined; reason?: TokenRefusal | 'service_account_not_allowed'; serviceAccount?: string; unavailable?: true };
+  | { client?: undefined; reason?: TokenRejection | 'service_account_not_allowed'; serviceAccount?: string; unavailable?: true };
 
 const NOBODY: Authentication = {};
 const UNAVAILABLE: Authentication = { unavailable: true };
@@ -20,7 +20,11 @@ const UNAVAILABLE: Authentication = { unavailable: true };
  * Keys first, by digest; the same digest is then the token cache's key, so a cached token costs one more map
  * lookup. Only a token whose signing key must be fetched first answers with a promise.
  */
-export function identifyCaller(table: KeyTable, tokens: ServiceAccountTokens | undefined, headers: IncomingHttpHeaders): Authentication | Promise<Authentication> {
+export function identifyCaller(
+  table: KeyTable,
+  tokens: ServiceAccountTokens | undefined,
+  headers: IncomingHttpHeaders,
+): Authentication | Promise<Authentication> {
   if (table.anonymous) return { client: table.anonymous };
   const credential = presentedKey(headers);
   if (credential === undefined) return NOBODY;
@@ -34,7 +38,7 @@ export function identifyCaller(table: KeyTable, tokens: ServiceAccountTokens | u
 
 function judge(table: KeyTable, verdict: TokenVerdict): Authentication {
   if ('unavailable' in verdict) return UNAVAILABLE;
-  if ('refusal' in verdict) return { reason: verdict.refusal };
+  if ('rejected' in verdict) return { reason: verdict.rejected };
   const { namespace, id } = verdict.identity;
   const client = clientOf(table, namespace, id);
   return client ? { client, serviceAccount: id } : { reason: 'service_account_not_allowed', serviceAccount: id };

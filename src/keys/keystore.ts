@@ -1,6 +1,6 @@
-import type { Config, Env, Problem } from '../config/config';
-import { buildKeyTable, type KeyTable } from './auth';
-import { CredentialSet } from '../identity/credentials';
+import type { Config, Env, Problem } from '../config/types';
+import { buildKeyTable, type KeyTable } from './key-table';
+import { CredentialSet } from '../credentials/credential-set';
 import type { Logger } from '../observability/log';
 import { readAll, readAllSync, referencedFiles } from './secrets';
 

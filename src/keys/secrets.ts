@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Config, Env, SecretRef } from '../config/config';
+import type { Config, Env, SecretRef } from '../config/types';
 
 /**
  * Secret files as last read. Kubernetes updates a mounted Secret by swapping a symlinked directory, which

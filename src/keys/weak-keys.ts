@@ -14,7 +14,8 @@ const PLACEHOLDER = 'holds the placeholder from .env.example';
 
 export function clientKeyProblem(key: string): string | undefined {
   if (PLACEHOLDER_KEYS.has(key)) return `${PLACEHOLDER}: pick a long random client key (openssl rand -hex 32)`;
-  if (key.length < MIN_CLIENT_KEY_LENGTH) return `a client key is shorter than ${MIN_CLIENT_KEY_LENGTH} characters: use a long random string (openssl rand -hex 32)`;
+  if (key.length < MIN_CLIENT_KEY_LENGTH)
+    return `a client key is shorter than ${MIN_CLIENT_KEY_LENGTH} characters: use a long random string (openssl rand -hex 32)`;
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
-import { sendJson } from '../proxy/errors';
+import { sendJson } from '../http/respond';
 
 export interface AdminDeps {
   metrics: { registry: Registry };

@@ -12,6 +12,7 @@ export const METRIC = {
   authFailures: 'openai_proxy_auth_failures_total',
   configReloads: 'openai_proxy_config_reloads_total',
   tokens: 'openai_proxy_tokens_total',
+  tokensEstimated: 'openai_proxy_tokens_estimated_total',
   rateLimited: 'openai_proxy_rate_limited_total',
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
@@ -40,19 +41,53 @@ export function createMetrics() {
     get registry() {
       return registry();
     },
-    requests: register(new CounterFamily(METRIC.requests, 'Requests answered, by client, allowlisted endpoint, method and status.', ['client', 'endpoint', 'method', 'status', 'model'])),
-    duration: register(new HistogramFamily(METRIC.duration, 'Time from request start to the end of the response.', ['client', 'endpoint', 'status'], DURATION_BUCKETS)),
+    requests: register(
+      new CounterFamily(METRIC.requests, 'Requests answered, by client, allowlisted endpoint, method and status.', [
+        'client',
+        'endpoint',
+        'method',
+        'status',
+        'model',
+      ]),
+    ),
+    duration: register(
+      new HistogramFamily(METRIC.duration, 'Time from request start to the end of the response.', ['client', 'endpoint', 'status'], DURATION_BUCKETS),
+    ),
     ttfb: register(new HistogramFamily(METRIC.ttfb, 'Time from request start to the upstream response headers.', ['client', 'endpoint'], DURATION_BUCKETS)),
     inflight: register(new GaugeFamily(METRIC.inflight, 'Requests being proxied now, streams included.', ['client'])),
     clientAborts: register(new CounterFamily(METRIC.clientAborts, 'Requests whose client went away before the response ended.', ['client', 'endpoint'])),
     upstreamErrors: register(new CounterFamily(METRIC.upstreamErrors, 'Upstream failures: unreachable, reset, timeouts, bad responses.', ['reason'])),
     authFailures: register(new CounterFamily(METRIC.authFailures, 'Requests refused for a missing or wrong client key.')),
-    tokens: register(new CounterFamily(METRIC.tokens, 'Tokens used, from the usage the upstream reported; kind is input, output, cached_input or reasoning.', ['client', 'model', 'kind'])),
-    rateLimited: register(new CounterFamily(METRIC.rateLimited, 'Requests refused with 429 by a client limit (requests, tokens, streams).', ['client', 'limit'])),
+    tokens: register(
+      new CounterFamily(
+        METRIC.tokens,
+        'Tokens used, as the upstream reported them or estimated where it reported none; kind is input, output, cached_input or reasoning.',
+        ['client', 'model', 'kind'],
+      ),
+    ),
+    tokensEstimated: register(
+      new CounterFamily(METRIC.tokensEstimated, 'The estimated part of openai_proxy_tokens_total: responses that ended without usage.', [
+        'client',
+        'model',
+        'kind',
+      ]),
+    ),
+    rateLimited: register(
+      new CounterFamily(METRIC.rateLimited, 'Requests refused with 429 by a client limit (requests, tokens, streams).', ['client', 'limit']),
+    ),
     configReloads: register(new CounterFamily(METRIC.configReloads, 'Secret file reloads, by result.', ['result'])),
-    credentialRefreshes: register(new CounterFamily(METRIC.credentialRefreshes, 'Keyless upstream credential exchanges, by credential (upstream or a client name) and result.', ['credential', 'result'])),
-    credentialExpiry: register(new GaugeFamily(METRIC.credentialExpiry, 'When each keyless upstream credential expires, in Unix seconds (0 while there is none).', ['credential'])),
-    jwksRefreshes: register(new CounterFamily(METRIC.jwksRefreshes, 'Fetches of the Kubernetes ServiceAccount issuer\'s signing keys (JWKS), by result.', ['result'])),
+    credentialRefreshes: register(
+      new CounterFamily(METRIC.credentialRefreshes, 'Keyless upstream credential exchanges, by credential (upstream or a client name) and result.', [
+        'credential',
+        'result',
+      ]),
+    ),
+    credentialExpiry: register(
+      new GaugeFamily(METRIC.credentialExpiry, 'When each keyless upstream credential expires, in Unix seconds (0 while there is none).', ['credential']),
+    ),
+    jwksRefreshes: register(
+      new CounterFamily(METRIC.jwksRefreshes, "Fetches of the Kubernetes ServiceAccount issuer's signing keys (JWKS), by result.", ['result']),
+    ),
   };
 }
 

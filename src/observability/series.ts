@@ -35,7 +35,7 @@ abstract class Family<S> {
     let entry = this.series.get(key);
     if (entry === undefined) {
       const labels: Labels = {};
-      this.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
+      for (const [i, name] of this.labelNames.entries()) labels[name] = values[i] ?? '';
       entry = { labels, series: this.create() };
       this.series.set(key, entry);
     }

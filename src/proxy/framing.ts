@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ProxyError, versionNotSupported } from './errors';
+import { ProxyError, versionNotSupported } from '../http/errors';
 
 /**
  * What RFC 9112 asks of a request's framing beyond what Node's parser enforces, checked before anything else

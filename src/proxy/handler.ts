@@ -1,21 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Client } from '../keys/auth';
+import type { Client } from '../keys/key-table';
 import { identifyCaller, type Authentication } from '../keys/callers';
-import type { ServiceAccountTokens } from '../identity/service-account-tokens';
-import type { Config } from '../config/config';
-import { ProxyError, bodyPending, bodyTooLarge, expectationFailed, headersTooLarge, methodNotAllowed, notAllowed, sendError, sendJson, sendUnauthorized, serviceAccountKeysUnavailable, upgradeRefused } from './errors';
-import { Exchange } from './exchange';
-import { connectionClosing, markClosing } from './closing';
+import type { ServiceAccountTokens } from '../service-accounts/service-account-tokens';
+import type { Config } from '../config/types';
+import {
+  type ProxyError,
+  bodyTooLarge,
+  expectationFailed,
+  headersTooLarge,
+  methodNotAllowed,
+  notAllowed,
+  serviceAccountKeysUnavailable,
+  upgradeRefused,
+} from '../http/errors';
+import { bodyPending, sendError, sendJson, sendUnauthorized } from '../http/respond';
+import { ProxiedRequest } from './proxied-request';
+import type { Outcome } from './outcome';
+import { connectionClosing, markClosing } from '../http/closing';
 import { framingProblem } from './framing';
 import type { KeyStore } from '../keys/keystore';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
-import { matchEndpoint, normaliseTarget } from './routes';
+import { matchEndpoint, normaliseTarget } from '../http/routes';
 import type { Upstream } from './upstream';
 import { ClientLimiter } from '../usage/limits';
 import { DeadlineSweep } from './deadlines';
-import { createRecorder, type Refusal } from '../observability/record';
+import { createRecorder, type RefusedRequest } from './access-log';
 import type { Usage } from '../usage/tap';
 
 export interface ProxyDeps {
@@ -45,16 +56,16 @@ const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
 /** Metric/log name of a caller before it has proved who it is. */
 export const UNAUTHENTICATED = 'unauthenticated';
 
-/** The request handler: cheap refusals first, then one Exchange per proxied request. */
+/** The request handler: cheap refusals first, then one ProxiedRequest per request that passes them. */
 export function createProxyHandler(deps: ProxyDeps) {
   const { config, metrics, log } = deps;
-  // A count, not a Set of the exchanges: a long-lived collection that every request enters and leaves keeps
+  // A count, not a Set of the requests: a long-lived collection that every request enters and leaves keeps
   // young objects reachable at each scavenge, and that alone cost about a tenth of the CPU per request.
   let open = 0;
   const limiters = createLimiters(config);
   const deadlines = new DeadlineSweep();
   const recorder = createRecorder({ metrics, log, keys: deps.keys, models: deps.models, endpoints: config.endpoints, upstream: config.upstream.display });
-  const exchangeDeps = {
+  const requestDeps = {
     deadlines,
     upstream: deps.upstream,
     upstreamConfig: config.upstream,
@@ -66,18 +77,18 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (refusal) metrics.rateLimited.with(client.name, refusal.limit).inc();
       return refusal;
     },
-    onDone: (exchange: Exchange) => {
+    onEnd: (outcome: Outcome) => {
       open--;
-      metrics.inflight.with(exchange.client.name).dec();
-      if (exchange.admitted) limiters.get(exchange.client.name)?.release(exchange.stream, totalTokens(exchange.usage), Date.now());
-      recorder.exchange(exchange);
+      metrics.inflight.with(outcome.client).dec();
+      if (outcome.admitted) limiters.get(outcome.client)?.release(outcome.stream, totalTokens(outcome.usage), Date.now());
+      recorder.proxied(outcome);
     },
   };
 
   /** Answers the request itself; its log line and metrics are written once the answer is out. */
-  function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal, answer: () => void): void {
+  function refuse(req: IncomingMessage, res: ServerResponse, refusal: RefusedRequest, answer: () => void): void {
     answer();
-    res.once('close', () => recorder.refusal(req, refusal));
+    res.once('close', () => recorder.refused(req, refusal));
   }
 
   /** `expectsContinue`: the client waits for `100 Continue` before sending its body. */
@@ -109,13 +120,22 @@ export function createProxyHandler(deps: ProxyDeps) {
     // Only a token whose signing key is being fetched waits here; the request body waits in the socket meanwhile.
     caller.then((found) => {
       if (!res.destroyed) return admit(request, found);
-      recorder.refusal(req, { status: 499, endpoint: request.endpoint, client: found.client?.name ?? UNAUTHENTICATED, code: 'client_closed', startedAt, serviceAccount: found.serviceAccount });
+      recorder.refused(req, {
+        status: 499,
+        endpoint: request.endpoint,
+        client: found.client?.name ?? UNAUTHENTICATED,
+        code: 'client_closed',
+        startedAt,
+        serviceAccount: found.serviceAccount,
+      });
     });
   }
 
   /** Refusals before the caller is known: nothing about the request is trusted yet. */
   function refuseEarly(req: IncomingMessage, res: ServerResponse, startedAt: number, err: ProxyError, closeConnection: boolean): void {
-    refuse(req, res, { status: err.status, endpoint: undefined, client: UNAUTHENTICATED, code: err.code, startedAt }, () => sendError(res, err, closeConnection));
+    refuse(req, res, { status: err.status, endpoint: undefined, client: UNAUTHENTICATED, code: err.code, startedAt }, () =>
+      sendError(res, err, closeConnection),
+    );
   }
 
   /** The caller is known (or known not to be anyone): refuse, or send the request on its way. */
@@ -124,14 +144,20 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (!client) {
       if (caller.unavailable) {
         const err = serviceAccountKeysUnavailable();
-        return refuse(req, res, { status: err.status, endpoint, client: UNAUTHENTICATED, code: err.code, startedAt }, () => sendError(res, err, bodyPending(req)));
+        return refuse(req, res, { status: err.status, endpoint, client: UNAUTHENTICATED, code: err.code, startedAt }, () =>
+          sendError(res, err, bodyPending(req)),
+        );
       }
       metrics.authFailures.with().inc();
-      return refuse(req, res, { status: 401, endpoint, client: UNAUTHENTICATED, code: undefined, startedAt, reason: caller.reason, serviceAccount }, () => sendUnauthorized(res, bodyPending(req)));
+      return refuse(req, res, { status: 401, endpoint, client: UNAUTHENTICATED, code: undefined, startedAt, reason: caller.reason, serviceAccount }, () =>
+        sendUnauthorized(res, bodyPending(req)),
+      );
     }
     if (!endpoint || !path) {
       const err = notAllowed();
-      return refuse(req, res, { status: 404, endpoint: undefined, client: client.name, code: err.code, startedAt, serviceAccount }, () => sendError(res, err, bodyPending(req)));
+      return refuse(req, res, { status: 404, endpoint: undefined, client: client.name, code: err.code, startedAt, serviceAccount }, () =>
+        sendError(res, err, bodyPending(req)),
+      );
     }
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {
       const err = bodyTooLarge(config.maxBodyBytes);
@@ -143,14 +169,14 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   function proxy(req: IncomingMessage, res: ServerResponse, client: Client, endpoint: string, path: string, serviceAccount: string | undefined): void {
     metrics.inflight.with(client.name).inc();
-    const exchange = new Exchange(exchangeDeps, req, res, client, endpoint, path, serviceAccount);
+    const proxied = new ProxiedRequest(requestDeps, req, res, client, endpoint, path, serviceAccount);
     open++;
-    exchange.start();
+    proxied.start();
   }
 
   /** Requests being proxied now: shutdown waits for these. */
-  const openExchanges = () => open;
-  return { handle, openExchanges, close: () => deadlines.close() };
+  const openRequests = () => open;
+  return { handle, openRequests, close: () => deadlines.close() };
 }
 
 /** A request that passed the cheap refusals, waiting to learn who sent it. */

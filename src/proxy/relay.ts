@@ -39,7 +39,11 @@ export function relay(source: Readable, destination: Writable, done: (err?: Erro
     stopSource();
     stopDestination();
   };
-  return { disarm, stop: () => (disarm(), unpipe()) };
+  const stop = () => {
+    disarm();
+    unpipe();
+  };
+  return { disarm, stop };
 }
 
 /**
@@ -56,7 +60,10 @@ function pipeAfterReads(source: Readable, destination: Writable): () => void {
   const resume = () => source.resume();
   const flush = () => {
     scheduled = false;
-    if (destination.destroyed || destination.writableEnded) return void (batch = []);
+    if (destination.destroyed || destination.writableEnded) {
+      batch = [];
+      return;
+    }
     const chunks = batch;
     batch = [];
     destination.cork();

@@ -1,9 +1,9 @@
 import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
-import type { UpstreamConfig } from '../config/config';
+import type { UpstreamConfig } from '../config/types';
 import type { DeadlineSweep } from './deadlines';
-import { requestTimeout, type ProxyError } from './errors';
-import { connectTimeout, firstByteTimeout, idleTimeout } from './upstream';
+import { requestTimeout, type ProxyError } from '../http/errors';
+import { connectTimeout, firstByteTimeout, idleTimeout } from '../http/upstream-errors';
 
 /** Where an upstream request is: its body going up, waiting for the response head, the response streaming. */
 export type Phase = 'uploading' | 'waiting' | 'streaming';

@@ -1,4 +1,4 @@
-import type { ClientLimits } from '../config/config';
+import type { ClientLimits } from '../config/types';
 
 /**
  * Per-client limits, per replica, in memory. Buckets refill lazily from the clock when they are looked at,
@@ -7,7 +7,7 @@ import type { ClientLimits } from '../config/config';
 
 export type LimitName = 'requests' | 'tokens' | 'streams';
 
-export interface Refusal {
+export interface LimitExceeded {
   limit: LimitName;
   /** Whole seconds until a retry can succeed (the `retry-after` header). */
   retryAfterSeconds: number;
@@ -62,7 +62,7 @@ export class ClientLimiter {
    * Admits a request or says which limit refuses it. Tokens are charged after the response (when usage is
    * known), so a request is admitted while the token bucket is not in debt.
    */
-  admit(stream: boolean, now: number): Refusal | undefined {
+  admit(stream: boolean, now: number): LimitExceeded | undefined {
     if (stream && this.limits.concurrentStreams !== undefined && this.openStreams >= this.limits.concurrentStreams) {
       return { limit: 'streams', retryAfterSeconds: 1 };
     }

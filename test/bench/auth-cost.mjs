@@ -15,14 +15,18 @@ export async function authCost(distDir, env, { key, token, mint }, iterations = 
   const { loadConfig } = load(join(distDir, 'config', 'config.js'));
   const { KeyStore } = load(join(distDir, 'keys', 'keystore.js'));
   const { identifyCaller } = load(join(distDir, 'keys', 'callers.js'));
-  const { startServiceAccountTokens } = load(join(distDir, 'identity', 'service-account-tokens.js'));
+  const { startServiceAccountTokens } = load(join(distDir, 'service-accounts', 'service-account-tokens.js'));
   const { createMetrics } = load(join(distDir, 'observability', 'metrics.js'));
   const { createLogger } = load(join(distDir, 'observability', 'log.js'));
 
   const { config, problems } = loadConfig(env);
   if (!config) throw new Error(`auth-cost: bad config ${JSON.stringify(problems)}`);
   const keys = KeyStore.load(config, env).store;
-  const sa = startServiceAccountTokens(config.kubernetes, createLogger('error', () => {}), createMetrics());
+  const sa = startServiceAccountTokens(
+    config.kubernetes,
+    createLogger('error', () => {}),
+    createMetrics(),
+  );
   for (let i = 0; i < 200 && !sa.tokens.ready(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!sa.tokens.ready()) throw new Error('auth-cost: the JWKS file did not load');
 

@@ -101,7 +101,11 @@ async function startUpstream() {
 /** The floor: node-floor.mjs, the least a key-swapping proxy on node:http does per request. */
 async function startFloor(upstream) {
   const opts = { upstreamPort: Number(new URL(upstream.origin).port), clientKey: PROXY_KEY, upstreamKey: OPENAI_KEY };
-  const child = L.startChild('floor', process.execPath, [...NODE_FLAGS, join(HERE, 'node-floor.mjs'), JSON.stringify(opts)], { env, nofile: NOFILE, cgroup: cgroupFor('floor') });
+  const child = L.startChild('floor', process.execPath, [...NODE_FLAGS, join(HERE, 'node-floor.mjs'), JSON.stringify(opts)], {
+    env,
+    nofile: NOFILE,
+    cgroup: cgroupFor('floor'),
+  });
   const { port } = await L.firstJsonLine(child, 'floor');
   return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
 }
@@ -112,10 +116,20 @@ async function startProxy(configFile, logLevel, main = PROXY_MAIN, role = 'proxy
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
   const port = quiet ? await L.freePort() : 0;
   const proxyEnv = {
-    PATH: env.PATH, PROXY_CONFIG: configFile, HOST: '127.0.0.1', PORT: String(port), ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0',
-    LOG_LEVEL: logLevel, MAX_BODY_BYTES: String(4 * 2 ** 30),
+    PATH: env.PATH,
+    PROXY_CONFIG: configFile,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_HOST: '127.0.0.1',
+    ADMIN_PORT: '0',
+    LOG_LEVEL: logLevel,
+    MAX_BODY_BYTES: String(4 * 2 ** 30),
   };
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [...NODE_FLAGS, main], { nofile: NOFILE, env: proxyEnv, cgroup: cgroupFor(role) });
+  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [...NODE_FLAGS, main], {
+    nofile: NOFILE,
+    env: proxyEnv,
+    cgroup: cgroupFor(role),
+  });
   if (quiet) {
     let dead = false;
     child.on('exit', () => (dead = true));
@@ -141,10 +155,19 @@ async function startNginx(nginxBin, upstream) {
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await L.freePort();
     const values = {
-      DIR: tmp, NOFILE, WORKER_CONNECTIONS: NOFILE, PORT: port, UPSTREAM_PORT: new URL(upstream.origin).port,
-      PROXY_KEY, OPENAI_KEY, ACCESS_LOG: cfg.nginxAccessLog ? `${tmp}/access.log` : 'off',
+      DIR: tmp,
+      NOFILE,
+      WORKER_CONNECTIONS: NOFILE,
+      PORT: port,
+      UPSTREAM_PORT: new URL(upstream.origin).port,
+      PROXY_KEY,
+      OPENAI_KEY,
+      ACCESS_LOG: cfg.nginxAccessLog ? `${tmp}/access.log` : 'off',
     };
-    writeFileSync(join(tmp, 'nginx.conf'), template.replace(/\{\{(\w+)\}\}/g, (_, k) => String(values[k])));
+    writeFileSync(
+      join(tmp, 'nginx.conf'),
+      template.replace(/\{\{(\w+)\}\}/g, (_, k) => String(values[k])),
+    );
     const child = L.startChild('nginx', nginxBin, ['-p', tmp, '-e', `${tmp}/error.log`, '-c', `${tmp}/nginx.conf`], { env, nofile: NOFILE });
     let dead = false;
     child.on('exit', () => (dead = true));
@@ -161,15 +184,26 @@ async function startNginx(nginxBin, upstream) {
 }
 
 async function wrk(wrkBin, origin, connections, threads, seconds, bearer = '') {
-  const out = await L.runToEnd('wrk', wrkBin,
+  const out = await L.runToEnd(
+    'wrk',
+    wrkBin,
     ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', join(HERE, 'post.lua'), `${origin}/v1/chat/completions`],
-    { env: { ...env, BENCH_KEY: PROXY_KEY, BENCH_BEARER: bearer }, nofile: NOFILE, timeoutMs: (seconds + 30) * 1000 });
+    { env: { ...env, BENCH_KEY: PROXY_KEY, BENCH_BEARER: bearer }, nofile: NOFILE, timeoutMs: (seconds + 30) * 1000 },
+  );
   const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
   const r = JSON.parse(line.slice('BENCH_JSON '.length));
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
-  return { rps: r.requests / (r.durationUs / 1e6), requests: r.requests, errors, errorDetail: r.errors,
-    p50Ms: r.latencyUs.p50 / 1000, p90Ms: r.latencyUs.p90 / 1000, p99Ms: r.latencyUs.p99 / 1000, maxMs: r.latencyUs.max / 1000 };
+  return {
+    rps: r.requests / (r.durationUs / 1e6),
+    requests: r.requests,
+    errors,
+    errorDetail: r.errors,
+    p50Ms: r.latencyUs.p50 / 1000,
+    p90Ms: r.latencyUs.p90 / 1000,
+    p99Ms: r.latencyUs.p99 / 1000,
+    maxMs: r.latencyUs.max / 1000,
+  };
 }
 
 /** Rounds of wrk over every target, interleaved; CPU seconds per request for the processes doing the job. */
@@ -190,16 +224,25 @@ async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstrea
       }
       r.upstreamConnections = (await upstreamConnections(upstream)) - connsBefore;
       rounds[name].push(r);
-      L.log(`  round ${round} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  errors ${r.errors}`);
+      L.log(
+        `  round ${round} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  errors ${r.errors}`,
+      );
     }
   }
   const summary = {};
   for (const [name, rs] of Object.entries(rounds)) {
     const pick = (key) => (rs[0][key] === undefined ? undefined : L.median(rs.map((r) => r[key])));
-    summary[name] = { rps: pick('rps'), p50Ms: pick('p50Ms'), p99Ms: pick('p99Ms'), cpuUsPerRequest: pick('cpuUsPerRequest'),
-      scavengesPer1k: pick('scavengesPer1k'), scavengeUsPerRequest: pick('scavengeUsPerRequest'),
+    summary[name] = {
+      rps: pick('rps'),
+      p50Ms: pick('p50Ms'),
+      p99Ms: pick('p99Ms'),
+      cpuUsPerRequest: pick('cpuUsPerRequest'),
+      scavengesPer1k: pick('scavengesPer1k'),
+      scavengeUsPerRequest: pick('scavengeUsPerRequest'),
       upstreamConnections: pick('upstreamConnections'),
-      errors: rs.reduce((a, r) => a + r.errors, 0), rounds: rs };
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      rounds: rs,
+    };
   }
   return summary;
 }
@@ -218,8 +261,11 @@ function upstreamConnections(upstream) {
 }
 
 async function client(opts, timeoutMs) {
-  const out = await L.runToEnd(`client ${opts.mode}`, process.execPath, [join(HERE, 'client.mjs'), JSON.stringify({ key: PROXY_KEY, ...opts })],
-    { env, nofile: NOFILE, timeoutMs });
+  const out = await L.runToEnd(`client ${opts.mode}`, process.execPath, [join(HERE, 'client.mjs'), JSON.stringify({ key: PROXY_KEY, ...opts })], {
+    env,
+    nofile: NOFILE,
+    timeoutMs,
+  });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
@@ -236,24 +282,37 @@ async function sseRounds(targets, upstream, nginx, floor, proxy) {
     for (const [name, t] of Object.entries(targets)) {
       const cpuBefore = L.cpuSeconds(cpuPid[name]);
       const { result, maxRss } = await withRss([proxy.pid, nginx.worker, floor.pid], () =>
-        client({ mode: 'sse', origin: t.origin, streams: cfg.streams, frames: cfg.frames, intervalMs: cfg.intervalMs, rampMs: cfg.rampMs }, timeoutMs));
+        client({ mode: 'sse', origin: t.origin, streams: cfg.streams, frames: cfg.frames, intervalMs: cfg.intervalMs, rampMs: cfg.rampMs }, timeoutMs),
+      );
       rounds[name].push({ ...result, cpuSeconds: L.cpuSeconds(cpuPid[name]) - cpuBefore, maxRssMiB: name === 'direct' ? undefined : maxRss[cpuPid[name]] });
-      L.log(`  round ${round} ${name.padEnd(6)} frames ${result.receivedFrames}/${result.expectedFrames}, delay p50 ${result.delayMs.p50?.toFixed(2)} ms ` +
-        `p99 ${result.delayMs.p99?.toFixed(2)} ms, failures ${JSON.stringify(result.failures)}` +
-        (name === 'direct' ? '' : `, RSS max ${maxRss[cpuPid[name]].toFixed(1)} MiB`));
+      L.log(
+        `  round ${round} ${name.padEnd(6)} frames ${result.receivedFrames}/${result.expectedFrames}, delay p50 ${result.delayMs.p50?.toFixed(2)} ms ` +
+          `p99 ${result.delayMs.p99?.toFixed(2)} ms, failures ${JSON.stringify(result.failures)}` +
+          (name === 'direct' ? '' : `, RSS max ${maxRss[cpuPid[name]].toFixed(1)} MiB`),
+      );
       await L.sleep(1000); // let the closed sockets' timers and the proxy's pool settle between targets
     }
   }
   const sum = (rs, key) => rs.reduce((a, r) => a + r[key], 0);
-  return Object.fromEntries(Object.entries(rounds).map(([name, rs]) => [name, {
-    expectedFrames: sum(rs, 'expectedFrames'), receivedFrames: sum(rs, 'receivedFrames'), lostFrames: sum(rs, 'lostFrames'),
-    failures: rs.reduce((acc, r) => { for (const [k, v] of Object.entries(r.failures)) acc[k] = (acc[k] ?? 0) + v; return acc; }, {}),
-    delayMs: Object.fromEntries(['p50', 'p90', 'p99', 'max'].map((p) => [p, L.median(rs.map((r) => r.delayMs[p]))])),
-    cpuSeconds: L.median(rs.map((r) => r.cpuSeconds)),
-    maxRssMiB: name === 'direct' ? undefined : Math.max(...rs.map((r) => r.maxRssMiB)),
-    ...(name === 'proxy' && { rssBeforeMiB }),
-    rounds: rs,
-  }]));
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, rs]) => [
+      name,
+      {
+        expectedFrames: sum(rs, 'expectedFrames'),
+        receivedFrames: sum(rs, 'receivedFrames'),
+        lostFrames: sum(rs, 'lostFrames'),
+        failures: rs.reduce((acc, r) => {
+          for (const [k, v] of Object.entries(r.failures)) acc[k] = (acc[k] ?? 0) + v;
+          return acc;
+        }, {}),
+        delayMs: Object.fromEntries(['p50', 'p90', 'p99', 'max'].map((p) => [p, L.median(rs.map((r) => r.delayMs[p]))])),
+        cpuSeconds: L.median(rs.map((r) => r.cpuSeconds)),
+        maxRssMiB: name === 'direct' ? undefined : Math.max(...rs.map((r) => r.maxRssMiB)),
+        ...(name === 'proxy' && { rssBeforeMiB }),
+        rounds: rs,
+      },
+    ]),
+  );
 }
 
 /** Runs `fn` while sampling the RSS of `pids`; returns its result with the max RSS seen per process. */
@@ -269,10 +328,15 @@ async function withRss(pids, fn) {
 
 function scrape(admin) {
   return new Promise((resolve, reject) => {
-    http.get(`${admin}/metrics`, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolve(body));
-    }).on('error', reject);
+    http
+      .get(`${admin}/metrics`, (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (d) => (body += d))
+          .on('end', () => resolve(body));
+      })
+      .on('error', reject);
   });
 }
 
@@ -293,11 +357,19 @@ async function proxyCounts(admin) {
 
 function machine(tools) {
   // Both print their version on stderr or stdout, and wrk exits 1 after doing so.
-  const version = (cmd, args) => { const r = spawnSync(cmd, args); return `${r.stdout}${r.stderr}`; };
+  const version = (cmd, args) => {
+    const r = spawnSync(cmd, args);
+    return `${r.stdout}${r.stderr}`;
+  };
   return {
-    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    kernel: os.release(), node: process.version, loadAvg: { start: loadAtStart, end: os.loadavg()[0].toFixed(2) },
-    nginx: version(tools.nginx, ['-v']).trim().replace('nginx version: ', ''), wrk: version(tools.wrk, ['-v']).split(' Copyright')[0].trim(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: os.release(),
+    node: process.version,
+    loadAvg: { start: loadAtStart, end: os.loadavg()[0].toFixed(2) },
+    nginx: version(tools.nginx, ['-v']).trim().replace('nginx version: ', ''),
+    wrk: version(tools.wrk, ['-v']).split(' Copyright')[0].trim(),
   };
 }
 
@@ -318,25 +390,36 @@ async function main() {
   memoryLimit.applied = Boolean(limited);
   memoryLimit.heapLimitMiB = heapLimitMiB(limited);
   L.log(`the floor and the proxy run with the Node flags ${NODE_FLAGS.join(' ') || '(none)'} (${NODE_FLAGS_FROM})`);
-  L.log(limited
-    ? `the Node processes run in memory cgroups limited to ${memoryLimit.quantity} (the chart's default): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`
-    : `the Node processes run without a memory limit (${memoryLimit.wanted ? 'no memory cgroup can be made here' : 'BENCH_MEMORY_LIMIT=0'}): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`);
-  L.log(`upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), proxy ${proxy.origin} (pid ${proxy.pid})`);
+  L.log(
+    limited
+      ? `the Node processes run in memory cgroups limited to ${memoryLimit.quantity} (the chart's default): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`
+      : `the Node processes run without a memory limit (${memoryLimit.wanted ? 'no memory cgroup can be made here' : 'BENCH_MEMORY_LIMIT=0'}): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`,
+  );
+  L.log(
+    `upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), proxy ${proxy.origin} (pid ${proxy.pid})`,
+  );
 
   const auth = cfg.serviceAccountRow ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: files.configFile }, { key: PROXY_KEY, ...files }) : null;
-  if (auth) L.log(`auth in-process: key ${auth.keyNs.toFixed(0)} ns, cached token ${auth.cachedTokenNs.toFixed(0)} ns, first sight of a token ${(auth.firstTokenNs / 1000).toFixed(1)} us`);
+  if (auth)
+    L.log(
+      `auth in-process: key ${auth.keyNs.toFixed(0)} ns, cached token ${auth.cachedTokenNs.toFixed(0)} ns, first sight of a token ${(auth.firstTokenNs / 1000).toFixed(1)} us`,
+    );
 
   await L.sleep(1000);
   const idle = L.memoryMiB(proxy.pid);
   const floorIdle = L.memoryMiB(floor.pid);
   L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
 
-  const targetsRps = { direct: { origin: upstream.origin }, nginx: { origin: nginx.origin, cpuPid: nginx.worker },
-    floor: { origin: floor.origin, cpuPid: floor.pid }, proxy: { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin },
+  const targetsRps = {
+    direct: { origin: upstream.origin },
+    nginx: { origin: nginx.origin, cpuPid: nginx.worker },
+    floor: { origin: floor.origin, cpuPid: floor.pid },
+    proxy: { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin },
     ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
     ...(baseline && { baseline: { origin: baseline.origin, cpuPid: baseline.pid, admin: baseline.admin } }),
     // The same process as "proxy": only the credential differs.
-    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin, bearer: files.token } }) };
+    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin, bearer: files.token } }),
+  };
   L.log('warm-up (1 s each, not counted)');
   for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1, t.bearer);
 
@@ -355,8 +438,13 @@ async function main() {
     for (const [name, t] of Object.entries({ direct: upstream, nginx, proxy })) {
       const rssBefore = L.memoryMiB(proxy.pid).rss;
       const { result, maxRss } = await withRss([proxy.pid], () => client({ mode, origin: t.origin, bytes }, 330_000));
-      transfer[mode][name] = { ...result, ...(name === 'proxy' && { rssBeforeMiB: rssBefore, maxRssMiB: maxRss[proxy.pid], hwmMiB: L.memoryMiB(proxy.pid).hwm }) };
-      L.log(`  ${mode.padEnd(8)} ${name.padEnd(6)} ${result.mibPerSec.toFixed(0)} MiB/s${result.error ? ` ERROR ${result.error}` : ''}${name === 'proxy' ? `, proxy RSS max ${maxRss[proxy.pid].toFixed(1)} MiB` : ''}`);
+      transfer[mode][name] = {
+        ...result,
+        ...(name === 'proxy' && { rssBeforeMiB: rssBefore, maxRssMiB: maxRss[proxy.pid], hwmMiB: L.memoryMiB(proxy.pid).hwm }),
+      };
+      L.log(
+        `  ${mode.padEnd(8)} ${name.padEnd(6)} ${result.mibPerSec.toFixed(0)} MiB/s${result.error ? ` ERROR ${result.error}` : ''}${name === 'proxy' ? `, proxy RSS max ${maxRss[proxy.pid].toFixed(1)} MiB` : ''}`,
+      );
     }
   }
   // Past the proxy's 4 s upstream keep-alive, so pooled sockets are gone: what is left is the heap.
@@ -367,16 +455,36 @@ async function main() {
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
-  memoryLimit.cgroups = Object.fromEntries(Object.entries(cgroups).filter(([, c]) => c).map(([name, c]) => [name, { peakMiB: c.peakMiB(), oomKills: c.oomKills() }]));
-  const results = { nodeFlags: NODE_FLAGS, nodeFlagsFrom: NODE_FLAGS_FROM, memoryLimit, startedAt: new Date(startedAt).toISOString(), durationS: (Date.now() - startedAt) / 1000, machine: machine(tools), config: cfg, proxyMain: PROXY_MAIN,
-    idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm }, auth, rps, latency1, sse, transfer, counted, problems,
-    image: L.imageFootprint(join(ROOT, 'image-results')) };
+  memoryLimit.cgroups = Object.fromEntries(
+    Object.entries(cgroups)
+      .filter(([, c]) => c)
+      .map(([name, c]) => [name, { peakMiB: c.peakMiB(), oomKills: c.oomKills() }]),
+  );
+  const results = {
+    nodeFlags: NODE_FLAGS,
+    nodeFlagsFrom: NODE_FLAGS_FROM,
+    memoryLimit,
+    startedAt: new Date(startedAt).toISOString(),
+    durationS: (Date.now() - startedAt) / 1000,
+    machine: machine(tools),
+    config: cfg,
+    proxyMain: PROXY_MAIN,
+    idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm },
+    auth,
+    rps,
+    latency1,
+    sse,
+    transfer,
+    counted,
+    problems,
+    image: L.imageFootprint(join(ROOT, 'image-results')),
+  };
   results.targets = targets(results);
   printTable(results);
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}.json`);
-  const json = JSON.stringify(results, null, 2) + '\n';
+  const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(file, json);
   writeFileSync(join(dir, 'latest.json'), json);
   L.log(`wrote ${file} and bench-results/latest.json`);
@@ -394,10 +502,16 @@ async function shutdown(code) {
   rmSync(tmp, { recursive: true, force: true });
   process.exit(code);
 }
-process.on('SIGINT', () => { L.log('interrupted; stopping everything'); shutdown(130); });
+process.on('SIGINT', () => {
+  L.log('interrupted; stopping everything');
+  shutdown(130);
+});
 process.on('SIGTERM', () => shutdown(143));
 process.on('exit', L.killAllNow);
-main().then(() => shutdown(0), (err) => {
-  if (!exiting) console.error(`[bench] failed: ${err.stack ?? err}`);
-  shutdown(1);
-});
+main().then(
+  () => shutdown(0),
+  (err) => {
+    if (!exiting) console.error(`[bench] failed: ${err.stack ?? err}`);
+    shutdown(1);
+  },
+);

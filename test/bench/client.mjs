@@ -13,7 +13,7 @@ const opts = JSON.parse(process.argv[2]);
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 const { hostname, port } = new URL(opts.origin);
 const headers = { 'x-api-key': opts.key, 'content-type': 'application/json' };
-const finish = (result) => process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
+const finish = (result) => process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 
 function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : null;
@@ -22,33 +22,44 @@ function percentile(sorted, p) {
 function runSse() {
   const { streams, frames, intervalMs, rampMs } = opts;
   const delays = new Float64Array(streams * frames);
-  let received = 0, done = 0, malformed = 0;
+  let received = 0,
+    done = 0,
+    malformed = 0;
   const failures = {};
   const requests = [];
   const fail = (why) => (failures[why] = (failures[why] ?? 0) + 1);
   const started = performance.now();
 
-  const open = (n) => {
-    const req = http.request({ agent, hostname, port, method: 'POST', headers,
-      path: `/v1/responses?frames=${frames}&interval=${intervalMs}` });
+  const open = () => {
+    const req = http.request({ agent, hostname, port, method: 'POST', headers, path: `/v1/responses?frames=${frames}&interval=${intervalMs}` });
     requests.push(req);
     let settled = false;
-    const settle = (why) => { if (settled) return; settled = true; if (why) fail(why); if (++done === streams) report(); };
+    const settle = (why) => {
+      if (settled) return;
+      settled = true;
+      if (why) fail(why);
+      if (++done === streams) report();
+    };
     req.on('error', (err) => settle(`error:${err.code ?? err.message}`));
     req.on('response', (res) => {
-      if (res.statusCode !== 200) { res.resume(); return settle(`status:${res.statusCode}`); }
+      if (res.statusCode !== 200) {
+        res.resume();
+        return settle(`status:${res.statusCode}`);
+      }
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {
         const now = process.hrtime.bigint();
         buf += chunk;
-        let end;
-        while ((end = buf.indexOf('\n\n')) !== -1) {
+        for (let end = buf.indexOf('\n\n'); end !== -1; end = buf.indexOf('\n\n')) {
           const frame = buf.slice(0, end);
           buf = buf.slice(end + 2);
           if (frame === 'data: [DONE]') continue;
           const t = /"t":"(\d+)"/.exec(frame);
-          if (!t) { malformed++; continue; }
+          if (!t) {
+            malformed++;
+            continue;
+          }
           if (received < delays.length) delays[received++] = Number(now - BigInt(t[1])) / 1e6;
         }
       });
@@ -67,11 +78,14 @@ function runSse() {
     if (opened >= streams) clearInterval(ramp);
   }, 20);
 
-  const deadline = setTimeout(() => {
-    fail('deadline');
-    for (const r of requests) r.destroy();
-    report();
-  }, rampMs + frames * intervalMs + 30_000);
+  const deadline = setTimeout(
+    () => {
+      fail('deadline');
+      for (const r of requests) r.destroy();
+      report();
+    },
+    rampMs + frames * intervalMs + 30_000,
+  );
 
   let reported = false;
   function report() {
@@ -81,8 +95,13 @@ function runSse() {
     clearInterval(ramp);
     const sorted = delays.subarray(0, received).sort();
     finish({
-      streams, frames, expectedFrames: streams * frames, receivedFrames: received,
-      lostFrames: streams * frames - received, malformed, failures,
+      streams,
+      frames,
+      expectedFrames: streams * frames,
+      receivedFrames: received,
+      lostFrames: streams * frames - received,
+      malformed,
+      failures,
       delayMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? null },
       wallMs: performance.now() - started,
     });
@@ -94,18 +113,27 @@ function runTransfer() {
   const upload = mode === 'upload';
   const started = performance.now();
   let moved = 0;
-  const deadline = setTimeout(() => { req.destroy(new Error('deadline')); }, 300_000);
+  const deadline = setTimeout(() => {
+    req.destroy(new Error('deadline'));
+  }, 300_000);
   const end = (error, status) => {
     clearTimeout(deadline);
     const seconds = (performance.now() - started) / 1000;
     finish({ mode, bytes, moved, status, error, seconds, mibPerSec: moved / 2 ** 20 / seconds });
   };
-  const req = http.request({ agent, hostname, port, method: 'POST',
+  const req = http.request({
+    agent,
+    hostname,
+    port,
+    method: 'POST',
     path: upload ? '/v1/audio/transcriptions' : `/v1/audio/speech?bytes=${bytes}`,
-    headers: upload ? { ...headers, 'content-type': 'audio/wav', 'content-length': bytes } : headers });
+    headers: upload ? { ...headers, 'content-type': 'audio/wav', 'content-length': bytes } : headers,
+  });
   req.on('error', (err) => end(err.code ?? err.message, null));
   req.on('response', (res) => {
-    res.on('data', (c) => { if (!upload) moved += c.length; });
+    res.on('data', (c) => {
+      if (!upload) moved += c.length;
+    });
     res.on('end', () => end(res.statusCode === 200 ? null : `status ${res.statusCode}`, res.statusCode));
     res.on('error', (err) => end(err.code ?? err.message, res.statusCode));
   });

@@ -9,12 +9,16 @@ export const log = (msg) => console.log(`[bench] ${msg}`);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-const which = (cmd) => ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin']
-  .map((dir) => `${dir}/${cmd}`).find(existsSync);
+const which = (cmd) => ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin'].map((dir) => `${dir}/${cmd}`).find(existsSync);
 
 /** wrk and nginx-light from Debian, installed once if missing (apt-get update first; needs root). */
 export function ensureTools() {
-  const missing = [['wrk', 'wrk'], ['nginx', 'nginx-light']].filter(([bin]) => !which(bin)).map(([, pkg]) => pkg);
+  const missing = [
+    ['wrk', 'wrk'],
+    ['nginx', 'nginx-light'],
+  ]
+    .filter(([bin]) => !which(bin))
+    .map(([, pkg]) => pkg);
   if (missing.length) {
     if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: run as root, or apt-get install them first`);
     const apt = (args) => {
@@ -32,8 +36,14 @@ export function ensureTools() {
 
 /** [soft, hard] open-file limits of this process. */
 export function nofileLimits() {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const [soft, hard] = line.trim().split(/\s+/).slice(3, 5).map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = line
+    .trim()
+    .split(/\s+/)
+    .slice(3, 5)
+    .map((v) => (v === 'unlimited' ? Infinity : Number(v)));
   return [soft, hard];
 }
 
@@ -48,8 +58,10 @@ export function nofilePrefix(need) {
   try {
     execFileSync('/bin/sh', ['-c', `ulimit -n ${need}`], { stdio: 'ignore' });
   } catch {
-    throw new Error(`need ${need} open files but the hard limit is ${hard} and cannot be raised here: ` +
-      `lower BENCH_STREAMS to ${Math.floor((hard - 2048) / 2)} or raise the limit (ulimit -Hn) before make bench`);
+    throw new Error(
+      `need ${need} open files but the hard limit is ${hard} and cannot be raised here: ` +
+        `lower BENCH_STREAMS to ${Math.floor((hard - 2048) / 2)} or raise the limit (ulimit -Hn) before make bench`,
+    );
   }
   return `ulimit -n ${need}`;
 }
@@ -62,9 +74,7 @@ const children = new Map();
  */
 export function startChild(name, cmd, args, { env, nofile, cgroup, stdio = ['ignore', 'pipe', 'pipe'] } = {}) {
   const prefix = [nofile && nofilePrefix(nofile), cgroup?.enter].filter(Boolean).join(' && ');
-  const child = prefix
-    ? spawn('/bin/sh', ['-c', `${prefix} && exec "$0" "$@"`, cmd, ...args], { env, stdio })
-    : spawn(cmd, args, { env, stdio });
+  const child = prefix ? spawn('/bin/sh', ['-c', `${prefix} && exec "$0" "$@"`, cmd, ...args], { env, stdio }) : spawn(cmd, args, { env, stdio });
   children.set(child, name);
   child.stderrTail = '';
   child.stderr?.on('data', (d) => (child.stderrTail = (child.stderrTail + d).slice(-4000)));
@@ -85,7 +95,11 @@ export function firstJsonLine(child, name, ms = 15_000) {
       lines.close();
       // The proxy logs one line per request: keep draining stdout, as a container runtime would.
       child.stdout.resume();
-      try { resolve(JSON.parse(line)); } catch { reject(new Error(`${name}: start line is not JSON: ${line}`)); }
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`${name}: start line is not JSON: ${line}`));
+      }
     });
   });
 }
@@ -119,7 +133,12 @@ export async function cleanup() {
 export function killAllNow() {
   for (const [child] of children) {
     // nginx's worker would outlive a SIGKILLed master.
-    for (const pid of childPids(child.pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of childPids(child.pid))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     child.kill('SIGKILL');
   }
 }
@@ -139,7 +158,10 @@ export async function waitForPort(port, ms, isDead) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && !isDead()) {
     const ok = await new Promise((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.on('error', () => resolve(false));
     });
     if (ok) return true;
@@ -178,12 +200,22 @@ export function sampleRss(pids, everyMs = 100) {
   const max = Object.fromEntries(pids.map((pid) => [pid, 0]));
   const take = () => {
     for (const pid of pids) {
-      try { max[pid] = Math.max(max[pid], memoryMiB(pid).rss); } catch { /* exited */ }
+      try {
+        max[pid] = Math.max(max[pid], memoryMiB(pid).rss);
+      } catch {
+        /* exited */
+      }
     }
   };
   take();
   const timer = setInterval(take, everyMs);
-  return { stop: () => { clearInterval(timer); take(); return max; } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      return max;
+    },
+  };
 }
 
 /**
@@ -197,10 +229,16 @@ export function imageFootprint(dir) {
   } catch {
     return undefined;
   }
-  const scenarios = files.map((f) => ({ file: join(dir, f), ...JSON.parse(readFileSync(join(dir, f), 'utf8')) }))
+  const scenarios = files
+    .map((f) => ({ file: join(dir, f), ...JSON.parse(readFileSync(join(dir, f), 'utf8')) }))
     .filter((r) => r.scenario?.startsWith('sidecar'))
-    .map((r) => ({ scenario: r.scenario, measuredAt: statSync(r.file).mtime.toISOString(), startToReadyMs: r.startToReadyMs,
-      processToReadyMs: r.processToReadyMs, idleWorkingSetMiB: r.idle.workingSet / 2 ** 20 }));
+    .map((r) => ({
+      scenario: r.scenario,
+      measuredAt: statSync(r.file).mtime.toISOString(),
+      startToReadyMs: r.startToReadyMs,
+      processToReadyMs: r.processToReadyMs,
+      idleWorkingSetMiB: r.idle.workingSet / 2 ** 20,
+    }));
   return scenarios.length ? { dir, scenarios } : undefined;
 }
 
@@ -211,16 +249,28 @@ export function imageFootprint(dir) {
  * memory controller or v2; undefined where neither can be written (not root, no memory controller delegated).
  */
 export function memoryCgroup(name, bytes) {
-  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':'));
+  const own = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'));
   const v1 = own.find(([, controllers]) => controllers?.split(',').includes('memory'));
   const v2 = own.find(([id, controllers]) => id === '0' && controllers === '');
   // Only under a parent that is a cgroup with the memory controller: a plain directory (v2's place on a v1
   // machine is a tmpfs) would take the files and limit nothing.
   const layouts = [];
   if (v1 && existsSync(join('/sys/fs/cgroup/memory', v1[2], 'memory.limit_in_bytes'))) {
-    layouts.push({ parent: join('/sys/fs/cgroup/memory', v1[2]), limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' });
+    layouts.push({
+      parent: join('/sys/fs/cgroup/memory', v1[2]),
+      limit: 'memory.limit_in_bytes',
+      peak: 'memory.max_usage_in_bytes',
+      events: 'memory.oom_control',
+    });
   }
-  if (v2 && readText(join('/sys/fs/cgroup', v2[2], 'cgroup.subtree_control')).split(/\s+/).includes('memory')) {
+  if (
+    v2 &&
+    readText(join('/sys/fs/cgroup', v2[2], 'cgroup.subtree_control'))
+      .split(/\s+/)
+      .includes('memory')
+  ) {
     layouts.push({ parent: join('/sys/fs/cgroup', v2[2]), limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' });
   }
   for (const layout of layouts) {
@@ -229,7 +279,11 @@ export function memoryCgroup(name, bytes) {
       mkdirSync(dir);
       writeFileSync(join(dir, layout.limit), String(bytes));
     } catch {
-      try { rmdirSync(dir); } catch { /* never made */ }
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* never made */
+      }
       continue;
     }
     return {
@@ -237,11 +291,20 @@ export function memoryCgroup(name, bytes) {
       /** A shell command that moves the shell running it (and what it then execs) into the cgroup. */
       enter: `echo $$ > '${dir}/cgroup.procs'`,
       /** The most memory the cgroup held (RSS and page cache it charged), in MiB; undefined if the kernel keeps no peak. */
-      peakMiB: () => { const text = readText(join(dir, layout.peak)); return text ? Number(text) / 2 ** 20 : undefined; },
+      peakMiB: () => {
+        const text = readText(join(dir, layout.peak));
+        return text ? Number(text) / 2 ** 20 : undefined;
+      },
       /** Processes the kernel killed for reaching the limit. */
       oomKills: () => Number(/^oom_kill (\d+)$/m.exec(readText(join(dir, layout.events)))?.[1] ?? 0),
       /** Once its processes are gone. */
-      remove: () => { try { rmdirSync(dir); } catch { /* still busy or gone */ } },
+      remove: () => {
+        try {
+          rmdirSync(dir);
+        } catch {
+          /* still busy or gone */
+        }
+      },
     };
   }
   return undefined;

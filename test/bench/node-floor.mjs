@@ -25,7 +25,9 @@ function forward(req, res, body) {
     upRes.pipe(res);
   });
   up.on('error', () => res.destroy());
-  res.on('close', () => { if (!res.writableFinished) up.destroy(); });
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
   up.end(body);
 }
 

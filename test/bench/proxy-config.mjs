@@ -15,12 +15,25 @@ const LIMITS = '{ requestsPerMinute: 100000000, tokensPerMinute: 1000000000, con
 
 export function proxyConfigFiles(dir, upstreamOrigin, upstreamKey, clientKey) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(publicKey.export({ format: 'der', type: 'spki' }))
+    .digest('base64url');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ use: 'sig', kid, alg: 'RS256', ...publicKey.export({ format: 'jwk' }) }] }));
   const now = Math.floor(Date.now() / 1000);
   const claims = {
-    aud: ['openai-proxy'], exp: now + 86_400, iat: now, iss: ISSUER, jti: randomUUID(), nbf: now, sub: 'system:serviceaccount:bench:client',
-    'kubernetes.io': { namespace: 'bench', serviceaccount: { name: 'client', uid: randomUUID() }, pod: { name: 'client-0', uid: randomUUID() }, node: { name: 'node-1', uid: randomUUID() } },
+    aud: ['openai-proxy'],
+    exp: now + 86_400,
+    iat: now,
+    iss: ISSUER,
+    jti: randomUUID(),
+    nbf: now,
+    sub: 'system:serviceaccount:bench:client',
+    'kubernetes.io': {
+      namespace: 'bench',
+      serviceaccount: { name: 'client', uid: randomUUID() },
+      pod: { name: 'client-0', uid: randomUUID() },
+      node: { name: 'node-1', uid: randomUUID() },
+    },
   };
   const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const input = `${part({ alg: 'RS256', kid })}.${part(claims)}`;

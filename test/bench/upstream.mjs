@@ -9,9 +9,11 @@
 //   GET /bench/stats              connections accepted so far: shows whether a proxy reuses its upstream sockets
 import http from 'node:http';
 
-const JSON_BODY = Buffer.from('{"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4.1-mini",' +
-  '"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],' +
-  '"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}');
+const JSON_BODY = Buffer.from(
+  '{"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4.1-mini",' +
+    '"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],' +
+    '"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}',
+);
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': JSON_BODY.length, 'x-request-id': 'req_bench' };
 const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
 
@@ -22,7 +24,9 @@ function sse(res, url) {
   let i = 0;
   const send = () => {
     // Padded to the size of a real chat.completion.chunk (~200 bytes).
-    res.write(`data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":" token"}}],"i":${i},"t":"${process.hrtime.bigint()}"}\n\n`);
+    res.write(
+      `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":" token"}}],"i":${i},"t":"${process.hrtime.bigint()}"}\n\n`,
+    );
     if (++i < frames) timer = setTimeout(send, interval);
     else res.end('data: [DONE]\n\n');
   };

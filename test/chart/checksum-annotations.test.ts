@@ -8,8 +8,16 @@ const annotations = (opts: RenderOptions) => find(render(opts), 'Deployment').sp
 t.test('checksum/config follows the config file', async (t) => {
   const base = annotations({ values: ['chart/ci/service-values.yaml'] });
   t.match(base['checksum/config'], /^[0-9a-f]{64}$/);
-  t.equal(annotations({ values: ['chart/ci/service-values.yaml'], set: ['replicaCount=3'] })['checksum/config'], base['checksum/config'], 'unchanged by other values');
-  t.not(annotations({ values: ['chart/ci/service-values.yaml'], set: ['models[0]=gpt-5'] })['checksum/config'], base['checksum/config'], 'changed by the config');
+  t.equal(
+    annotations({ values: ['chart/ci/service-values.yaml'], set: ['replicaCount=3'] })['checksum/config'],
+    base['checksum/config'],
+    'unchanged by other values',
+  );
+  t.not(
+    annotations({ values: ['chart/ci/service-values.yaml'], set: ['models[0]=gpt-5'] })['checksum/config'],
+    base['checksum/config'],
+    'changed by the config',
+  );
   t.equal(base['checksum/secret'], undefined, 'no Secret of its own, no secret checksum');
 });
 

@@ -29,7 +29,8 @@ t.test('Dockerfile', async (t) => {
 });
 
 t.test('.dockerignore keeps secrets and local builds out of the context', async (t) => {
-  const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
+  const ignored = readFileSync('.dockerignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   for (const entry of ['.env', 'node_modules', 'dist', '.git', 'secrets']) t.ok(ignored.includes(entry), entry);
 });
-

@@ -21,10 +21,19 @@ t.test('the file is a Grafana dashboard with a Prometheus data source variable',
   t.equal(new Set(dashboard.panels.map((p: K8sObject) => p.id)).size, dashboard.panels.length, 'panel ids are unique');
   // Grafana moves overlapping panels on load, so a panel placed over another lands somewhere nobody chose.
   const overlapping = (a: K8sObject, b: K8sObject) =>
-    a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
-  const overlaps = dashboard.panels.flatMap((a: K8sObject, i: number) => dashboard.panels.slice(i + 1).filter((b: K8sObject) => overlapping(a, b)).map((b: K8sObject) => `${a.title} / ${b.title}`));
+    a.gridPos.x < b.gridPos.x + b.gridPos.w &&
+    b.gridPos.x < a.gridPos.x + a.gridPos.w &&
+    a.gridPos.y < b.gridPos.y + b.gridPos.h &&
+    b.gridPos.y < a.gridPos.y + a.gridPos.h;
+  const overlaps = dashboard.panels.flatMap((a: K8sObject, i: number) =>
+    dashboard.panels
+      .slice(i + 1)
+      .filter((b: K8sObject) => overlapping(a, b))
+      .map((b: K8sObject) => `${a.title} / ${b.title}`),
+  );
   t.same(overlaps, [], 'no two panels overlap');
   for (const p of panels) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, not a template literal.
     t.same(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `${p.title}: uses the chosen data source`);
     t.ok(p.gridPos.x + p.gridPos.w <= 24, `${p.title}: fits the 24-column grid`);
     t.ok(p.targets.length > 0 && p.targets.every((q: K8sObject) => q.expr), `${p.title}: has queries`);

@@ -61,8 +61,16 @@ for (const kube of KUBE_VERSIONS) {
   t.test(`on ${kube}`, async (t) => {
     const objs = render({ chart: parentChart(t), kube });
     const deployments = findAll(objs, 'Deployment');
-    t.same(deployments.map((d) => d.metadata.name), ['openai-proxy-myapp'], "only the parent's Deployment");
-    t.same(findAll(objs, 'ConfigMap').map((c) => c.metadata.name), ['openai-proxy'], "the proxy's config comes from the dependency");
+    t.same(
+      deployments.map((d) => d.metadata.name),
+      ['openai-proxy-myapp'],
+      "only the parent's Deployment",
+    );
+    t.same(
+      findAll(objs, 'ConfigMap').map((c) => c.metadata.name),
+      ['openai-proxy'],
+      "the proxy's config comes from the dependency",
+    );
     const spec = deployments[0]!.spec.template.spec;
     const proxy = proxyContainer(spec);
     if (kube === '1.33') t.equal(spec.initContainers?.[0]?.restartPolicy, 'Always', 'native sidecar');
@@ -70,7 +78,10 @@ for (const kube of KUBE_VERSIONS) {
     t.equal(envOf(proxy).HOST, '127.0.0.1');
     const app = spec.containers.find((c: { name: string }) => c.name === 'myapp');
     t.equal(envOf(app).OPENAI_BASE_URL, 'http://127.0.0.1:18443/v1');
-    t.same(spec.volumes.map((v: { name: string }) => v.name), ['openai-proxy-auth', 'openai-proxy-config']);
+    t.same(
+      spec.volumes.map((v: { name: string }) => v.name),
+      ['openai-proxy-auth', 'openai-proxy-config'],
+    );
     t.equal(spec.volumes[0].secret.secretName, 'openai-api-key');
     t.equal(spec.volumes[1].configMap.name, 'openai-proxy');
     t.match(deployments[0]!.spec.template.metadata.annotations, { 'checksum/config': /^[0-9a-f]{64}$/ });
@@ -90,7 +101,13 @@ t.test("keyless: the parent's Pods get the projected token volume, and no Secret
   const objs = render({ chart: parentChart(t, keyless) });
   t.same(findAll(objs, 'Secret'), []);
   const spec = findAll(objs, 'Deployment')[0]!.spec.template.spec;
-  t.same(spec.volumes.map((v: { name: string }) => v.name), ['openai-proxy-identity', 'openai-proxy-config']);
+  t.same(
+    spec.volumes.map((v: { name: string }) => v.name),
+    ['openai-proxy-identity', 'openai-proxy-config'],
+  );
   t.equal(spec.volumes[0].projected.sources[0].serviceAccountToken.audience, 'https://api.openai.com/v1');
-  t.ok(proxyContainer(spec).volumeMounts.some((m: { name: string }) => m.name === 'openai-proxy-identity'), 'mounted into the proxy');
+  t.ok(
+    proxyContainer(spec).volumeMounts.some((m: { name: string }) => m.name === 'openai-proxy-identity'),
+    'mounted into the proxy',
+  );
 });

@@ -17,7 +17,13 @@ const TLS = join(REPO_ROOT, 'test', 'fixtures', 'tls');
 
 /** group/version -> [resource, kind, namespaced] */
 const KINDS: Record<string, Array<[string, string, boolean]>> = {
-  v1: [['secrets', 'Secret', true], ['configmaps', 'ConfigMap', true], ['services', 'Service', true], ['serviceaccounts', 'ServiceAccount', true], ['pods', 'Pod', true]],
+  v1: [
+    ['secrets', 'Secret', true],
+    ['configmaps', 'ConfigMap', true],
+    ['services', 'Service', true],
+    ['serviceaccounts', 'ServiceAccount', true],
+    ['pods', 'Pod', true],
+  ],
   'apps/v1': [['deployments', 'Deployment', true]],
   'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget', true]],
   'admissionregistration.k8s.io/v1': [['mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false]],
@@ -34,16 +40,24 @@ function discovery(path: string): unknown {
   if (path === '/version') return { major: '1', minor: '33', gitVersion: 'v1.33.0' };
   if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
   if (path === '/apis') {
-    const groups = Object.keys(KINDS).filter((gv) => gv !== 'v1').map((gv) => {
-      const [name, version] = gv.split('/');
-      return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
-    });
+    const groups = Object.keys(KINDS)
+      .filter((gv) => gv !== 'v1')
+      .map((gv) => {
+        const [name, version] = gv.split('/');
+        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+      });
     return { kind: 'APIGroupList', apiVersion: 'v1', groups };
   }
   const gv = path === '/api/v1' ? 'v1' : path.replace(/^\/apis\//, '');
   const kinds = KINDS[gv];
   if (!kinds) return undefined;
-  const resources = kinds.map(([name, kind, namespaced]) => ({ name, singularName: kind.toLowerCase(), namespaced, kind, verbs: ['get', 'list', 'create', 'update'] }));
+  const resources = kinds.map(([name, kind, namespaced]) => ({
+    name,
+    singularName: kind.toLowerCase(),
+    namespaced,
+    kind,
+    verbs: ['get', 'list', 'create', 'update'],
+  }));
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources };
 }
 

@@ -45,7 +45,10 @@ t.test('sidecar mode with workload identity: the same ServiceAccount and project
   const objs = render({ values: ['chart/ci/sidecar-keyless-values.yaml'] });
   const pod = find(objs, 'Pod');
   t.equal(pod.spec.serviceAccountName, podSpec(objs).serviceAccountName, "the app Pods' ServiceAccount, whose token the upstream trusts");
-  t.same(pod.spec.volumes.find((v: { name: string }) => v.name === 'openai-proxy-identity'), podSpec(objs).volumes.find((v: { name: string }) => v.name === 'openai-proxy-identity'));
+  t.same(
+    pod.spec.volumes.find((v: { name: string }) => v.name === 'openai-proxy-identity'),
+    podSpec(objs).volumes.find((v: { name: string }) => v.name === 'openai-proxy-identity'),
+  );
 });
 
 t.test('tests.enabled=false and embedded sidecars render none', async (t) => {

@@ -56,7 +56,11 @@ t.test('from cert-manager: its own CA by default', async (t) => {
   const certs = findAll(objs, 'Certificate');
   const serving = certs.find((c) => !c.spec.isCA)!;
   const ca = certs.find((c) => c.spec.isCA)!;
-  t.equal(serving.spec.secretName, find(objs, 'Deployment').spec.template.spec.volumes.find((v: K8sObject) => v.secret).secret.secretName, 'into the Secret the injector mounts');
+  t.equal(
+    serving.spec.secretName,
+    find(objs, 'Deployment').spec.template.spec.volumes.find((v: K8sObject) => v.secret).secret.secretName,
+    'into the Secret the injector mounts',
+  );
   t.same(serving.spec.dnsNames.slice(2), [`${find(objs, 'Service').metadata.name}.ai.svc`, `${find(objs, 'Service').metadata.name}.ai.svc.cluster.local`]);
   const caIssuer = findAll(objs, 'Issuer').find((i) => i.spec.ca)!;
   t.same(serving.spec.issuerRef, { kind: 'Issuer', name: caIssuer.metadata.name }, 'signed by a CA of its own, so renewals keep the caBundle');
@@ -68,7 +72,10 @@ t.test('from cert-manager: its own CA by default', async (t) => {
 });
 
 t.test('from cert-manager with an issuer of yours', async (t) => {
-  const objs = render({ values: [INJECTOR], set: ['injector.certManager.enabled=true', 'injector.certManager.issuerRef.name=corp-ca', 'injector.certManager.issuerRef.kind=ClusterIssuer'] }).filter(isInjector);
+  const objs = render({
+    values: [INJECTOR],
+    set: ['injector.certManager.enabled=true', 'injector.certManager.issuerRef.name=corp-ca', 'injector.certManager.issuerRef.kind=ClusterIssuer'],
+  }).filter(isInjector);
   t.same(findAll(objs, 'Issuer'), [], 'no Issuer of its own');
   t.same(find(objs, 'Certificate').spec.issuerRef, { name: 'corp-ca', kind: 'ClusterIssuer' });
 });

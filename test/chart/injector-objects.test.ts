@@ -8,7 +8,15 @@ const injectorObjects = (opts: Parameters<typeof render>[0] = {}) => render({ va
 
 t.test('the objects', async (t) => {
   const objs = injectorObjects();
-  t.same(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'MutatingWebhookConfiguration', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount']);
+  t.same(objs.map((o) => o.kind).sort(), [
+    'ConfigMap',
+    'Deployment',
+    'MutatingWebhookConfiguration',
+    'PodDisruptionBudget',
+    'Secret',
+    'Service',
+    'ServiceAccount',
+  ]);
   const deployment = find(objs, 'Deployment');
   t.equal(deployment.spec.replicas, 2, 'two replicas');
   t.same(find(objs, 'PodDisruptionBudget').spec, { maxUnavailable: 1, selector: deployment.spec.selector });
@@ -21,15 +29,29 @@ t.test('the objects', async (t) => {
   const [container] = pod.containers;
   t.same(container.command, ['node', '/app/dist/main.js', 'inject'], 'the same image, the inject command');
   const env = envOf(container);
-  t.same(Object.keys(env).filter((name) => /KEY(?!_FILE)|TOKEN/.test(name) && name !== 'INJECT_TLS_KEY_FILE'), [], 'no OpenAI key or client key of its own');
+  t.same(
+    Object.keys(env).filter((name) => /KEY(?!_FILE)|TOKEN/.test(name) && name !== 'INJECT_TLS_KEY_FILE'),
+    [],
+    'no OpenAI key or client key of its own',
+  );
   t.equal(env.INJECT_CONFIG, '/etc/openai-proxy-injector/sidecar.yaml');
-  t.same(pod.volumes.map((v: K8sObject) => Object.keys(v).filter((k) => k !== 'name')[0]), ['secret', 'configMap'], 'its certificate and the sidecar, nothing else');
+  t.same(
+    pod.volumes.map((v: K8sObject) => Object.keys(v).filter((k) => k !== 'name')[0]),
+    ['secret', 'configMap'],
+    'its certificate and the sidecar, nothing else',
+  );
   t.match(container.readinessProbe, { httpGet: { path: '/readyz', port: 'admin' } });
   t.match(container.livenessProbe, { httpGet: { path: '/healthz', port: 'admin' } });
   t.ok(deployment.spec.template.metadata.annotations['checksum/sidecar'], 'a new sidecar template rolls the injector');
 
   const service = find(objs, 'Service');
-  t.same(service.spec.ports.map((p: K8sObject) => [p.name, p.port, p.targetPort]), [['webhook', 443, 'webhook'], ['admin', 9090, 'admin']]);
+  t.same(
+    service.spec.ports.map((p: K8sObject) => [p.name, p.port, p.targetPort]),
+    [
+      ['webhook', 443, 'webhook'],
+      ['admin', 9090, 'admin'],
+    ],
+  );
   t.match(deployment.spec.template.metadata.labels, service.spec.selector);
 });
 
@@ -47,13 +69,17 @@ t.test('the webhook', async (t) => {
     timeoutSeconds: 10,
     reinvocationPolicy: 'Never',
   });
-  t.same(webhook.namespaceSelector.matchExpressions, [
-    { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] },
-    { key: 'openai-proxy.io/inject', operator: 'NotIn', values: ['disabled'] },
-  ], 'every namespace but kube-system and those that opt out');
+  t.same(
+    webhook.namespaceSelector.matchExpressions,
+    [
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] },
+      { key: 'openai-proxy.io/inject', operator: 'NotIn', values: ['disabled'] },
+    ],
+    'every namespace but kube-system and those that opt out',
+  );
   const [exclude] = webhook.objectSelector.matchExpressions;
   t.equal(exclude.operator, 'DoesNotExist');
-  t.ok(exclude.key in find(objs, 'Deployment').spec.template.metadata.labels, "its own Pods carry the label it excludes");
+  t.ok(exclude.key in find(objs, 'Deployment').spec.template.metadata.labels, 'its own Pods carry the label it excludes');
   t.match(webhook.matchConditions, [{ expression: /'openai-proxy\.io\/inject' in object\.metadata\.annotations/ }], 'only annotated Pods are sent');
 });
 

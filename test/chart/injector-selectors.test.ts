@@ -25,7 +25,11 @@ t.test('service mode and the injector: disjoint selectors', async (t) => {
   for (const [name, selector] of list) {
     const own = isInjector(objs.find((o) => `${o.kind}/${o.metadata.name}` === name)!);
     for (const pod of pods) {
-      t.equal(matches(selector, pod.labels), pod.injector === own, `${name} ${pod.injector === own ? 'selects' : 'leaves alone'} the ${pod.injector ? 'injector' : 'proxy'} Pods`);
+      t.equal(
+        matches(selector, pod.labels),
+        pod.injector === own,
+        `${name} ${pod.injector === own ? 'selects' : 'leaves alone'} the ${pod.injector ? 'injector' : 'proxy'} Pods`,
+      );
     }
   }
 });

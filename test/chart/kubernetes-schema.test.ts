@@ -52,6 +52,11 @@ for (const kube of KUBE_VERSIONS) {
 
 t.test('the validator does catch a broken object', async (t) => {
   const Deployment = modelFor({ apiVersion: 'apps/v1', kind: 'Deployment' });
-  const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'c', ports: [{ containerPort: '18443' }] }] } } } };
+  const broken = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x' },
+    spec: { selector: {}, template: { spec: { containers: [{ name: 'c', ports: [{ containerPort: '18443' }] }] } } },
+  };
   t.throws(() => new Deployment(broken).validate(), /containerPort must be integer/);
 });

@@ -18,5 +18,8 @@ for (const file of CI_VALUES) {
 t.test('defaults alone: lint and template say which value to set', async (t) => {
   const lint = spawnSync(HELM, ['lint', '--strict', CHART], { encoding: 'utf8' });
   t.match(lint.stdout + lint.stderr, /auth\.existingSecret is not set: create a Secret holding the upstream key as openai-api-key/);
-  t.match(renderFails({}), /auth\.existingSecret is not set: .*set auth\.existingSecret=openai-proxy-keys; or, only to try the chart out, set auth\.create=true/);
+  t.match(
+    renderFails({}),
+    /auth\.existingSecret is not set: .*set auth\.existingSecret=openai-proxy-keys; or, only to try the chart out, set auth\.create=true/,
+  );
 });

@@ -14,7 +14,10 @@ t.test('the features example', async (t) => {
   t.same(adminRule.ports, [{ port: 'admin', protocol: 'TCP' }]);
   t.same(adminRule.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
   const [dns, upstream] = policy.spec.egress;
-  t.same(dns.ports, [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+  t.same(dns.ports, [
+    { port: 53, protocol: 'UDP' },
+    { port: 53, protocol: 'TCP' },
+  ]);
   t.same(upstream.ports, [{ port: 8443, protocol: 'TCP' }], 'the port of upstream.baseUrl');
   t.equal(upstream.to, undefined, 'to any address on that port');
 });

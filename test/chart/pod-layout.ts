@@ -64,7 +64,14 @@ export function layOutPod(pod: K8sObject, objs: K8sObject[], root: string, exist
 }
 
 /** The same for any container of a Pod (`metadata` and `spec`): the helm test Pod's, for one. */
-export function layOutContainer(objs: K8sObject[], pod: K8sObject, container: K8sObject, root: string, existing: Record<string, Files> = {}, opts: LayoutOptions = {}): ProxyLayout {
+export function layOutContainer(
+  objs: K8sObject[],
+  pod: K8sObject,
+  container: K8sObject,
+  root: string,
+  existing: Record<string, Files> = {},
+  opts: LayoutOptions = {},
+): ProxyLayout {
   const spec = pod.spec;
   const mounts: K8sObject[] = container.volumeMounts ?? [];
   const inMount = (value: string) => mounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`));
@@ -120,7 +127,13 @@ function tokenFileMode(spec: K8sObject, defaultMode: number): { mode: number; ow
   return { mode: fsGroup === undefined ? 0o600 : 0o640, owner };
 }
 
-function volumeFiles(pod: K8sObject, volume: K8sObject, objs: K8sObject[], existing: Record<string, Files>, serviceAccountToken?: string): [string, Files, number] {
+function volumeFiles(
+  pod: K8sObject,
+  volume: K8sObject,
+  objs: K8sObject[],
+  existing: Record<string, Files>,
+  serviceAccountToken?: string,
+): [string, Files, number] {
   const mode: number = (volume.secret ?? volume.configMap ?? volume.projected ?? volume.downwardAPI)?.defaultMode ?? KUBELET_DEFAULT_MODE;
   const source = volume.downwardAPI ? downwardFiles(volume, pod) : volumeSource(volume, objs, existing, serviceAccountToken);
   return [...source, mode];

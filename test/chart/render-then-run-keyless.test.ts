@@ -58,8 +58,14 @@ t.test('keyless Azure service: the default and a tenant, each with its own Entra
   await waitForStatus(`${proxy.adminUrl}/readyz`, 200);
   const byClient = new Map(tokens.exchanges.map((e) => [e.fields.client_id, e]));
   t.same([...byClient.keys()].sort(), ['00000000-1111-2222-3333-444444444444', '55555555-6666-7777-8888-999999999999']);
-  t.ok(tokens.exchanges.every((e) => e.url === '/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token'), "the tenant's token endpoint");
-  for (const [key, clientId] of [[keys.shared, '00000000-1111-2222-3333-444444444444'], [keys.batch, '55555555-6666-7777-8888-999999999999']] as const) {
+  t.ok(
+    tokens.exchanges.every((e) => e.url === '/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token'),
+    "the tenant's token endpoint",
+  );
+  for (const [key, clientId] of [
+    [keys.shared, '00000000-1111-2222-3333-444444444444'],
+    [keys.batch, '55555555-6666-7777-8888-999999999999'],
+  ] as const) {
     const res = await request(`${proxy.url}/v1/models`, { headers: { 'x-api-key': key } });
     t.equal(res.status, 200);
     const seen = upstream.lastRequest()!;

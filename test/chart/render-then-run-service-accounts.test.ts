@@ -20,7 +20,10 @@ t.test('ServiceAccount callers through the rendered Pod', async (t) => {
   const key = signingKey('RS256');
   const k = { upstream: randomKey('sk-test-upstream'), bob: randomKey('client-bob'), apiToken: randomKey('proxy-api-token') };
   const jwks = await startJwksServer({ t, document: jwksOf(key), bearer: k.apiToken });
-  const objs = render({ values: ['chart/ci/service-serviceaccounts-values.yaml'], set: [`upstream.baseUrl=${upstream.url}`, `auth.serviceAccounts.jwksUrl=${jwks.url}`, 'networkPolicy.enabled=false'] });
+  const objs = render({
+    values: ['chart/ci/service-serviceaccounts-values.yaml'],
+    set: [`upstream.baseUrl=${upstream.url}`, `auth.serviceAccounts.jwksUrl=${jwks.url}`, 'networkPolicy.enabled=false'],
+  });
   const { env } = layOutProxy(objs, join(tempDir(t), 'pod'), {
     'openai-proxy-upstream': { 'openai-api-key': k.upstream },
     'bob-openai-proxy': { 'proxy-api-key': k.bob },
@@ -28,8 +31,11 @@ t.test('ServiceAccount callers through the rendered Pod', async (t) => {
   });
   const proxy = await startProxy(t, { env: { ...env, PORT: '0', ADMIN_PORT: '0', NODE_EXTRA_CA_CERTS: undefined }, secrets: [k.apiToken] });
   for (let i = 0; i < 200 && (await request(`${proxy.adminUrl}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 25));
-  t.equal((await request(`${proxy.adminUrl}/readyz`)).status, 200, 'ready: the JWKS came through the chart\'s token and CA');
-  t.same(jwks.requests.map((r) => r.authorization), [`Bearer ${k.apiToken}`]);
+  t.equal((await request(`${proxy.adminUrl}/readyz`)).status, 200, "ready: the JWKS came through the chart's token and CA");
+  t.same(
+    jwks.requests.map((r) => r.authorization),
+    [`Bearer ${k.apiToken}`],
+  );
 
   const call = (credential: string) => request(`${proxy.url}/v1/models`, { headers: { authorization: `Bearer ${credential}` } });
   const tokens = {
@@ -44,12 +50,21 @@ t.test('ServiceAccount callers through the rendered Pod', async (t) => {
   t.equal((await call(tokens.bobBatch)).status, 200, 'bob/batch');
   t.equal((await call(k.bob)).status, 200, "bob's key from his Secret, beside his ServiceAccount");
   t.equal((await call(tokens.stranger)).status, 401, 'a ServiceAccount the values do not list');
-  t.ok(upstream.requests.every((r) => r.headers.authorization === `Bearer ${k.upstream}`), 'upstream always got the upstream key');
+  t.ok(
+    upstream.requests.every((r) => r.headers.authorization === `Bearer ${k.upstream}`),
+    'upstream always got the upstream key',
+  );
 
   await proxy.waitForLog(() => proxy.logs.filter((l) => l.event === 'request').length === 5);
   t.same(
     proxy.logs.filter((l) => l.event === 'request').map((l) => [l.client, l.serviceAccount ?? null]),
-    [['team-a', 'team-a/chatbot'], ['team-a', 'team-b/anything'], ['bob', 'bob/batch'], ['bob', null], ['unauthenticated', 'team-c/chatbot']],
+    [
+      ['team-a', 'team-a/chatbot'],
+      ['team-a', 'team-b/anything'],
+      ['bob', 'bob/batch'],
+      ['bob', null],
+      ['unauthenticated', 'team-c/chatbot'],
+    ],
   );
   t.equal(await proxy.stop(), 0);
 });

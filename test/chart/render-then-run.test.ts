@@ -37,7 +37,10 @@ t.test('service mode with a chart-made Secret', async (t) => {
 
   const body = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
   const texts: string[] = [];
-  for (const [name, key] of [['current', keys.current], ['old', keys.old]] as const) {
+  for (const [name, key] of [
+    ['current', keys.current],
+    ['old', keys.old],
+  ] as const) {
     const res = await request(`${proxy.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': key },

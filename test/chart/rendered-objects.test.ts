@@ -18,7 +18,12 @@ const EXPECTED: Record<string, string[]> = {
 for (const kube of KUBE_VERSIONS) {
   for (const [file, kinds] of Object.entries(EXPECTED)) {
     t.test(`${file} on ${kube}: ${kinds.length} objects`, async (t) => {
-      t.same(render({ values: [`chart/ci/${file}`], kube }).map((o) => o.kind).sort(), kinds);
+      t.same(
+        render({ values: [`chart/ci/${file}`], kube })
+          .map((o) => o.kind)
+          .sort(),
+        kinds,
+      );
     });
   }
 }

@@ -23,9 +23,17 @@ const refusals: [string, { values?: string[]; set?: string[]; setString?: string
   ['client name with a slash', { values: [SERVICE], set: ['clients[0].name=a/b', 'clients[0].existingSecret=s'] }, /clients\/0\/name/],
   ['client name ..', { values: [SERVICE], set: ['clients[0].name=..', 'clients[0].existingSecret=s'] }, /clients\/0\/name/],
   ['client without a Secret', { values: [SERVICE], set: ['clients[0].name=a'] }, /existingSecret/],
-  ['client name twice', { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s', 'clients[1].name=a', 'clients[1].existingSecret=t'] }, /used more than once/],
+  [
+    'client name twice',
+    { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s', 'clients[1].name=a', 'clients[1].existingSecret=t'] },
+    /used more than once/,
+  ],
   ['unknown client setting', { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s', 'clients[0].keyFile=x'] }, /keyFile/],
-  ['non-numeric limit', { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s'], setString: ['clients[0].limits.requestsPerMinute=lots'] }, /requestsPerMinute/],
+  [
+    'non-numeric limit',
+    { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s'], setString: ['clients[0].limits.requestsPerMinute=lots'] },
+    /requestsPerMinute/,
+  ],
   ['base URL with credentials', { values: [SERVICE], set: ['upstream.baseUrl=https://user:pw@api.openai.com'] }, /baseUrl/],
   ['base URL not http(s)', { values: [SERVICE], set: ['upstream.baseUrl=ftp://api.openai.com'] }, /baseUrl/],
   ['endpoint without a leading slash', { values: [SERVICE], set: ['endpoints[0]=v1/responses'] }, /endpoints/],
@@ -43,10 +51,18 @@ const refusals: [string, { values?: string[]; set?: string[]; setString?: string
   ['unknown workload identity provider', { values: [KEYLESS], set: ['upstream.workloadIdentity.provider=gcp'] }, /provider/],
   ['a projected token shorter than Kubernetes allows', { values: [KEYLESS], set: ['upstream.workloadIdentity.expirationSeconds=300'] }, /expirationSeconds/],
   ['a token URL that is not https', { values: [KEYLESS], set: ['upstream.workloadIdentity.tokenUrl=http://auth.example/token'] }, /tokenUrl/],
-  ['keyless with an upstream key in values', { values: [KEYLESS_AZURE], set: ['auth.existingSecret=', 'auth.create=true', 'auth.proxyApiKey=p', 'auth.openaiApiKey=sk-x'] }, /openaiApiKey/],
+  [
+    'keyless with an upstream key in values',
+    { values: [KEYLESS_AZURE], set: ['auth.existingSecret=', 'auth.create=true', 'auth.proxyApiKey=p', 'auth.openaiApiKey=sk-x'] },
+    /openaiApiKey/,
+  ],
   ['keyless without client keys, but a Secret given', { values: [KEYLESS], set: ['auth.existingSecret=openai-api-key'] }, /existingSecret/],
   ['keyless with the default client, but no Secret for its key', { values: [KEYLESS_AZURE], set: ['auth.existingSecret='] }, /existingSecret/],
-  ['a client workload identity without the Pod token', { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s', 'clients[0].workloadIdentity.serviceAccountId=svcacct_a'] }, /upstream.workloadIdentity.enabled/],
+  [
+    'a client workload identity without the Pod token',
+    { values: [SERVICE], set: ['clients[0].name=a', 'clients[0].existingSecret=s', 'clients[0].workloadIdentity.serviceAccountId=svcacct_a'] },
+    /upstream.workloadIdentity.enabled/,
+  ],
   ['a client with an upstream key and a workload identity', { values: [KEYLESS_AZURE], set: ['clients[0].upstreamKeyName=openai-api-key'] }, /clients\/0/],
 ];
 

@@ -34,11 +34,25 @@ for (const kube of KUBE_VERSIONS) {
       const chartVolumes = (spec.volumes as K8sObject[]).filter((v) => v.secret || v.configMap || v.projected);
       const values = parse(readFileSync(file, 'utf8'));
       const noSecret = values.upstream?.workloadIdentity?.enabled && values.auth?.clientAuth === 'none';
-      if (noSecret) t.notOk(chartVolumes.some((v) => v.secret), 'keyless without client keys: no Secret volume at all');
-      else t.ok(chartVolumes.some((v) => v.secret), 'a Secret volume is mounted');
-      if (values.upstream?.workloadIdentity?.enabled) t.ok(chartVolumes.some((v) => v.projected), 'keyless: the projected token volume');
+      if (noSecret)
+        t.notOk(
+          chartVolumes.some((v) => v.secret),
+          'keyless without client keys: no Secret volume at all',
+        );
+      else
+        t.ok(
+          chartVolumes.some((v) => v.secret),
+          'a Secret volume is mounted',
+        );
+      if (values.upstream?.workloadIdentity?.enabled)
+        t.ok(
+          chartVolumes.some((v) => v.projected),
+          'keyless: the projected token volume',
+        );
       for (const volume of chartVolumes) {
-        const mounts = allContainers(spec).flatMap((c) => (c.volumeMounts ?? []).filter((m: K8sObject) => m.name === volume.name).map((m: K8sObject) => ({ c, m })));
+        const mounts = allContainers(spec).flatMap((c) =>
+          (c.volumeMounts ?? []).filter((m: K8sObject) => m.name === volume.name).map((m: K8sObject) => ({ c, m })),
+        );
         t.ok(mounts.length > 0, `${volume.name} is mounted`);
         for (const { c, m } of mounts) {
           t.equal(c.name, 'openai-proxy', `${volume.name} is mounted into the proxy container only`);

@@ -28,7 +28,11 @@ t.test('a rotated Secret reaches the running proxy', async (t) => {
   writeSecretDir(dirs['openai-proxy-keys']!, { 'openai-api-key': k.upstream2, 'proxy-api-key': `${k.client1}\n${k.client2}` }, 'v2');
   const deadline = Date.now() + 10_000;
   let status = 0;
-  while (Date.now() < deadline && (status = (await call(k.client2)).status) !== 200) await sleep(250);
+  while (Date.now() < deadline) {
+    status = (await call(k.client2)).status;
+    if (status === 200) break;
+    await sleep(250);
+  }
   t.equal(status, 200, 'the new client key works within 10 s, without a restart');
   t.ok(upstream.lastRequest()!.headers.authorization === `Bearer ${k.upstream2}`, 'and the new upstream key is used');
   t.equal((await call(k.client1)).status, 200, 'the old client key still works while both are listed');

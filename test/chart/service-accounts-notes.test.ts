@@ -11,7 +11,7 @@ const notes = (...set: string[]) => {
   return out.slice(out.indexOf('NOTES:'));
 };
 
-t.test('the caller\'s projected token and SDK code', async (t) => {
+t.test("the caller's projected token and SDK code", async (t) => {
   const text = notes('auth.serviceAccounts.audience=llm-proxy');
   t.match(text, /serviceAccountToken:\n\s+audience: llm-proxy\n\s+expirationSeconds: 600\n\s+path: token/);
   t.match(text, 'mountPath: /var/run/secrets/openai-proxy');

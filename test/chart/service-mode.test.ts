@@ -13,13 +13,19 @@ t.test('Service: 18443 for clients, 9090 for scraping, selecting the proxy Pods'
   t.equal(service.spec.type, 'ClusterIP');
   t.same(
     service.spec.ports.map((p: K8sObject) => [p.name, p.port, p.targetPort]),
-    [['proxy', 18443, 'proxy'], ['admin', 9090, 'admin']],
+    [
+      ['proxy', 18443, 'proxy'],
+      ['admin', 9090, 'admin'],
+    ],
   );
   const deployment = find(objs, 'Deployment');
   t.match(deployment.spec.template.metadata.labels, service.spec.selector, 'the selector matches the Pods');
   t.same(deployment.spec.selector.matchLabels, service.spec.selector);
   const ports = proxyContainer(podSpec(objs)).ports.map((p: K8sObject) => [p.name, p.containerPort]);
-  t.same(ports, [['proxy', 18443], ['admin', 9090]]);
+  t.same(ports, [
+    ['proxy', 18443],
+    ['admin', 9090],
+  ]);
 });
 
 t.test('the proxy container gets every runtime setting', async (t) => {

@@ -15,7 +15,10 @@ for (const kube of KUBE_VERSIONS) {
       const app = apps[0]!;
       t.equal(envOf(app).OPENAI_BASE_URL, 'http://127.0.0.1:18443/v1');
       const keyVolumes = spec.volumes.filter((v: K8sObject) => v.secret).map((v: K8sObject) => v.name);
-      t.notOk((app.volumeMounts ?? []).some((m: K8sObject) => keyVolumes.includes(m.name)), 'no Secret volume mounted');
+      t.notOk(
+        (app.volumeMounts ?? []).some((m: K8sObject) => keyVolumes.includes(m.name)),
+        'no Secret volume mounted',
+      );
       t.equal(app.envFrom, undefined, 'no envFrom');
       t.notOk(JSON.stringify(app).includes(`"${keySecret}"`), `no reference to Secret ${keySecret}`);
       const names = app.env.map((e: K8sObject) => e.name);

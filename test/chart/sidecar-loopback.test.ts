@@ -12,7 +12,10 @@ for (const kube of KUBE_VERSIONS) {
       t.equal(env.HOST, '127.0.0.1', 'proxy listener on loopback');
       t.equal(env.PORT, '18443');
       t.equal(env.ADMIN_HOST, '0.0.0.0', 'admin listener on all interfaces');
-      t.notOk(proxy.ports.some((p: { containerPort: number }) => p.containerPort === 18443), 'no container port 18443');
+      t.notOk(
+        proxy.ports.some((p: { containerPort: number }) => p.containerPort === 18443),
+        'no container port 18443',
+      );
 
       const service = find(objs, 'Service');
       for (const port of service.spec.ports) {
@@ -20,7 +23,10 @@ for (const kube of KUBE_VERSIONS) {
         t.not(port.targetPort, 18443, `Service port ${port.name} does not target the proxy`);
         t.not(port.targetPort, 'proxy', `Service port ${port.name} does not target the proxy by name`);
       }
-      t.ok(service.spec.ports.some((p: { name: string; port: number }) => p.name === 'admin' && p.port === 9090), 'admin port is published for scraping');
+      t.ok(
+        service.spec.ports.some((p: { name: string; port: number }) => p.name === 'admin' && p.port === 9090),
+        'admin port is published for scraping',
+      );
     });
   }
 }

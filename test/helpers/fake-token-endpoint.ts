@@ -21,6 +21,7 @@
  *   TokenAnswer                    { token: { expiresIn?: number | null } } (null: no expires_in at all)
  *                                  | { error: { status, body? } } | { garbage: { status, body, contentType? } }
  *                                  | { hang: true } | { reset: true } | { delayMs, then: TokenAnswer }
+ *                                  | { trickle: { intervalMs } } (a 200 head, then one byte every intervalMs, never ending)
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -51,7 +52,8 @@ export type TokenAnswer =
   | { garbage: { status: number; body: string; contentType?: string } }
   | { hang: true }
   | { reset: true }
-  | { delayMs: number; then: TokenAnswer };
+  | { delayMs: number; then: TokenAnswer }
+  | { trickle: { intervalMs: number } };
 
 export interface FakeTokenEndpoint {
   origin: string;
@@ -70,7 +72,14 @@ export const accessToken = () => `at-fake-${randomBytes(24).toString('hex')}`;
 
 const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 export function identityToken(claims: Record<string, unknown> = {}): string {
-  const payload = { iss: 'https://kubernetes.default.svc.cluster.local', sub: 'system:serviceaccount:ai:openai-proxy', aud: ['https://api.openai.com/v1'], exp: Math.floor(Date.now() / 1000) + 3600, jti: randomBytes(8).toString('hex'), ...claims };
+  const payload = {
+    iss: 'https://kubernetes.default.svc.cluster.local',
+    sub: 'system:serviceaccount:ai:openai-proxy',
+    aud: ['https://api.openai.com/v1'],
+    exp: Math.floor(Date.now() / 1000) + 3600,
+    jti: randomBytes(8).toString('hex'),
+    ...claims,
+  };
   return `${b64url('{"alg":"RS256","kid":"test"}')}.${b64url(JSON.stringify(payload))}.${b64url(randomBytes(64))}`;
 }
 
@@ -87,7 +96,8 @@ export async function startFakeTokenEndpoint(opts: { t?: { teardown(fn: () => un
     otherwise: { token: {} },
     maxConcurrent: 0,
     subjectTokens: () => [...new Set(fake.exchanges.map((e) => e.subjectToken).filter((s): s is string => !!s))],
-    waitForExchanges: (count, timeoutMs = 15_000) => waitUntil(() => fake.exchanges.length >= count, timeoutMs, `${count} token exchanges`).then(() => fake.exchanges),
+    waitForExchanges: (count, timeoutMs = 15_000) =>
+      waitUntil(() => fake.exchanges.length >= count, timeoutMs, `${count} token exchanges`).then(() => fake.exchanges),
     close: async () => {
       if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -132,14 +142,28 @@ async function answer(fake: FakeTokenEndpoint, how: TokenAnswer, record: TokenEx
     return answer(fake, how.then, record, req, res);
   }
   if ('hang' in how) return;
+  if ('trickle' in how) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    while (!res.destroyed) {
+      res.write(' ');
+      await sleep(how.trickle.intervalMs);
+    }
+    return;
+  }
   if ('reset' in how) return void req.socket.destroy();
-  if ('error' in how) return send(res, how.error.status, 'application/json', JSON.stringify(how.error.body ?? { error: 'invalid_grant', error_description: 'fake refusal' }));
+  if ('error' in how)
+    return send(res, how.error.status, 'application/json', JSON.stringify(how.error.body ?? { error: 'invalid_grant', error_description: 'fake refusal' }));
   if ('garbage' in how) return send(res, how.garbage.status, how.garbage.contentType ?? 'application/json', how.garbage.body);
   const token = accessToken();
   record.issued = token;
   fake.issued.push(token);
   const expires = how.token.expiresIn === null ? {} : { expires_in: how.token.expiresIn ?? 3600 };
-  send(res, 200, 'application/json', JSON.stringify({ access_token: token, token_type: 'Bearer', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', ...expires }));
+  send(
+    res,
+    200,
+    'application/json',
+    JSON.stringify({ access_token: token, token_type: 'Bearer', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', ...expires }),
+  );
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

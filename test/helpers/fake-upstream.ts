@@ -27,6 +27,8 @@
  *                              resetMidStream, stall, stallMidStream, gzipJson, echo, defaults
  *   openaiHeaders(rec)         the x-request-id / openai-processing-ms / x-ratelimit-* headers OpenAI sends
  *   recordedStream(name)       the events of test/fixtures/streams/<name>.sse
+ *   usageStream(name, body)    chat-completions or completions events as OpenAI answers this request body
+ *                              (`stream_options.include_usage`: `"usage":null` in each chunk, and a usage chunk)
  *   writeSse(res, events, opts) writes events one write each, spaced by intervalMs; resolves when done
  *   SPEECH_BYTES, IMAGE_PNG    the binary bodies the defaults answer /v1/audio/speech and images with
  *   sha256(buf), sleep(ms), within(promise, ms, what) (rejects with `what` if not settled in time),
@@ -34,8 +36,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { createServer as createHttpServer } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, createServer as createHttpServer } from 'node:http';
 import { createServer, Server as HttpsServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -113,10 +114,7 @@ export const sha256 = (data: Buffer | string) => createHash('sha256').update(dat
 /** 300 KiB of every byte value in a fixed pseudo-random order: what /v1/audio/speech answers. */
 export const SPEECH_BYTES: Buffer = pseudoRandomBytes(300 * 1024, 0x5eed);
 /** A tiny PNG (1x1, transparent): what image endpoints answer, base64-encoded. */
-export const IMAGE_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
+export const IMAGE_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 export function pseudoRandomBytes(length: number, seed: number): Buffer {
   const out = Buffer.alloc(length);
@@ -159,7 +157,9 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     lastRequest: () => requests[requests.length - 1],
     waitForRequest: (pred = () => true, timeoutMs = 10_000) => waitFor(() => requests.find(pred), timeoutMs, 'upstream request'),
     close: () => closeServer(server),
-    watchKeys: (keys: Iterable<string>) => [...keys].forEach((key) => watched.add(key)),
+    watchKeys: (keys: Iterable<string>) => {
+      for (const key of keys) watched.add(key);
+    },
     misplacedKeys: (keys: KeySet) => misplacedKeys(requests, keys),
   });
   opts.t?.teardown(() => fake.close());
@@ -340,9 +340,27 @@ function bodyJson(rec: RecordedRequest): Record<string, any> {
 
 const created = () => Math.floor(Date.now() / 1000);
 
+/** The usage chunk OpenAI ends a completions stream with when asked (the recording has none). */
+const COMPLETIONS_USAGE_CHUNK =
+  'data: {"id":"cmpl-fake0001","object":"text_completion","created":1735689600,"model":"gpt-3.5-turbo-instruct","choices":[],' +
+  '"usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}}\n\n';
+
+/**
+ * A recorded chat or completions stream as OpenAI sends it for this request: with `stream_options.include_usage`
+ * every chunk carries `"usage":null` and a usage chunk (empty `choices`) comes before `[DONE]`; without, neither.
+ */
+export function usageStream(name: 'chat-completions' | 'completions', body: Record<string, any>): string[] {
+  const events = recordedStream(name);
+  const usageChunk = (event: string) => event.includes('"choices":[]');
+  if (body.stream_options?.include_usage !== true) return events.filter((event) => !usageChunk(event));
+  const withNull = events.map((event) => (usageChunk(event) || !event.startsWith('data: {') ? event : event.replace(/\}\n\n$/, ',"usage":null}\n\n')));
+  if (name === 'completions') withNull.splice(withNull.length - 1, 0, COMPLETIONS_USAGE_CHUNK);
+  return withNull;
+}
+
 function chatCompletion(rec: RecordedRequest, res: ServerResponse): void | Promise<void> {
   const body = bodyJson(rec);
-  if (body.stream) return writeSse(res, recordedStream('chat-completions'), { headers: openaiHeaders(rec) });
+  if (body.stream) return writeSse(res, usageStream('chat-completions', body), { headers: openaiHeaders(rec) });
   sendJson(
     res,
     200,
@@ -351,7 +369,14 @@ function chatCompletion(rec: RecordedRequest, res: ServerResponse): void | Promi
       object: 'chat.completion',
       created: created(),
       model: body.model ?? 'gpt-4.1-mini',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the fake upstream.', refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hello from the fake upstream.', refusal: null, annotations: [] },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 },
       service_tier: 'default',
       system_fingerprint: 'fp_fake0001',
@@ -368,7 +393,7 @@ function responses(rec: RecordedRequest, res: ServerResponse): void | Promise<vo
 
 function completions(rec: RecordedRequest, res: ServerResponse): void | Promise<void> {
   const body = bodyJson(rec);
-  if (body.stream) return writeSse(res, recordedStream('completions'), { headers: openaiHeaders(rec) });
+  if (body.stream) return writeSse(res, usageStream('completions', body), { headers: openaiHeaders(rec) });
   sendJson(
     res,
     200,
@@ -446,7 +471,12 @@ function defaultAnswer(rec: RecordedRequest, res: ServerResponse): void | Promis
   const path = rec.url.split('?')[0];
   const route = ROUTES[`${rec.method} ${path}`] ?? (rec.method === 'GET' && path.startsWith('/v1/models/') ? models : undefined);
   if (route) return route(rec, res);
-  sendJson(res, 404, { error: { message: `Unknown request URL: ${rec.method} ${path}.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } }, openaiHeaders(rec));
+  sendJson(
+    res,
+    404,
+    { error: { message: `Unknown request URL: ${rec.method} ${path}.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } },
+    openaiHeaders(rec),
+  );
 }
 
 /** Ready-made handlers for `fake.handle = ...`. */
@@ -454,15 +484,26 @@ export const handlers = {
   /** The OpenAI-like answers described at the top of this file. */
   defaults: (): Handler => (_req, res, rec) => defaultAnswer(rec, res),
 
-  json: (status: number, body: unknown, headers: OutgoingHttpHeaders = {}): Handler => (_req, res, rec) =>
-    sendJson(res, status, body, { ...openaiHeaders(rec), ...headers }),
+  json:
+    (status: number, body: unknown, headers: OutgoingHttpHeaders = {}): Handler =>
+    (_req, res, rec) =>
+      sendJson(res, status, body, { ...openaiHeaders(rec), ...headers }),
 
   /** An error in OpenAI's shape, e.g. openaiError(429, 'rate_limit_exceeded', { 'retry-after': '7' }). */
-  openaiError: (status: number, code: string, headers: OutgoingHttpHeaders = {}): Handler => (_req, res, rec) =>
-    sendJson(res, status, { error: { message: `fake ${status}: ${code}`, type: 'invalid_request_error', param: null, code } }, { ...openaiHeaders(rec), ...headers }),
+  openaiError:
+    (status: number, code: string, headers: OutgoingHttpHeaders = {}): Handler =>
+    (_req, res, rec) =>
+      sendJson(
+        res,
+        status,
+        { error: { message: `fake ${status}: ${code}`, type: 'invalid_request_error', param: null, code } },
+        { ...openaiHeaders(rec), ...headers },
+      ),
 
-  sse: (events: string[], opts: WriteSseOptions = {}): Handler => (_req, res, rec) =>
-    writeSse(res, events, { ...opts, headers: { ...openaiHeaders(rec), ...opts.headers } }),
+  sse:
+    (events: string[], opts: WriteSseOptions = {}): Handler =>
+    (_req, res, rec) =>
+      writeSse(res, events, { ...opts, headers: { ...openaiHeaders(rec), ...opts.headers } }),
 
   /** `count` chat chunks `data: {"i":n}`, one every `intervalMs`, then `data: [DONE]`. */
   slowSse: (count: number, intervalMs: number, onSent?: (index: number) => void): Handler => {
@@ -476,31 +517,50 @@ export const handlers = {
   },
 
   /** Sends headers and `afterEvents` events of a slow stream, then closes the connection. */
-  resetMidStream: (afterEvents = 2, intervalMs = 20): Handler => async (req, res, rec) => {
-    const events = Array.from({ length: afterEvents }, (_, i) => `data: {"i":${i}}\n\n`);
-    await writeSse(res, events, { intervalMs, stopAfter: afterEvents, headers: openaiHeaders(rec) });
-    await sleep(intervalMs);
-    req.socket.destroy();
-  },
+  resetMidStream:
+    (afterEvents = 2, intervalMs = 20): Handler =>
+    async (req, res, rec) => {
+      const events = Array.from({ length: afterEvents }, (_, i) => `data: {"i":${i}}\n\n`);
+      await writeSse(res, events, { intervalMs, stopAfter: afterEvents, headers: openaiHeaders(rec) });
+      await sleep(intervalMs);
+      req.socket.destroy();
+    },
 
   /** Never answers (the connection stays open until the proxy gives up). */
   stall: (): Handler => () => new Promise<void>(() => {}),
 
   /** Sends headers and `afterEvents` events, then goes silent with the connection open. */
-  stallMidStream: (afterEvents = 1): Handler => async (_req, res, rec) => {
-    const events = Array.from({ length: afterEvents }, (_, i) => `data: {"i":${i}}\n\n`);
-    await writeSse(res, events, { stopAfter: afterEvents, headers: openaiHeaders(rec) });
-  },
+  stallMidStream:
+    (afterEvents = 1): Handler =>
+    async (_req, res, rec) => {
+      const events = Array.from({ length: afterEvents }, (_, i) => `data: {"i":${i}}\n\n`);
+      await writeSse(res, events, { stopAfter: afterEvents, headers: openaiHeaders(rec) });
+    },
 
   /** A gzip-compressed JSON body with `content-encoding: gzip`; `gzipBytes` is exactly what is sent. */
-  gzipJson: (gzipBytes: Buffer): Handler => (_req, res, rec) => {
-    res.writeHead(200, { ...openaiHeaders(rec), 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': gzipBytes.length, vary: 'Accept-Encoding' });
-    res.end(gzipBytes);
-  },
+  gzipJson:
+    (gzipBytes: Buffer): Handler =>
+    (_req, res, rec) => {
+      res.writeHead(200, {
+        ...openaiHeaders(rec),
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': gzipBytes.length,
+        vary: 'Accept-Encoding',
+      });
+      res.end(gzipBytes);
+    },
 
   /** Answers with what arrived: method, url, headers, rawHeaders, body length and hash. */
-  echo: (headers: OutgoingHttpHeaders = {}): Handler => (req, res, rec) =>
-    sendJson(res, 200, { method: rec.method, url: rec.url, headers: req.headers, rawHeaders: req.rawHeaders, bodyLength: rec.bodyLength, bodySha256: rec.bodySha256 }, { ...openaiHeaders(rec), ...headers }),
+  echo:
+    (headers: OutgoingHttpHeaders = {}): Handler =>
+    (req, res, rec) =>
+      sendJson(
+        res,
+        200,
+        { method: rec.method, url: rec.url, headers: req.headers, rawHeaders: req.rawHeaders, bodyLength: rec.bodyLength, bodySha256: rec.bodySha256 },
+        { ...openaiHeaders(rec), ...headers },
+      ),
 };
 
 export const gzip = (data: string | Buffer) => gzipSync(data);

@@ -28,7 +28,12 @@ export interface JwksServer {
   close(): Promise<void>;
 }
 
-export async function startJwksServer(opts: { t?: { teardown(fn: () => unknown): void }; document: string; bearer?: string; rogue?: boolean }): Promise<JwksServer> {
+export async function startJwksServer(opts: {
+  t?: { teardown(fn: () => unknown): void };
+  document: string;
+  bearer?: string;
+  rogue?: boolean;
+}): Promise<JwksServer> {
   const name = opts.rogue ? 'rogue' : 'server';
   const server = createServer({ cert: readFileSync(join(TLS, `${name}.pem`)), key: readFileSync(join(TLS, `${name}-key.pem`)) });
   const state: JwksServer = {

@@ -50,7 +50,12 @@ export interface KeylessOptions {
 
 export function identityEnv(provider: Provider, tokenFile: string, tokens: FakeTokenEndpoint): Record<string, string> {
   if (provider === 'openai') {
-    return { OPENAI_IDENTITY_PROVIDER_ID: 'wip_test123', OPENAI_SERVICE_ACCOUNT_ID: 'svcacct_test456', OPENAI_IDENTITY_TOKEN_FILE: tokenFile, OPENAI_IDENTITY_TOKEN_URL: tokens.tokenUrl };
+    return {
+      OPENAI_IDENTITY_PROVIDER_ID: 'wip_test123',
+      OPENAI_SERVICE_ACCOUNT_ID: 'svcacct_test456',
+      OPENAI_IDENTITY_TOKEN_FILE: tokenFile,
+      OPENAI_IDENTITY_TOKEN_URL: tokens.tokenUrl,
+    };
   }
   return {
     OPENAI_AUTH_PROVIDER: 'azure',

@@ -91,7 +91,9 @@ const IDENTITY_TOKEN_FILES = ['OPENAI_IDENTITY_TOKEN_FILE', 'AZURE_FEDERATED_TOK
 
 export function keysHandedToProxy(env: Readonly<Record<string, string | undefined>>): KeySet {
   const found = { upstream: new Set<string>(), client: new Set<string>() };
-  const add = (role: Role, values: string[]) => values.forEach((v) => v.length >= MIN_KEY_LENGTH && found[role].add(v));
+  const add = (role: Role, values: string[]) => {
+    for (const v of values) if (v.length >= MIN_KEY_LENGTH) found[role].add(v);
+  };
   const envRoles = new Map<string, Role>();
   for (const [ref, role] of env.PROXY_CONFIG ? configRefs(env.PROXY_CONFIG) : []) {
     if (typeof ref !== 'object' || ref === null) continue;
@@ -161,7 +163,12 @@ export function misplacedKeys(requests: readonly ReceivedRequest[], keys: KeySet
 /** Places a proxy wrote to, by name (`stdout`, `stderr`, `/metrics`). */
 export type Outputs = Record<string, string>;
 
-export function keyProblems(outputs: Outputs, keys: KeySet, env: Readonly<Record<string, string | undefined>>, upstream?: { misplacedKeys(keys: KeySet): string[] }): string[] {
+export function keyProblems(
+  outputs: Outputs,
+  keys: KeySet,
+  env: Readonly<Record<string, string | undefined>>,
+  upstream?: { misplacedKeys(keys: KeySet): string[] },
+): string[] {
   const now = keysHandedToProxy(env);
   for (const role of ['upstream', 'client'] as const) keys[role].push(...now[role].filter((key) => !keys[role].includes(key)));
   return [...leaksIn(Object.entries(outputs), [...keys.upstream, ...(keys.accessTokens ?? []), ...keys.client]), ...(upstream?.misplacedKeys(keys) ?? [])];

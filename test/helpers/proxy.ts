@@ -40,7 +40,6 @@ export const CA_PEM = join(REPO_ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
 interface TapLike {
   teardown(fn: () => unknown): void;
   ok(value: unknown, message: string): unknown;
-
 }
 
 export type LogLine = Record<string, any>;
@@ -149,7 +148,10 @@ export function waitForLogIn(c: Collected, pred: (line: LogLine) => boolean, tim
         finish(() => reject(new Error(`proxy exited (${c.child.exitCode ?? c.child.signalCode}) before the awaited log line; stderr: ${c.out.stderr}`)));
       }
     };
-    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for a log line; stderr: ${c.out.stderr}`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for a log line; stderr: ${c.out.stderr}`))),
+      timeoutMs,
+    );
     const finish = (settle: () => void) => {
       clearTimeout(timer);
       c.listeners.delete(check);
@@ -204,7 +206,14 @@ export async function stopChild(c: Collected, signal: NodeJS.Signals, timeoutMs:
 }
 
 /** The teardown: read /metrics while the child still runs, stop it, then fail the test on any misplaced key. */
-async function guardKeys(c: Collected, adminUrl: string | undefined, keys: KeySet, env: Record<string, string>, fake: FakeUpstream | undefined, tokens: ProxyOptions['tokenEndpoint']): Promise<void> {
+async function guardKeys(
+  c: Collected,
+  adminUrl: string | undefined,
+  keys: KeySet,
+  env: Record<string, string>,
+  fake: FakeUpstream | undefined,
+  tokens: ProxyOptions['tokenEndpoint'],
+): Promise<void> {
   keys.accessTokens = [...(keys.accessTokens ?? []), ...(tokens?.issued ?? [])];
   keys.client.push(...(tokens?.subjectTokens() ?? []));
   const running = c.child.exitCode === null && c.child.signalCode === null;

@@ -32,9 +32,10 @@ export const TOKEN_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const TOKEN_AUDIENCE = 'openai-proxy';
 
 export function signingKey(alg: Alg = 'RS256'): SigningKey {
-  const { privateKey, publicKey } =
-    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const kid = createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
+  const { privateKey, publicKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = createHash('sha256')
+    .update(publicKey.export({ format: 'der', type: 'spki' }))
+    .digest('base64url');
   const jwk = { use: 'sig', kid, alg, ...publicKey.export({ format: 'jwk' }) };
   return { kid, alg, privateKey, publicKey, jwk };
 }

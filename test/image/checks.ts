@@ -34,7 +34,10 @@ export async function checkRuntime(t: Test, pod: RunningPod): Promise<void> {
   const limit = pod.container.resources?.limits?.memory;
   if (limit) t.equal(cgroupMemory(await containerPid(pod)).limit, memoryBytes(limit), `the cgroup holds it to ${limit}`);
   if (ctx.readOnlyRootFilesystem) {
-    const write = await docker(['exec', pod.name, 'node', '-e', "require('fs').writeFileSync('/app/probe', 'x')"]).then(() => 'written', (e: Error) => e.message);
+    const write = await docker(['exec', pod.name, 'node', '-e', "require('fs').writeFileSync('/app/probe', 'x')"]).then(
+      () => 'written',
+      (e: Error) => e.message,
+    );
     t.match(write, /EROFS/, 'the root filesystem is read-only');
   }
 }
@@ -64,7 +67,10 @@ export async function checkRequests(t: Test, pod: RunningPod): Promise<void> {
   t.equal((await request(`${pod.baseURL.replace(/\/v1$/, '')}/health`)).status, 200, '/health on the proxy port');
   const chat = await sdk(pod).chat.completions.create(CHAT);
   t.equal(chat.choices[0]?.message.content, 'Hello from the fake upstream.', 'a chat completion through the container');
-  t.ok(pod.sentWith('first', upstream.lastRequest()!.headers.authorization), pod.tokens ? "with an access token for the Pod's projected token" : "with the Secret's upstream key");
+  t.ok(
+    pod.sentWith('first', upstream.lastRequest()!.headers.authorization),
+    pod.tokens ? "with an access token for the Pod's projected token" : "with the Secret's upstream key",
+  );
 
   let chunks = 0;
   for await (const chunk of await sdk(pod).chat.completions.create({ ...CHAT, stream: true })) chunks += chunk.choices.length;
@@ -77,8 +83,14 @@ export async function checkRequests(t: Test, pod: RunningPod): Promise<void> {
     t.equal(upstream.requests.length, before, 'and nothing went upstream');
   }
   const metrics = (await request(`${pod.adminUrl}/metrics`)).text;
-  const counted = metrics.split('\n').filter((l) => l.startsWith('openai_proxy_requests_total{') && l.includes('endpoint="/v1/chat/completions"') && l.includes('status="200"'));
-  t.equal(counted.map((l) => Number(l.split(' ').pop())).reduce((a, b) => a + b, 0), 2, '/metrics counts both requests');
+  const counted = metrics
+    .split('\n')
+    .filter((l) => l.startsWith('openai_proxy_requests_total{') && l.includes('endpoint="/v1/chat/completions"') && l.includes('status="200"'));
+  t.equal(
+    counted.map((l) => Number(l.split(' ').pop())).reduce((a, b) => a + b, 0),
+    2,
+    '/metrics counts both requests',
+  );
 }
 
 export async function checkRotation(t: Test, pod: RunningPod): Promise<void> {
@@ -104,7 +116,11 @@ export async function checkRotation(t: Test, pod: RunningPod): Promise<void> {
 }
 
 /** The HTTP status an SDK call ended with. */
-const statusOf = (call: Promise<unknown>): Promise<number> => call.then(() => 200, (e: { status?: number }) => e.status ?? 0);
+const statusOf = (call: Promise<unknown>): Promise<number> =>
+  call.then(
+    () => 200,
+    (e: { status?: number }) => e.status ?? 0,
+  );
 
 export async function measureIdle(pod: RunningPod, settleMs = 1000): Promise<{ workingSet: number; usage: number; rss: number; rssAnon: number }> {
   await sleep(settleMs);

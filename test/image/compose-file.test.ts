@@ -12,12 +12,17 @@ const service = parse(text).services['openai-proxy'];
 t.test('starts without a .env file', async (t) => {
   t.equal(service.env_file, undefined, 'no env_file: compose refuses to start when it is missing');
   const bare = [...text.matchAll(/\$\{([A-Z_]+)(:-[^}]*)?\}/g)].filter((m) => !m[2]).map((m) => m[1]);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable syntax, not a template literal.
   t.same(bare, [], 'every ${VAR} has a default');
 });
 
 t.test('keys are files, never environment variables', async (t) => {
   const env = Object.keys(service.environment);
-  t.same(env.filter((name) => /KEY$/.test(name)), [], 'no key in the environment');
+  t.same(
+    env.filter((name) => /KEY$/.test(name)),
+    [],
+    'no key in the environment',
+  );
   t.ok(env.includes('OPENAI_API_KEY_FILE') && env.includes('PROXY_X_API_KEY_FILE'), 'the key files are named');
   const [source, target, mode] = service.volumes[0].split(':');
   t.equal(mode, 'ro', 'mounted read-only');

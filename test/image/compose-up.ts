@@ -56,7 +56,12 @@ t.test('compose.yaml, up and down', async (t) => {
   writeFileSync(join(dir, 'secrets', 'proxy-api-key'), `${keys.clientNext}\n`);
   let status = 0;
   for (const deadline = Date.now() + 15_000; Date.now() < deadline && status !== 200; await sleep(250)) {
-    status = await client(keys.clientNext).models.list().then(() => 200, (e: { status?: number }) => e.status ?? 0);
+    status = await client(keys.clientNext)
+      .models.list()
+      .then(
+        () => 200,
+        (e: { status?: number }) => e.status ?? 0,
+      );
   }
   t.equal(status, 200, 'a key file rewritten in place takes effect without a restart');
 

@@ -22,7 +22,11 @@ t.test('service mode: the restricted security context, the memory limit, the env
   t.same(pairs(args, '--stop-timeout'), [String(spec.terminationGracePeriodSeconds)]);
   t.same(pairs(args, '--volume'), ['/tmp/pod/keys:/var/run/secrets/openai-proxy/auth:ro']);
   const env = pairs(args, '--env');
-  t.same(env, container.env.map((e: { name: string; value: string }) => `${e.name}=${e.value}`), 'every env entry, as rendered');
+  t.same(
+    env,
+    container.env.map((e: { name: string; value: string }) => `${e.name}=${e.value}`),
+    'every env entry, as rendered',
+  );
   t.equal(args.at(-1), container.image, "the image's own command: the chart sets none");
 });
 

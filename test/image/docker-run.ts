@@ -24,10 +24,30 @@ export interface CreateOptions {
 }
 
 // Used by the driver (probes, preStop, ports, restartPolicy of a native sidecar), not by the runtime flags.
-const DRIVER_FIELDS = ['name', 'image', 'imagePullPolicy', 'restartPolicy', 'ports', 'startupProbe', 'livenessProbe', 'readinessProbe', 'lifecycle', 'volumeMounts'];
+const DRIVER_FIELDS = [
+  'name',
+  'image',
+  'imagePullPolicy',
+  'restartPolicy',
+  'ports',
+  'startupProbe',
+  'livenessProbe',
+  'readinessProbe',
+  'lifecycle',
+  'volumeMounts',
+];
 const RUNTIME_FIELDS = ['env', 'command', 'args', 'workingDir', 'resources', 'securityContext'];
 const POD_SECURITY_FIELDS = ['runAsNonRoot', 'runAsUser', 'runAsGroup', 'seccompProfile', 'supplementalGroups'];
-const CONTAINER_SECURITY_FIELDS = ['runAsNonRoot', 'runAsUser', 'runAsGroup', 'seccompProfile', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'capabilities', 'privileged'];
+const CONTAINER_SECURITY_FIELDS = [
+  'runAsNonRoot',
+  'runAsUser',
+  'runAsGroup',
+  'seccompProfile',
+  'allowPrivilegeEscalation',
+  'readOnlyRootFilesystem',
+  'capabilities',
+  'privileged',
+];
 // The kubelet's default: SIGTERM, then SIGKILL 30 s later.
 const DEFAULT_GRACE_SECONDS = 30;
 

@@ -73,6 +73,8 @@ function readNumber(path: string): number {
 }
 
 function statField(dir: string, name: string): number {
-  const line = readFileSync(join(dir, 'memory.stat'), 'utf8').split('\n').find((l) => l.startsWith(`${name} `));
+  const line = readFileSync(join(dir, 'memory.stat'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
 }

@@ -30,7 +30,9 @@ export async function injectedPod(t: Test, dir: string, objs: K8sObject[]): Prom
 
 export async function checkInjectCommand(t: Test, objs: K8sObject[], image: string): Promise<void> {
   const container = find(objs.filter(isInjector), 'Deployment').spec.template.spec.containers[0];
-  const run = await docker(['run', '--rm', '--network', 'none', '--entrypoint', container.command[0], image, ...container.command.slice(1)], { both: true }).then(
+  const run = await docker(['run', '--rm', '--network', 'none', '--entrypoint', container.command[0], image, ...container.command.slice(1)], {
+    both: true,
+  }).then(
     (out) => ({ code: 0, out }),
     (err: Error) => ({ code: 1, out: err.message }),
   );

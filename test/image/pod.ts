@@ -86,7 +86,8 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
   const name = `openai-proxy-check-${scenario.name}-${process.pid}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const firstProbe = container.startupProbe ?? container.readinessProbe;
-  const start = (as: string) => createAndStart(t, as, (opts) => dockerCreateArgs(spec, container, opts), container.image, `${adminUrl}${firstProbe.httpGet.path}`, layout.mounts);
+  const start = (as: string) =>
+    createAndStart(t, as, (opts) => dockerCreateArgs(spec, container, opts), container.image, `${adminUrl}${firstProbe.httpGet.path}`, layout.mounts);
   // Start-up time swings with what else the machine runs: the median of several starts, the last one kept.
   const timings = [];
   for (let i = 1; i < START_SAMPLES; i++) {
@@ -118,7 +119,7 @@ export async function startPod(t: Test, scenario: Scenario): Promise<RunningPod>
       client: [keys.client, keys.clientNext, ...(tokens ? [keys.identity, keys.identityNext] : []), ...(callerToken ? [callerToken, keys.apiToken] : [])],
     }),
     baseURL: appEnv.OPENAI_BASE_URL ?? `http://127.0.0.1:${port}/v1`,
-    apiKey: scenario.clientKey ? keys.client : callerToken ?? String(appEnv.OPENAI_API_KEY),
+    apiKey: scenario.clientKey ? keys.client : (callerToken ?? String(appEnv.OPENAI_API_KEY)),
     adminUrl,
     startToReadyMs: median(timings.map((x) => x.startToReadyMs)),
     processToReadyMs: median(timings.map((x) => x.processToReadyMs)),
@@ -131,7 +132,9 @@ async function renderAndLayOut(t: Test, dir: string, scenario: Scenario, keys: S
   const objs = render({ values: [...scenario.values, harnessFile], set: scenario.set ?? [], kube: scenario.kube });
   const ca = readFileSync(CA_PEM, 'utf8');
   // The chart's projected volume for the proxy's own API token: what the kubelet writes there (token and CA).
-  const kubeApi: Record<string, Record<string, string>> = scenario.callerToken ? { 'openai-proxy-kube-api': { token: `${keys.apiToken}\n`, 'ca.crt': ca } } : {};
+  const kubeApi: Record<string, Record<string, string>> = scenario.callerToken
+    ? { 'openai-proxy-kube-api': { token: `${keys.apiToken}\n`, 'ca.crt': ca } }
+    : {};
   const existing = { ...scenario.secrets(keys), ...kubeApi, 'upstream-ca': { 'ca.pem': ca } };
   // An injected scenario runs the Pod the injector patched; the others the chart's own Pod.
   const pod = scenario.injected ? await injectedPod(t, dir, objs) : { metadata: {}, spec: podSpec(objs) };
@@ -192,7 +195,10 @@ async function waitFor200(url: string, name: string, timeoutMs = 30_000): Promis
   const deadline = performance.now() + timeoutMs;
   let nextStateCheck = performance.now() + 1000;
   while (performance.now() < deadline) {
-    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
+    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     if (performance.now() > nextStateCheck) {
       nextStateCheck = performance.now() + 1000;

@@ -11,14 +11,22 @@ const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const ms = (value) => `${Math.round(value)} ms`;
 
 const image = read('image.json');
-console.log(`\nbase ${image.base}: ${mb(image.baseBytes)}; image ${image.image}: ${mb(image.imageBytes)} ` +
-  `(+${mb(image.imageBytes - image.baseBytes)}); docker build from a clean copy ${image.buildSeconds} s (with the engine's layer cache)`);
+console.log(
+  `\nbase ${image.base}: ${mb(image.baseBytes)}; image ${image.image}: ${mb(image.imageBytes)} ` +
+    `(+${mb(image.imageBytes - image.baseBytes)}); docker build from a clean copy ${image.buildSeconds} s (with the engine's layer cache)`,
+);
 // Start-up times depend on what else the machine runs: say how busy it was.
 console.log(`load average over the last 5 minutes: ${loadavg()[1].toFixed(1)} on ${cpus().length} cores\n`);
-console.log('| scenario | start to ready (docker start / process) | idle: cgroup working set | idle: node RSS / anonymous | after traffic: working set / RSS | drain after SIGTERM |');
+console.log(
+  '| scenario | start to ready (docker start / process) | idle: cgroup working set | idle: node RSS / anonymous | after traffic: working set / RSS | drain after SIGTERM |',
+);
 console.log('|---|---|---|---|---|---|');
-const scenarios = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'image.json').map(read);
+const scenarios = readdirSync(dir)
+  .filter((f) => f.endsWith('.json') && f !== 'image.json')
+  .map(read);
 for (const r of scenarios.sort((a, b) => a.order - b.order)) {
-  console.log(`| ${r.scenario} (${r.about}) | ${ms(r.startToReadyMs)} / ${ms(r.processToReadyMs)} | ${mib(r.idle.workingSet)} | ` +
-    `${mib(r.idle.rss)} / ${mib(r.idle.rssAnon)} | ${mib(r.afterTraffic.workingSet)} / ${mib(r.afterTraffic.rss)} | ${ms(r.drainMs)} |`);
+  console.log(
+    `| ${r.scenario} (${r.about}) | ${ms(r.startToReadyMs)} / ${ms(r.processToReadyMs)} | ${mib(r.idle.workingSet)} | ` +
+      `${mib(r.idle.rss)} / ${mib(r.idle.rssAnon)} | ${mib(r.afterTraffic.workingSet)} / ${mib(r.afterTraffic.rss)} | ${ms(r.drainMs)} |`,
+  );
 }

@@ -34,17 +34,38 @@ for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) 
     const metrics = (await request(`${pod.adminUrl}/metrics`)).text;
     const busy = await measureIdle(pod, 0);
     let drainMs = NaN;
-    await t.test('docker stop during a stream', async (t) => void (drainMs = await checkDrain(t, pod)));
+    await t.test('docker stop during a stream', async (t) => {
+      drainMs = await checkDrain(t, pod);
+    });
 
     const logs = await docker(['logs', pod.name], { both: true });
     const keySet = pod.keySet();
     const secrets = [...new Set([...allKeys, ...keySet.upstream])];
-    t.same(leaksIn([['container logs', logs], ['/metrics', metrics]], secrets), [], 'no key or token in the container logs or /metrics');
+    t.same(
+      leaksIn(
+        [
+          ['container logs', logs],
+          ['/metrics', metrics],
+        ],
+        secrets,
+      ),
+      [],
+      'no key or token in the container logs or /metrics',
+    );
     const misplaced = pod.upstream.misplacedKeys(keySet);
     t.same(misplaced, [], `keys ${secrets.map(fingerprint).join(', ')} only where they belong`);
 
     mkdirSync(RESULTS, { recursive: true });
-    const figures = { order: SCENARIOS.indexOf(scenario), scenario: scenario.name, about: scenario.about, startToReadyMs: pod.startToReadyMs, processToReadyMs: pod.processToReadyMs, idle, afterTraffic: busy, drainMs };
+    const figures = {
+      order: SCENARIOS.indexOf(scenario),
+      scenario: scenario.name,
+      about: scenario.about,
+      startToReadyMs: pod.startToReadyMs,
+      processToReadyMs: pod.processToReadyMs,
+      idle,
+      afterTraffic: busy,
+      drainMs,
+    };
     writeFileSync(join(RESULTS, `${scenario.name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
   });
 }

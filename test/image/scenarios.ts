@@ -94,7 +94,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'service-accounts',
-    about: 'mode: service, callers by ServiceAccount token (no client key), JWKS with the proxy\'s own token, Kubernetes 1.33',
+    about: "mode: service, callers by ServiceAccount token (no client key), JWKS with the proxy's own token, Kubernetes 1.33",
     values: ['chart/ci/service-serviceaccounts-values.yaml'],
     kube: '1.33',
     clientKey: false,
@@ -104,7 +104,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'injected',
-    about: 'injected by the webhook into a Deployment\'s Pod, native, its own Secret, Kubernetes 1.33',
+    about: "injected by the webhook into a Deployment's Pod, native, its own Secret, Kubernetes 1.33",
     values: ['chart/ci/injector-values.yaml'],
     kube: '1.33',
     clientKey: false,

@@ -42,7 +42,10 @@ export async function checkDrain(t: Test, pod: RunningPod): Promise<number> {
   const sigterm = performance.now();
   const stopped = docker(['stop', '--time', String(left), pod.name], { timeoutMs: (left + 10) * 1000 });
   await sleep(300);
-  const ready = await fetch(`${pod.adminUrl}/readyz`).then((r) => r.status, () => 0);
+  const ready = await fetch(`${pod.adminUrl}/readyz`).then(
+    (r) => r.status,
+    () => 0,
+  );
   t.not(ready, 200, `/readyz stops answering 200 once SIGTERM arrives (${ready || 'refused'})`);
   await stopped;
   const drainMs = performance.now() - sigterm;

@@ -8,7 +8,11 @@ import { renderInjector } from './rendered';
 async function expectUnchanged(t: Test, injector: RunningInjector, sent: any, reason: RegExp): Promise<void> {
   const reply = await review(injector.url, sent);
   t.equal(reply.status, 200);
-  t.same(reply.json, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: sent.request.uid, allowed: true } }, 'allowed, no patch, no warning');
+  t.same(
+    reply.json,
+    { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: sent.request.uid, allowed: true } },
+    'allowed, no patch, no warning',
+  );
   const line = await injector.waitForLog((l) => l.uid === sent.request.uid);
   t.match(line, { level: 'info', event: 'admission', result: 'skipped', reason });
 }

@@ -34,14 +34,25 @@ t.test('native sidecar, Secret named by the Pod', async (t) => {
   for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
     t.equal(sidecar[probe].httpGet.port, 'admin', `${probe} on the admin port, never the loopback-only proxy port`);
   }
-  t.same(after.spec.containers.map((c: any) => c.name), ['web'], 'the app containers are the same');
+  t.same(
+    after.spec.containers.map((c: any) => c.name),
+    ['web'],
+    'the app containers are the same',
+  );
 
   const auth = after.spec.volumes.find((v: any) => v.name === 'openai-proxy-auth');
   t.same(auth.secret, { secretName: 'team-a-openai' }, "the Pod's own Secret");
   const authMount = sidecar.volumeMounts.find((m: any) => m.name === 'openai-proxy-auth');
   t.equal(sidecar.env.find((e: any) => e.name === 'OPENAI_API_KEY_FILE').value, `${authMount.mountPath}/openai-api-key`, 'its openai-api-key entry');
-  t.ok(after.spec.volumes.find((v: any) => v.name === 'kube-api-access-x7k2p'), 'the Pod keeps its own volumes');
-  for (const mount of sidecar.volumeMounts) t.ok(after.spec.volumes.some((v: any) => v.name === mount.name), `volume ${mount.name} exists`);
+  t.ok(
+    after.spec.volumes.find((v: any) => v.name === 'kube-api-access-x7k2p'),
+    'the Pod keeps its own volumes',
+  );
+  for (const mount of sidecar.volumeMounts)
+    t.ok(
+      after.spec.volumes.some((v: any) => v.name === mount.name),
+      `volume ${mount.name} exists`,
+    );
 
   const web = after.spec.containers[0];
   t.same(web.env, [
@@ -60,5 +71,13 @@ t.test('native sidecar, Secret named by the Pod', async (t) => {
   t.match(annotations['openai-proxy.io/config'], /baseUrl: https:\/\/api\.openai\.com/, "the sidecar's config file travels as an annotation");
 
   const line = await injector.waitForLog((l) => l.event === 'admission' && l.uid === sent.request.uid);
-  t.match(line, { namespace: 'team-a', pod: null, generateName: 'chat-web-7d4b9c8f6d-', result: 'injected', credential: 'secret', secret: 'team-a-openai', dryRun: false });
+  t.match(line, {
+    namespace: 'team-a',
+    pod: null,
+    generateName: 'chat-web-7d4b9c8f6d-',
+    result: 'injected',
+    credential: 'secret',
+    secret: 'team-a-openai',
+    dryRun: false,
+  });
 });

@@ -23,7 +23,10 @@ function sendChunked(url: string, body: Buffer): Promise<{ status: number; text:
     const req = https.request(`${url}/inject`, { method: 'POST', agent: false, ca: readFileSync(CA_PEM), headers: { 'content-type': 'application/json' } });
     req.on('response', (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, text, sentBytes }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (text += c))
+        .on('end', () => resolve({ status: res.statusCode!, text, sentBytes }));
     });
     req.on('error', reject);
     const write = () => {

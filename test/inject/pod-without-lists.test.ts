@@ -16,16 +16,31 @@ t.test('every list the patch needs is added whole', async (t) => {
   const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
 
   const paths = ops.map((op: any) => `${op.op} ${op.path}`);
-  t.ok(ops.every((op: any) => op.op === 'add'), 'only adds');
+  t.ok(
+    ops.every((op: any) => op.op === 'add'),
+    'only adds',
+  );
   t.ok(paths.includes('add /spec/initContainers'), 'initContainers added as a list');
   t.ok(paths.includes('add /spec/volumes'), 'volumes added as a list');
   t.ok(paths.includes('add /spec/containers/0/env'), "the container's env added as a list");
-  t.notOk(paths.some((p: string) => p.endsWith('/-')), 'nothing appended to a list that does not exist');
+  t.notOk(
+    paths.some((p: string) => p.endsWith('/-')),
+    'nothing appended to a list that does not exist',
+  );
 
   const after = patchedPod(pod, response);
   t.doesNotThrow(() => new Pod(after as any).validate(), 'a valid Pod');
-  t.same(after.spec.initContainers.map((c: any) => c.name), ['openai-proxy']);
-  t.same(after.spec.volumes.map((v: any) => v.name), ['openai-proxy-auth', 'openai-proxy-config']);
-  t.same(after.spec.containers[0].env.map((e: any) => e.name), ['OPENAI_BASE_URL', 'OPENAI_API_KEY']);
+  t.same(
+    after.spec.initContainers.map((c: any) => c.name),
+    ['openai-proxy'],
+  );
+  t.same(
+    after.spec.volumes.map((v: any) => v.name),
+    ['openai-proxy-auth', 'openai-proxy-config'],
+  );
+  t.same(
+    after.spec.containers[0].env.map((e: any) => e.name),
+    ['OPENAI_BASE_URL', 'OPENAI_API_KEY'],
+  );
   t.equal(after.metadata.name, 'batch-summarise');
 });

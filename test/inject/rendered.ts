@@ -37,7 +37,11 @@ export function writeInjectorFiles(dir: string, objs: K8sObject[]): RenderedInje
   const secret = findAll(injector, 'Secret')[0];
   const tls = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') };
   if (secret) {
-    for (const [entry, path] of [['tls.crt', tls.cert], ['tls.key', tls.key], ['ca.crt', tls.ca]] as const) {
+    for (const [entry, path] of [
+      ['tls.crt', tls.cert],
+      ['tls.key', tls.key],
+      ['ca.crt', tls.ca],
+    ] as const) {
       writeFileSync(path, Buffer.from(secret.data[entry], 'base64'), { mode: 0o600 });
     }
   }

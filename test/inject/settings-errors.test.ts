@@ -20,15 +20,18 @@ t.test('nothing set: every required setting named', async (t) => {
   const { code, stderr, problems } = await refusal({ PATH: process.env.PATH!, INJECT_PORT: 'https' });
   t.equal(code, 1);
   t.same(problems.map((p) => p.setting).sort(), ['INJECT_CONFIG', 'INJECT_PORT', 'INJECT_TLS_CERT_FILE', 'INJECT_TLS_KEY_FILE']);
-  t.match(stderr, /invalid configuration\n  - /);
+  t.match(stderr, /invalid configuration\n {2}- /);
 });
 
-t.test('unreadable files, a bad sidecar file, a key that is not the certificate\'s', async (t) => {
+t.test("unreadable files, a bad sidecar file, a key that is not the certificate's", async (t) => {
   const dir = tempDir(t);
   const { config } = renderInjector(dir);
   const missing = await refusal(injectorEnv(join(dir, 'nope.yaml'), join(dir, 'nope.pem'), NEXT_KEY));
   t.equal(missing.code, 1);
-  t.match(missing.problems, [{ setting: 'INJECT_TLS_CERT_FILE', message: /cannot read .*ENOENT/ }, { setting: 'INJECT_CONFIG', message: /cannot read .*ENOENT/ }]);
+  t.match(missing.problems, [
+    { setting: 'INJECT_TLS_CERT_FILE', message: /cannot read .*ENOENT/ },
+    { setting: 'INJECT_CONFIG', message: /cannot read .*ENOENT/ },
+  ]);
 
   const mismatched = await refusal(injectorEnv(config, SERVER_CERT, NEXT_KEY));
   t.equal(mismatched.code, 1);

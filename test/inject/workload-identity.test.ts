@@ -20,13 +20,28 @@ t.test("no Secret named: the Pod's own ServiceAccount token", async (t) => {
   t.doesNotThrow(() => new Pod(after as any).validate(), 'a valid Pod');
 
   const volumes = added(pod, after);
-  t.same(volumes.map((v: any) => v.name), ['openai-proxy-identity', 'openai-proxy-config']);
-  t.notOk(volumes.some((v: any) => v.secret), 'no Secret volume: nothing in the namespace holds a key');
+  t.same(
+    volumes.map((v: any) => v.name),
+    ['openai-proxy-identity', 'openai-proxy-config'],
+  );
+  t.notOk(
+    volumes.some((v: any) => v.secret),
+    'no Secret volume: nothing in the namespace holds a key',
+  );
   t.match(volumes[0].projected.sources, [{ serviceAccountToken: { path: 'token', audience: 'https://api.openai.com/v1', expirationSeconds: 3600 } }]);
   const sidecar = after.spec.initContainers.find((c: any) => c.name === 'openai-proxy');
-  t.notOk(sidecar.env.some((e: any) => e.name === 'OPENAI_API_KEY_FILE'), 'no key file');
-  t.ok(sidecar.volumeMounts.some((m: any) => m.name === 'openai-proxy-identity'), 'the token is mounted into the proxy');
-  t.notOk(after.spec.containers[0].volumeMounts.some((m: any) => m.name === 'openai-proxy-identity'), 'and not into the app');
+  t.notOk(
+    sidecar.env.some((e: any) => e.name === 'OPENAI_API_KEY_FILE'),
+    'no key file',
+  );
+  t.ok(
+    sidecar.volumeMounts.some((m: any) => m.name === 'openai-proxy-identity'),
+    'the token is mounted into the proxy',
+  );
+  t.notOk(
+    after.spec.containers[0].volumeMounts.some((m: any) => m.name === 'openai-proxy-identity'),
+    'and not into the app',
+  );
   t.match(after.metadata.annotations['openai-proxy.io/config'], /workloadIdentity:[\s\S]*serviceAccountId: svcacct_0123456789abcdef/);
   t.match(await injector.waitForLog((l) => l.uid === sent.request.uid), { result: 'injected', credential: 'workloadIdentity' });
 });
@@ -37,7 +52,10 @@ t.test('a Secret named: its key, even where workload identity is configured', as
   const pod = fixturePod('deployment-pod');
   const after = patchedPod(pod, (await review(injector.url, admissionReview(pod))).json!.response);
   const volumes = added(pod, after);
-  t.same(volumes.map((v: any) => v.name), ['openai-proxy-auth', 'openai-proxy-config']);
+  t.same(
+    volumes.map((v: any) => v.name),
+    ['openai-proxy-auth', 'openai-proxy-config'],
+  );
   t.same(volumes[0].secret, { secretName: 'team-a-openai' });
   t.notMatch(after.metadata.annotations['openai-proxy.io/config'], /workloadIdentity/);
 });

@@ -31,14 +31,14 @@ function layOutFiles(value: unknown, root: string, keys: Map<string, string>): u
   return out;
 }
 
-t.test("the example config and curl, as the README gives them", async (t) => {
+t.test('the example config and curl, as the README gives them', async (t) => {
   const [yaml] = codeBlocks(MANY, 'yaml');
   const dir = tempDir(t);
   const upstreamKeys = new Map<string, string>();
   const config = join(dir, 'proxy.yaml');
   writeFileSync(config, stringify(layOutFiles(parse(yaml!), join(dir, 'files'), upstreamKeys)));
   const aliceKey = /ALICE_PROXY_KEY=([\w-]+)/.exec(MANY)?.[1];
-  t.ok(aliceKey, "the README says what ALICE_PROXY_KEY holds");
+  t.ok(aliceKey, 'the README says what ALICE_PROXY_KEY holds');
 
   const up = await startFakeUpstream({ t });
   // OPENAI_BASE_URL replaces the file's upstream.baseUrl (api.openai.com) with the fake, as the README explains.

@@ -15,11 +15,18 @@ import { codeBlocks, curlCommands, parseCurl, section } from './readme';
 const QUICK_START = section('Quick start: one key for everyone');
 
 t.test("the README's line puts the client key into the shell, and neither the real key nor the base URL", async (t) => {
-  const exportLine = codeBlocks(QUICK_START, 'sh').flatMap((b) => b.split('\n')).find((l) => l.startsWith('export PROXY_X_API_KEY='));
+  const exportLine = codeBlocks(QUICK_START, 'sh')
+    .flatMap((b) => b.split('\n'))
+    .find((l) => l.startsWith('export PROXY_X_API_KEY='));
   t.ok(exportLine, 'the Quick start has an export line for the client key');
   const dir = tempDir(t);
   const env = { OPENAI_API_KEY: randomKey('sk-test-upstream'), PROXY_X_API_KEY: randomKey('pk-test'), OPENAI_BASE_URL: 'https://api.openai.com' };
-  writeFileSync(join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(
+    join(dir, '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   const shell = execFileSync('bash', ['-c', `${exportLine}\nenv`], { cwd: dir, env: { PATH: process.env.PATH! }, encoding: 'utf8' });
   const vars = Object.fromEntries(shell.split('\n').map((line) => [line.split('=', 1)[0], line.slice(line.indexOf('=') + 1)]));
   t.ok(vars.PROXY_X_API_KEY === env.PROXY_X_API_KEY, 'PROXY_X_API_KEY is the client key from .env');

@@ -82,7 +82,8 @@ export class SoakProxy {
       const check = () => {
         const found = this.events.slice(from).find(pred);
         if (found) return finish(() => resolve(found));
-        if (this.child.exitCode !== null || this.child.signalCode !== null) finish(() => reject(new Error(`proxy exited (${this.child.exitCode ?? this.child.signalCode})\n${this.child.stderrTail}`)));
+        if (this.child.exitCode !== null || this.child.signalCode !== null)
+          finish(() => reject(new Error(`proxy exited (${this.child.exitCode ?? this.child.signalCode})\n${this.child.stderrTail}`)));
       };
       this.eventWaiters.add(check);
       check();
@@ -138,7 +139,7 @@ export class SoakProxy {
 export function get(port, path, tls) {
   return new Promise((resolve, reject) => {
     const options = { host: '127.0.0.1', port, path, agent: false, timeout: 10_000 };
-    const req = (tls ? https.get({ ...options, ca: tls.ca }, onResponse) : http.get(options, onResponse));
+    const req = tls ? https.get({ ...options, ca: tls.ca }, onResponse) : http.get(options, onResponse);
     function onResponse(res) {
       let text = '';
       res.setEncoding('utf8');

@@ -56,7 +56,9 @@ export function printTable(r) {
   const column = (o) => kinds.reduce((n, k) => n + (r.requests.byKind[k][o] ?? 0), 0);
   const lines = [];
   lines.push('');
-  lines.push(`soak: ${r.settings.seconds} s after ${r.settings.warmupSeconds} s warm-up, ${r.settings.concurrency} workers, ${r.settings.mode}-tenant, seed ${r.settings.seed}, node ${r.settings.node}`);
+  lines.push(
+    `soak: ${r.settings.seconds} s after ${r.settings.warmupSeconds} s warm-up, ${r.settings.concurrency} workers, ${r.settings.mode}-tenant, seed ${r.settings.seed}, node ${r.settings.node}`,
+  );
   lines.push('');
   lines.push(row(['kind'.padEnd(14), 'total', ...outcomes], widths));
   for (const kind of kinds) {
@@ -67,17 +69,42 @@ export function printTable(r) {
   lines.push(row(['all'.padEnd(14), r.requests.total, ...outcomes.map(column)], widths));
   lines.push('');
   const figures = [
-    ['throughput', `${r.requests.perSecond} req/s over ${r.requests.soakSeconds} s (${r.requests.soakPhase} requests); json p50 ${r.requests.jsonLatencyMs.p50} ms, p99 ${r.requests.jsonLatencyMs.p99} ms; proxy CPU ${r.proxy.cpuSeconds} s`],
-    ['proxy counted', Object.entries(r.proxy.statuses).map(([s, n]) => `${s}: ${n}`).join(', ') + `; client aborts ${r.proxy.clientAborts}; upstream errors ${r.proxy.upstreamErrors} (before SIGTERM)`],
-    ['upstream', `${r.upstream.requests} requests in all, ${r.upstream.completed} completed, ${r.upstream.cancelled} cancelled by the proxy, ${r.upstream.connections} TLS connections`],
+    [
+      'throughput',
+      `${r.requests.perSecond} req/s over ${r.requests.soakSeconds} s (${r.requests.soakPhase} requests); json p50 ${r.requests.jsonLatencyMs.p50} ms, p99 ${r.requests.jsonLatencyMs.p99} ms; proxy CPU ${r.proxy.cpuSeconds} s`,
+    ],
+    [
+      'proxy counted',
+      `${Object.entries(r.proxy.statuses)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ')}; client aborts ${r.proxy.clientAborts}; upstream errors ${r.proxy.upstreamErrors} (before SIGTERM)`,
+    ],
+    [
+      'upstream',
+      `${r.upstream.requests} requests in all, ${r.upstream.completed} completed, ${r.upstream.cancelled} cancelled by the proxy, ${r.upstream.connections} TLS connections`,
+    ],
     ['open fds', `start ${r.fd.start}, baseline ${r.fd.base}, after ${r.fd.after} (tolerance ${r.fd.tolerance}; settled in ${r.settleMs} ms)`],
-    ['heap after GC', `baseline ${r.heapMiB.baseline} MiB, after ${r.heapMiB.after} MiB (${r.heapMiB.growth >= 0 ? '+' : ''}${r.heapMiB.growth}, limit +${r.heapMiB.tolerance})`],
+    [
+      'heap after GC',
+      `baseline ${r.heapMiB.baseline} MiB, after ${r.heapMiB.after} MiB (${r.heapMiB.growth >= 0 ? '+' : ''}${r.heapMiB.growth}, limit +${r.heapMiB.tolerance})`,
+    ],
     ['RSS', `peak ${r.rssMiB.peak} MiB, after the soak ${r.rssMiB.afterSoak} MiB`],
     ['inflight', `peak ${r.proxy.inflightPeakSampled} (sampled each second), after ${r.proxy.inflightAfter}`],
     ['rotation', rotationLine(r.rotation)],
-    ['stream slots', r.streamSlots ? `${r.streamSlots.admitted}/${r.streamSlots.limit} streams admitted after the soak, one more: ${r.streamSlots.oneMore}` : 'not checked (single-tenant: no limits)'],
-    ['drain', `${r.drain.completed}/${r.drain.streams} open streams finished, readyz ${r.drain.readyz}, new connections ${r.drain.refused ? 'refused' : 'accepted'}, exit ${r.drain.exitCode} after ${r.drain.drainMs} ms (grace ${r.drain.graceMs} ms)`],
-    ['after SIGTERM', `${column('refused')} connections refused; ${column('reset-idle') + column('reset-new')} reset before the proxy read them (${column('reset-idle')} on idle keep-alive connections, ${column('reset-new')} on new ones)`],
+    [
+      'stream slots',
+      r.streamSlots
+        ? `${r.streamSlots.admitted}/${r.streamSlots.limit} streams admitted after the soak, one more: ${r.streamSlots.oneMore}`
+        : 'not checked (single-tenant: no limits)',
+    ],
+    [
+      'drain',
+      `${r.drain.completed}/${r.drain.streams} open streams finished, readyz ${r.drain.readyz}, new connections ${r.drain.refused ? 'refused' : 'accepted'}, exit ${r.drain.exitCode} after ${r.drain.drainMs} ms (grace ${r.drain.graceMs} ms)`,
+    ],
+    [
+      'after SIGTERM',
+      `${column('refused')} connections refused; ${column('reset-idle') + column('reset-new')} reset before the proxy read them (${column('reset-idle')} on idle keep-alive connections, ${column('reset-new')} on new ones)`,
+    ],
   ];
   for (const [name, text] of figures) lines.push(`${name.padEnd(15)} ${text}`);
   const failed = r.checks.filter((c) => !c.ok).length;
@@ -88,6 +115,8 @@ export function printTable(r) {
 function rotationLine(rot) {
   const s = rot.requests;
   const lost = rot.refusedValid.old + rot.refusedValid.new + rot.refusedValid.static;
-  return `both keys in effect after ${rot.overlapInEffectMs} ms, overlap ${rot.overlapMs} ms (old key ${s.overlapOld}, new key ${s.overlapNew} requests), ` +
-    `old key gone after ${rot.removedInEffectMs} ms; valid-key 401s: ${lost}; old key then ${rot.probes.oldKey}, new key ${rot.probes.newKey}`;
+  return (
+    `both keys in effect after ${rot.overlapInEffectMs} ms, overlap ${rot.overlapMs} ms (old key ${s.overlapOld}, new key ${s.overlapNew} requests), ` +
+    `old key gone after ${rot.removedInEffectMs} ms; valid-key 401s: ${lost}; old key then ${rot.probes.oldKey}, new key ${rot.probes.newKey}`
+  );
 }

@@ -75,11 +75,14 @@ const redact = (text) => Object.values(keys).reduce((t, k) => t.replaceAll(k, `<
 async function main() {
   const tmp = mkdtempSync(join(os.tmpdir(), 'openai-proxy-soak-'));
   // A proxy that never stops serving would keep the last phase's workers going forever.
-  const watchdog = setTimeout(() => {
-    console.error('[soak] watchdog: the soak did not finish in time; killing everything');
-    L.killAllNow();
-    process.exit(1);
-  }, (cfg.warmupSeconds + Math.max(cfg.seconds, 30) + 180) * 1000);
+  const watchdog = setTimeout(
+    () => {
+      console.error('[soak] watchdog: the soak did not finish in time; killing everything');
+      L.killAllNow();
+      process.exit(1);
+    },
+    (cfg.warmupSeconds + Math.max(cfg.seconds, 30) + 180) * 1000,
+  );
   watchdog.unref();
   try {
     return await soak(tmp);
@@ -114,12 +117,30 @@ async function soak(tmp) {
   const drain = await sigtermUnderLoad(s);
   const up = await s.upstreamStats();
   checkUpstream(s.tally, up);
-  return finish({ cfg, ...load, tally: s.tally, fd: s.fd, heap, rss, settleMs: settled.ms, up, metrics, rotation: s.rotation.report(), slots: slots?.report, drain: drain.report }, s.proxy);
+  return finish(
+    {
+      cfg,
+      ...load,
+      tally: s.tally,
+      fd: s.fd,
+      heap,
+      rss,
+      settleMs: settled.ms,
+      up,
+      metrics,
+      rotation: s.rotation.report(),
+      slots: slots?.report,
+      drain: drain.report,
+    },
+    s.proxy,
+  );
 }
 
 /** The fake upstream, the proxy, and what every phase shares. */
 async function startStack(tmp) {
-  const upstream = L.startChild('upstream', process.execPath, [join(ROOT, 'test', 'soak', 'upstream.mjs')], { env: { PATH: env.PATH, SOAK_UPSTREAM_KEY: keys.upstream } });
+  const upstream = L.startChild('upstream', process.execPath, [join(ROOT, 'test', 'soak', 'upstream.mjs')], {
+    env: { PATH: env.PATH, SOAK_UPSTREAM_KEY: keys.upstream },
+  });
   const { port: upstreamPort } = await L.firstJsonLine(upstream, 'upstream');
   const secrets = join(tmp, 'secrets');
   const proxy = new SoakProxy(proxyEnv(tmp, secrets, upstreamPort), keys);
@@ -145,7 +166,14 @@ async function startStack(tmp) {
 /** The soak proper, with the key rotation; returns its throughput figures. */
 async function soakPhase(s) {
   const samples = { inflightPeak: 0 };
-  const sampler = setInterval(() => s.proxy.metrics().then((m) => (samples.inflightPeak = Math.max(samples.inflightPeak, sumOf(m, 'openai_proxy_inflight_requests'))), () => {}), 1000);
+  const sampler = setInterval(
+    () =>
+      s.proxy.metrics().then(
+        (m) => (samples.inflightPeak = Math.max(samples.inflightPeak, sumOf(m, 'openai_proxy_inflight_requests'))),
+        () => {},
+      ),
+    1000,
+  );
   const cpuBefore = L.cpuSeconds(s.proxy.pid);
   const start = performance.now();
   const before = s.tally.total();
@@ -178,7 +206,7 @@ function finish(figures, proxy) {
   const results = JSON.parse(redact(JSON.stringify({ ...summarise(figures), checks })));
   mkdirSync(join(ROOT, 'soak-results'), { recursive: true });
   const file = join(ROOT, 'soak-results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
   log(`results: ${file}`);
   const failed = results.checks.filter((c) => !c.ok);
@@ -206,19 +234,22 @@ function proxyEnv(tmp, secrets, upstreamPort) {
   const staticKeyFile = join(tmp, 'static-key');
   writeFileSync(staticKeyFile, `${keys.static}\n`, { mode: 0o600 });
   const config = join(tmp, 'config.yaml');
-  writeFileSync(config, [
-    'upstream:',
-    `  apiKey: { file: ${upstreamKeyFile} }`,
-    'clients:',
-    '  - name: alice',
-    `    key: { file: ${join(secrets, 'proxy-api-key')} }`,
-    '  - name: bob',
-    `    key: { file: ${staticKeyFile} }`,
-    '    headers: { OpenAI-Project: proj_soak }',
-    `    limits: { concurrentStreams: ${streamLimit()}, requestsPerMinute: 1000000, tokensPerMinute: 1000000000 }`,
-    'models: [gpt-4.1-mini]',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'upstream:',
+      `  apiKey: { file: ${upstreamKeyFile} }`,
+      'clients:',
+      '  - name: alice',
+      `    key: { file: ${join(secrets, 'proxy-api-key')} }`,
+      '  - name: bob',
+      `    key: { file: ${staticKeyFile} }`,
+      '    headers: { OpenAI-Project: proj_soak }',
+      `    limits: { concurrentStreams: ${streamLimit()}, requestsPerMinute: 1000000, tokensPerMinute: 1000000000 }`,
+      'models: [gpt-4.1-mini]',
+      '',
+    ].join('\n'),
+  );
   return { ...common, PROXY_CONFIG: config };
 }
 
@@ -307,16 +338,36 @@ async function settle(proxy, upstreamStats, maxMs = 20_000) {
 }
 
 function checkAfterTraffic({ proxy, tally, metrics, fd, heap, rotation }) {
-  check('open fds back to the start', fd.after <= fd.start + FD_TOLERANCE, `start ${fd.start}, after warm-up ${fd.base}, after soak ${fd.after}: ${JSON.stringify(fd.kindsAtStart)} -> ${JSON.stringify(fd.kindsAfter)}`);
+  check(
+    'open fds back to the start',
+    fd.after <= fd.start + FD_TOLERANCE,
+    `start ${fd.start}, after warm-up ${fd.base}, after soak ${fd.after}: ${JSON.stringify(fd.kindsAtStart)} -> ${JSON.stringify(fd.kindsAfter)}`,
+  );
   check('open fds back to the baseline', fd.after <= fd.base + FD_TOLERANCE, `baseline ${fd.base}, after ${fd.after}`);
   const growth = (heap.after.heapUsed - heap.base.heapUsed) / MiB;
-  check(`heap after GC within ${HEAP_TOLERANCE_MIB} MiB of the baseline`, growth <= HEAP_TOLERANCE_MIB, `${(heap.base.heapUsed / MiB).toFixed(1)} -> ${(heap.after.heapUsed / MiB).toFixed(1)} MiB`);
-  check('inflight back to 0', sumOf(metrics, 'openai_proxy_inflight_requests') === 0, JSON.stringify(sumOf(metrics, 'openai_proxy_inflight_requests', 'client')));
+  check(
+    `heap after GC within ${HEAP_TOLERANCE_MIB} MiB of the baseline`,
+    growth <= HEAP_TOLERANCE_MIB,
+    `${(heap.base.heapUsed / MiB).toFixed(1)} -> ${(heap.after.heapUsed / MiB).toFixed(1)} MiB`,
+  );
+  check(
+    'inflight back to 0',
+    sumOf(metrics, 'openai_proxy_inflight_requests') === 0,
+    JSON.stringify(sumOf(metrics, 'openai_proxy_inflight_requests', 'client')),
+  );
   check('every request ended as its kind expects', tally.failures === 0, `${tally.failures} did not: ${tally.samples.join(' | ')}`);
-  const unexpected5xx = Object.entries(tally.counts).flatMap(([kind, row]) => Object.entries(row).filter(([o]) => /^5/.test(o) && kind !== 'upstream500').map(([o, n]) => `${kind} ${o} x${n}`));
-  check('no 5xx but the upstream\'s own', unexpected5xx.length === 0, unexpected5xx.join(', '));
+  const unexpected5xx = Object.entries(tally.counts).flatMap(([kind, row]) =>
+    Object.entries(row)
+      .filter(([o]) => /^5/.test(o) && kind !== 'upstream500')
+      .map(([o, n]) => `${kind} ${o} x${n}`),
+  );
+  check("no 5xx but the upstream's own", unexpected5xx.length === 0, unexpected5xx.join(', '));
   checkProxyCounts(tally, metrics);
-  check('no upstream errors counted', sumOf(metrics, 'openai_proxy_upstream_errors_total') === 0, JSON.stringify(sumOf(metrics, 'openai_proxy_upstream_errors_total', 'reason')));
+  check(
+    'no upstream errors counted',
+    sumOf(metrics, 'openai_proxy_upstream_errors_total') === 0,
+    JSON.stringify(sumOf(metrics, 'openai_proxy_upstream_errors_total', 'reason')),
+  );
   for (const [name, ok, detail] of rotation.checks()) check(name, ok, detail);
   const reloads = sumOf(metrics, 'openai_proxy_config_reloads_total', 'result');
   check('key file reloads: 2 successes, no failure', reloads.success === 2 && !reloads.failure, JSON.stringify(reloads));
@@ -345,7 +396,11 @@ function checkProxyCounts(tally, metrics) {
   const counted = sumOf(metrics, 'openai_proxy_requests_total', 'status');
   const { 499: cut = 0, ...rest } = counted;
   const same = Object.keys({ ...expected, ...rest }).every((s) => (expected[s] ?? 0) === (rest[s] ?? 0));
-  check('proxy status counts match the soak\'s', same && cut <= early, `proxy ${JSON.stringify(counted)}, soak ${JSON.stringify(expected)} + ${early} abandoned before a response`);
+  check(
+    "proxy status counts match the soak's",
+    same && cut <= early,
+    `proxy ${JSON.stringify(counted)}, soak ${JSON.stringify(expected)} + ${early} abandoned before a response`,
+  );
   const aborts = sumOf(metrics, 'openai_proxy_client_aborts_total');
   const streams = abandoned(tally, ['abortStream']);
   check('client aborts counted', aborts === streams + cut, `${aborts} counted, ${streams} streams abandoned + ${cut} requests answered 499`);
@@ -358,7 +413,11 @@ function checkProxyCounts(tally, metrics) {
  * abandoned ones cancelled.
  */
 function checkUpstream(tally, up) {
-  check('upstream saw only the upstream key', up.wrongAuthorization === 0 && up.clientKeyHeader === 0, `wrong authorization ${up.wrongAuthorization}, x-api-key present ${up.clientKeyHeader}`);
+  check(
+    'upstream saw only the upstream key',
+    up.wrongAuthorization === 0 && up.clientKeyHeader === 0,
+    `wrong authorization ${up.wrongAuthorization}, x-api-key present ${up.clientKeyHeader}`,
+  );
   const count = (kind, outcome) => tally.counts[kind]?.[outcome] ?? 0;
   const forwarded = Object.keys(tally.counts).reduce((n, kind) => n + count(kind, '200'), 0) + count('upstream429', '429') + count('upstream500', '500');
   check('every answered request reached the upstream once', up.completed === forwarded, `upstream completed ${up.completed}, soak expected ${forwarded}`);
@@ -366,7 +425,11 @@ function checkUpstream(tally, up) {
   // (a small body is gathered before anything is sent, so those never reach the upstream).
   const streams = abandoned(tally, ['abortStream']);
   const others = abandoned(tally, ['abortUpload', 'abortWaiting']);
-  check('abandoned requests cancelled upstream', up.cancelled >= streams && up.cancelled <= streams + others && up.active === 0, `upstream cancelled ${up.cancelled}, active ${up.active}; abandoned ${streams} streams, ${others} uploads and waits`);
+  check(
+    'abandoned requests cancelled upstream',
+    up.cancelled >= streams && up.cancelled <= streams + others && up.active === 0,
+    `upstream cancelled ${up.cancelled}, active ${up.active}; abandoned ${streams} streams, ${others} uploads and waits`,
+  );
 }
 
 /** GET on the fake upstream over TLS, trusting the test CA (never turning verification off). */

@@ -16,17 +16,27 @@ export function openStreams(port, key, n, frames) {
     let begun;
     started.push(new Promise((resolve) => (begun = resolve)));
     return new Promise((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, agent: false, method: 'POST', path: `/v1/chat/completions?frames=${frames}&interval=50`, headers: { 'x-api-key': key, 'content-type': 'application/json' } }, (res) => {
-        begun();
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          scanForKeys(res.headers, text);
-          resolve({ status: res.statusCode, headers: res.headers, text });
-        });
-        res.on('close', () => resolve({ status: res.statusCode, error: 'stream cut' }));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          agent: false,
+          method: 'POST',
+          path: `/v1/chat/completions?frames=${frames}&interval=50`,
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        },
+        (res) => {
+          begun();
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => (text += c));
+          res.on('end', () => {
+            scanForKeys(res.headers, text);
+            resolve({ status: res.statusCode, headers: res.headers, text });
+          });
+          res.on('close', () => resolve({ status: res.statusCode, error: 'stream cut' }));
+        },
+      );
       req.on('error', (err) => {
         begun();
         resolve({ error: err.code ?? err.message });
@@ -55,7 +65,13 @@ export async function streamSlotsFree(port, key, limit, tally) {
   tally.add('slotProbe', extra.error ? 'network-error' : String(extra.status), refused ? undefined : 'one stream over the limit was not refused');
   return {
     report: { limit, admitted, oneMore: extra.status ?? extra.error },
-    checks: [[`stream slots all free again: ${limit} streams admitted, one more refused`, admitted === limit && refused, `${admitted} of ${limit} admitted; one more: ${extra.status ?? extra.error}`]],
+    checks: [
+      [
+        `stream slots all free again: ${limit} streams admitted, one more refused`,
+        admitted === limit && refused,
+        `${admitted} of ${limit} admitted; one more: ${extra.status ?? extra.error}`,
+      ],
+    ],
   };
 }
 
@@ -87,7 +103,11 @@ export async function drainOnSigterm(proxy, key, count, graceMs, tally, onSigter
       ['SIGTERM: readiness 503 while draining', ready.status === 503, `readyz ${ready.status}`],
       ['SIGTERM: new connections refused', refused, ''],
       ['SIGTERM: every open stream finished', completed === count, `${completed} of ${count}`],
-      ['SIGTERM: exit 0 within SHUTDOWN_GRACE_MS', exit.code === 0 && drainMs < graceMs && done?.cut === 0, `exit ${exit.code ?? exit.signal} after ${drainMs} ms, cut ${done?.cut}`],
+      [
+        'SIGTERM: exit 0 within SHUTDOWN_GRACE_MS',
+        exit.code === 0 && drainMs < graceMs && done?.cut === 0,
+        `exit ${exit.code ?? exit.signal} after ${drainMs} ms, cut ${done?.cut}`,
+      ],
     ],
   };
 }

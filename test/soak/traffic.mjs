@@ -54,7 +54,8 @@ export class Tally {
   }
 
   add(kind, outcome, problem) {
-    const row = (this.counts[kind] ??= {});
+    this.counts[kind] ??= {};
+    const row = this.counts[kind];
     row[outcome] = (row[outcome] ?? 0) + 1;
     if (!problem) return;
     this.failures++;
@@ -73,7 +74,21 @@ export class Tally {
  * Every request carries a unique `x-soak-request` id. Resolves to { status, headers, text } or { aborted } or
  * { error, id }, never rejects.
  */
-export function exchange(target, { method = 'POST', path, headers = {}, body, contentLength = true, stopAfter, chunkBytes = 64 * 1024, abortOnData = false, timeoutMs = 30_000, timeoutIsAbort = false }) {
+export function exchange(
+  target,
+  {
+    method = 'POST',
+    path,
+    headers = {},
+    body,
+    contentLength = true,
+    stopAfter,
+    chunkBytes = 64 * 1024,
+    abortOnData = false,
+    timeoutMs = 30_000,
+    timeoutIsAbort = false,
+  },
+) {
   return new Promise((resolve) => {
     let settled = false;
     const done = (result) => {
@@ -155,7 +170,14 @@ const parse = (text) => {
  * request's `id` (its x-soak-request header, which the fake upstream remembers).
  */
 function judge(result, want, check = () => undefined) {
-  if (result.error) return { outcome: result.status ? String(result.status) : 'network-error', problem: result.error, code: result.status ? undefined : result.error, reused: result.reused, id: result.id };
+  if (result.error)
+    return {
+      outcome: result.status ? String(result.status) : 'network-error',
+      problem: result.error,
+      code: result.status ? undefined : result.error,
+      reused: result.reused,
+      id: result.id,
+    };
   if (result.aborted) return { outcome: 'aborted', problem: want === 'aborted' ? undefined : 'aborted unexpectedly' };
   const outcome = String(result.status);
   if (outcome !== want) return { outcome, problem: `status ${outcome}, expected ${want}: ${result.text.slice(0, 120)}` };
@@ -172,7 +194,11 @@ export const KINDS = {
   async sse(target, auth, random) {
     const frames = 5 + Math.floor(random() * 26);
     const interval = 10 + Math.floor(random() * 30);
-    const r = await exchange(target, { path: `/v1/chat/completions?frames=${frames}&interval=${interval}`, headers: jsonHeaders(auth), body: chatBody({ stream: true, stream_options: { include_usage: true } }) });
+    const r = await exchange(target, {
+      path: `/v1/chat/completions?frames=${frames}&interval=${interval}`,
+      headers: jsonHeaders(auth),
+      body: chatBody({ stream: true, stream_options: { include_usage: true } }),
+    });
     return judge(r, '200', (r) => checkStream(r, frames));
   },
 
@@ -185,7 +211,12 @@ export const KINDS = {
   uploadChunked: (target, auth, random, bytes) => upload(target, auth, random, bytes, false),
 
   async abortStream(target, auth) {
-    const r = await exchange(target, { path: '/v1/chat/completions?frames=50&interval=30', headers: jsonHeaders(auth), body: chatBody({ stream: true }), abortOnData: true });
+    const r = await exchange(target, {
+      path: '/v1/chat/completions?frames=50&interval=30',
+      headers: jsonHeaders(auth),
+      body: chatBody({ stream: true }),
+      abortOnData: true,
+    });
     if (r.aborted && r.status !== 200) return { outcome: 'aborted', problem: `stream began with status ${r.status}` };
     return judge(r, 'aborted');
   },
@@ -193,19 +224,37 @@ export const KINDS = {
   async abortUpload(target, auth, random, bytes) {
     const stopAfter = Math.floor((0.5 + random()) * MiB);
     const contentLength = random() < 0.5;
-    const r = await exchange(target, { path: '/v1/audio/transcriptions', headers: { ...auth, 'content-type': 'audio/wav' }, body: bytes.subarray(0, 4 * MiB), contentLength, stopAfter });
+    const r = await exchange(target, {
+      path: '/v1/audio/transcriptions',
+      headers: { ...auth, 'content-type': 'audio/wav' },
+      body: bytes.subarray(0, 4 * MiB),
+      contentLength,
+      stopAfter,
+    });
     return judge(r, 'aborted');
   },
 
   /** Gone while the proxy still gathers a small body (no upstream request yet). */
   async abortSmallUpload(target, auth, random, bytes) {
-    const r = await exchange(target, { path: '/v1/embeddings', headers: jsonHeaders(auth), body: bytes.subarray(0, 48 * 1024), stopAfter: 8 * 1024 + Math.floor(random() * 32 * 1024), chunkBytes: 8 * 1024 });
+    const r = await exchange(target, {
+      path: '/v1/embeddings',
+      headers: jsonHeaders(auth),
+      body: bytes.subarray(0, 48 * 1024),
+      stopAfter: 8 * 1024 + Math.floor(random() * 32 * 1024),
+      chunkBytes: 8 * 1024,
+    });
     return judge(r, 'aborted');
   },
 
   /** Gone while the proxy waits for the upstream's response headers. */
   async abortWaiting(target, auth, random) {
-    const r = await exchange(target, { path: '/v1/chat/completions?delay=500', headers: jsonHeaders(auth), body: chatBody(), timeoutMs: 20 + Math.floor(random() * 200), timeoutIsAbort: true });
+    const r = await exchange(target, {
+      path: '/v1/chat/completions?delay=500',
+      headers: jsonHeaders(auth),
+      body: chatBody(),
+      timeoutMs: 20 + Math.floor(random() * 200),
+      timeoutIsAbort: true,
+    });
     return judge(r, 'aborted');
   },
 
@@ -228,7 +277,12 @@ export function checkStream(r, frames) {
 
 async function upload(target, auth, random, bytes, contentLength) {
   const size = Math.floor((1 + random() * 3) * MiB);
-  const r = await exchange(target, { path: '/v1/audio/transcriptions', headers: { ...auth, 'content-type': 'audio/wav' }, body: bytes.subarray(0, size), contentLength });
+  const r = await exchange(target, {
+    path: '/v1/audio/transcriptions',
+    headers: { ...auth, 'content-type': 'audio/wav' },
+    body: bytes.subarray(0, size),
+    contentLength,
+  });
   return judge(r, '200', (r) => (parse(r.text)?.bytes === size ? undefined : `upstream got ${parse(r.text)?.bytes} of ${size} bytes`));
 }
 
@@ -248,7 +302,10 @@ export function picker(random) {
   const total = entries.reduce((n, [, w]) => n + w, 0);
   return () => {
     let x = random() * total;
-    for (const [kind, weight] of entries) if ((x -= weight) < 0) return kind;
+    for (const [kind, weight] of entries) {
+      x -= weight;
+      if (x < 0) return kind;
+    }
     return entries[0][0];
   };
 }

@@ -81,28 +81,44 @@ function chatCompletion(body, res, url, headers) {
   let parsed = {};
   try {
     parsed = JSON.parse(body.toString('utf8'));
-  } catch { /* answered as a plain completion */ }
+  } catch {
+    /* answered as a plain completion */
+  }
   if (parsed.stream) return sse(res, url, headers);
   const delay = Number(url.searchParams.get('delay') ?? 0);
   if (delay) {
     const timer = setTimeout(() => chatCompletion(body, res, new URL('/v1/chat/completions', url), headers), delay);
     return void res.on('close', () => clearTimeout(timer));
   }
-  sendJson(res, 200, {
-    id: 'chatcmpl-soak',
-    object: 'chat.completion',
-    created: 1,
-    model: parsed.model ?? 'gpt-4.1-mini',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the soak upstream.' }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
-  }, headers);
+  sendJson(
+    res,
+    200,
+    {
+      id: 'chatcmpl-soak',
+      object: 'chat.completion',
+      created: 1,
+      model: parsed.model ?? 'gpt-4.1-mini',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the soak upstream.' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
+    },
+    headers,
+  );
 }
 
 function handle(req, res) {
   const url = new URL(req.url, 'https://upstream');
   // The connection asking is not one of the proxy's.
-  if (url.pathname === '/soak/seen') return void req.resume().on('end', () => sendJson(res, 200, (url.searchParams.get('ids') ?? '').split(',').filter((id) => seen.has(id)), {}));
-  if (url.pathname === '/soak/stats') return void req.resume().on('end', () => sendJson(res, 200, { ...stats, openConnections: stats.openConnections - 1 }, {}));
+  if (url.pathname === '/soak/seen')
+    return void req.resume().on('end', () =>
+      sendJson(
+        res,
+        200,
+        (url.searchParams.get('ids') ?? '').split(',').filter((id) => seen.has(id)),
+        {},
+      ),
+    );
+  if (url.pathname === '/soak/stats')
+    return void req.resume().on('end', () => sendJson(res, 200, { ...stats, openConnections: stats.openConnections - 1 }, {}));
   const id = ++stats.requests;
   seen.add(req.headers['x-soak-request']);
   stats.active++;
@@ -126,7 +142,8 @@ function handle(req, res) {
   req.on('end', () => {
     if (url.pathname === '/v1/chat/completions') return chatCompletion(Buffer.concat(kept), res, url, headers);
     if (url.pathname === '/v1/audio/transcriptions') return sendJson(res, 200, { text: 'soak', bytes }, headers);
-    if (url.pathname === '/v1/models') return sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-4.1-mini', object: 'model', owned_by: 'openai' }] }, headers);
+    if (url.pathname === '/v1/models')
+      return sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-4.1-mini', object: 'model', owned_by: 'openai' }] }, headers);
     sendJson(res, 404, { error: { message: 'unknown soak route', type: 'invalid_request_error', code: 'unknown_url' } }, headers);
   });
 }

@@ -1,10 +1,9 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { handlers, sleep } from '../helpers/fake-upstream';
+import { handlers, sleep, startFakeUpstream } from '../helpers/fake-upstream';
 import { request } from '../helpers/http';
 import { assertNoKeyLeak, randomKey, startProxy } from '../helpers/proxy';
-import { startFakeUpstream } from '../helpers/fake-upstream';
 import { tempDir } from '../helpers/tmp';
 
 /** Per-client limits answer 429 with retry-after, send nothing upstream, and are counted per client and limit. */

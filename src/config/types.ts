@@ -1,0 +1,137 @@
+import type { AuthHeader } from '../http/headers';
+import type { LogLevel } from '../observability/log';
+
+/**
+ * The shape of a parsed configuration, in one leaf module: every parser and every reader of the config imports
+ * its types from here, so no two config modules import each other for a type.
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Problem {
+  /** The env var (`PORT`) or config file path (`clients[1].key`) the problem is about. */
+  setting: string;
+  message: string;
+}
+
+/**
+ * A secret is given as exactly one of these; `sha256` only for client keys (the proxy never needs it back),
+ * `workloadIdentity` only for upstream keys (obtained from the Pod's identity, see workload-identity.ts).
+ */
+export type SecretRef =
+  | { kind: 'value'; value: string }
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'sha256'; digest: string }
+  | { kind: 'workloadIdentity'; identity: WorkloadIdentity };
+
+export interface ClientLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  concurrentStreams?: number;
+}
+
+export interface ClientConfig {
+  name: string;
+  /** Where the setting came from, for error messages: `clients[2]` or `PROXY_X_API_KEY`. */
+  setting: string;
+  /** Absent for a client known only by its ServiceAccounts. */
+  key?: SecretRef;
+  /** `namespace/name` or `namespace/*`: callers whose ServiceAccount token names one of these are this client. */
+  serviceAccounts?: readonly string[];
+  upstreamKey?: SecretRef;
+  headers: Readonly<Record<string, string>>;
+  limits?: ClientLimits;
+}
+
+/**
+ * `inject`: streamed chat and completions requests that did not ask for usage go upstream asking for it, and the
+ * client gets the stream it would have got without; `passthrough`: requests and streams as they are.
+ */
+export type StreamUsage = 'inject' | 'passthrough';
+
+export interface UpstreamConfig {
+  protocol: 'https:' | 'http:';
+  hostname: string;
+  port: number;
+  /** Host header value. */
+  host: string;
+  /** Path prefix the allowlisted path is appended to ('' for api.openai.com). */
+  basePath: string;
+  /** For logs: origin and prefix, never credentials (refused at parse time). */
+  display: string;
+  apiKey?: SecretRef;
+  apiKeySetting: string;
+  /** The header the upstream key goes in. */
+  authHeader: AuthHeader;
+  /** Billing headers (`openai-organization`, `openai-project`, lower-case) a client's own may set; others are dropped. */
+  passClientHeaders: readonly string[];
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** `usage.streamUsage` as it applies to this upstream (`auto` already decided by its host). */
+  streamUsage: StreamUsage;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  adminHost: string;
+  adminPort: number;
+  logLevel: LogLevel;
+  shutdownGraceMs: number;
+  auth: 'key' | 'none';
+  maxBodyBytes: number;
+  upstream: UpstreamConfig;
+  clients: readonly ClientConfig[];
+  /** Set when ServiceAccount tokens are accepted (some client lists `serviceAccounts`). */
+  kubernetes?: KubernetesConfig;
+  models: readonly string[];
+  endpoints: readonly string[];
+  /** Where things came from, for the `listening` line: a user can see when `.env` replaced the config file. */
+  origins: Origins;
+}
+
+export interface Origins {
+  /** `PROXY_CONFIG`'s path, if any. */
+  configFile?: string;
+  /** `OPENAI_BASE_URL`, `upstream.baseUrl`, or `default`. */
+  upstream: string;
+  /** Config file settings an environment variable replaced: `{ "upstream.baseUrl": "OPENAI_BASE_URL" }`. */
+  overridden: Readonly<Record<string, string>>;
+}
+
+export interface OpenAIIdentity {
+  provider: 'openai';
+  tokenFile: string;
+  identityProviderId: string;
+  serviceAccountId: string;
+  tokenUrl: string;
+}
+
+export interface AzureIdentity {
+  provider: 'azure';
+  tokenFile: string;
+  tenantId: string;
+  clientId: string;
+  scope: string;
+  /** Without a trailing `/`, whatever AKS set. */
+  authorityHost: string;
+}
+
+export type WorkloadIdentity = (OpenAIIdentity | AzureIdentity) & {
+  /** The setting that named the token file, for start-up problems. */
+  tokenFileSetting: string;
+};
+
+/** Where the issuer's signing keys come from: the API server (or any HTTPS URL), or a file. */
+export type JwksSource = { kind: 'url'; url: string; bearerTokenFile?: string; caFile?: string } | { kind: 'file'; path: string };
+
+export interface KubernetesConfig {
+  /** Must equal a token's `iss`. */
+  issuer: string;
+  /** A token's `aud` must equal or hold it. */
+  audience: string;
+  jwks: JwksSource;
+}
