@@ -1,6 +1,6 @@
 import { parseRedisUrl, redactRedisUrl } from '../redis/url';
 import { type Problems, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
-import type { Env, SecretRef } from './config';
+import type { Env, SecretRef } from './types';
 
 /** The `limits:` section (the shared store, what a store fault does, prices) and a client's `limits` and `allowedModels`. */
 
@@ -124,23 +124,36 @@ function parseCaFile(raw: unknown, url: string | undefined, problems: Problems):
 function parseKeyPrefix(raw: unknown, problems: Problems): string {
   if (raw === undefined || raw === null) return DEFAULT_PREFIX;
   // Braces would change the hash tag that keeps a client's keys in one cluster slot.
-  if (typeof raw !== 'string' || raw.length > 100 || /[{}\s\x00-\x1f\x7f]/.test(raw)) {
-    return problems.add(`${AT}.keyPrefix`, 'must be a string of at most 100 characters without braces, spaces or control characters'), DEFAULT_PREFIX;
+  if (typeof raw !== 'string' || raw.length > 100 || /[{}\s]/.test(raw) || hasControlCharacter(raw)) {
+    problems.add(`${AT}.keyPrefix`, 'must be a string of at most 100 characters without braces, spaces or control characters');
+    return DEFAULT_PREFIX;
   }
   return raw;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 function parseTimeout(raw: unknown, problems: Problems): number {
   if (raw === undefined || raw === null) return DEFAULT_TIMEOUT_MS;
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > 60_000) {
-    return problems.add(`${AT}.timeoutMs`, 'must be a whole number of milliseconds from 1 to 60000'), DEFAULT_TIMEOUT_MS;
+    problems.add(`${AT}.timeoutMs`, 'must be a whole number of milliseconds from 1 to 60000');
+    return DEFAULT_TIMEOUT_MS;
   }
   return raw;
 }
 
 function parsePrices(raw: unknown, problems: Problems): Prices {
   if (raw === undefined || raw === null) return {};
-  if (!isRecord(raw)) return problems.add('limits.prices', 'must be a mapping of model name to { input, cachedInput?, output }'), {};
+  if (!isRecord(raw)) {
+    problems.add('limits.prices', 'must be a mapping of model name to { input, cachedInput?, output }');
+    return {};
+  }
   const prices: Record<string, Price> = {};
   for (const [model, entry] of Object.entries(raw)) {
     const at = `limits.prices.${model}`;
@@ -159,7 +172,8 @@ function parsePrices(raw: unknown, problems: Problems): Prices {
 
 function usdPerMillion(raw: unknown, setting: string, required: boolean, problems: Problems): number | undefined {
   if (raw === undefined || raw === null) return required ? problems.add(setting, 'required (USD per 1M tokens)') : undefined;
-  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0 || raw > 1_000_000) return problems.add(setting, 'must be a number of USD per 1M tokens, from 0 to 1000000');
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0 || raw > 1_000_000)
+    return problems.add(setting, 'must be a number of USD per 1M tokens, from 0 to 1000000');
   return raw;
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Env, SecretRef } from '../config/config';
+import type { Env, SecretRef } from '../config/types';
 import type { ClientLimits, LimitsConfig } from '../config/limits';
 import { describeRef, resolveKeys } from '../keys/secrets';
 import { RedisClient } from '../redis/client';

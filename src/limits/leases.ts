@@ -23,9 +23,9 @@ export class Leases {
   }
 
   add(plan: Plan, id: string): void {
-    let ids = this.open.get(plan);
-    if (!ids) this.open.set(plan, (ids = new Set()));
-    ids.add(id);
+    const ids = this.open.get(plan);
+    if (ids) ids.add(id);
+    else this.open.set(plan, new Set([id]));
   }
 
   delete(plan: Plan, id: string): void {

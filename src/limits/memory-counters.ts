@@ -25,21 +25,33 @@ export function refusal(c: Counters, stream: boolean, tokens: number, nano: numb
   // In CHECKED order; a later limit is named only when its wait is longer.
   let limit: LimitName | undefined;
   let wait = 0;
-  if (stream && plan.streams > 0 && c.open >= plan.streams) (limit = 'concurrentStreams'), (wait = 1);
+  if (stream && plan.streams > 0 && c.open >= plan.streams) {
+    limit = 'concurrentStreams';
+    wait = 1;
+  }
   if (plan.rpm > 0 && c.r < 1) {
     const seconds = bucketWait(1 - c.r, plan.rpm);
-    if (seconds > wait) (limit = 'requestsPerMinute'), (wait = seconds);
+    if (seconds > wait) {
+      limit = 'requestsPerMinute';
+      wait = seconds;
+    }
   }
   if (plan.tpm > 0 && c.t < needs(tokens, plan.tpm)) {
     const seconds = bucketWait(needs(tokens, plan.tpm) - c.t, plan.tpm);
-    if (seconds > wait) (limit = 'tokensPerMinute'), (wait = seconds);
+    if (seconds > wait) {
+      limit = 'tokensPerMinute';
+      wait = seconds;
+    }
   }
-  const dayFull = (plan.tpd > 0 && c.day.tokens + needs(tokens, plan.tpd) > plan.tpd) || (plan.usdDay > 0 && c.day.nano + needs(nano, plan.usdDay) > plan.usdDay);
+  const dayFull =
+    (plan.tpd > 0 && c.day.tokens + needs(tokens, plan.tpd) > plan.tpd) || (plan.usdDay > 0 && c.day.nano + needs(nano, plan.usdDay) > plan.usdDay);
   if (dayFull && secondsUntil(windows.dayEnd, now) > wait) {
     limit = plan.tpd > 0 && c.day.tokens + needs(tokens, plan.tpd) > plan.tpd ? 'tokensPerDay' : 'usdPerDay';
     wait = secondsUntil(windows.dayEnd, now);
   }
-  const monthFull = (plan.tpmo > 0 && c.month.tokens + needs(tokens, plan.tpmo) > plan.tpmo) || (plan.usdMonth > 0 && c.month.nano + needs(nano, plan.usdMonth) > plan.usdMonth);
+  const monthFull =
+    (plan.tpmo > 0 && c.month.tokens + needs(tokens, plan.tpmo) > plan.tpmo) ||
+    (plan.usdMonth > 0 && c.month.nano + needs(nano, plan.usdMonth) > plan.usdMonth);
   if (monthFull && secondsUntil(windows.monthEnd, now) > wait) {
     limit = plan.tpmo > 0 && c.month.tokens + needs(tokens, plan.tpmo) > plan.tpmo ? 'tokensPerMonth' : 'usdPerMonth';
     wait = secondsUntil(windows.monthEnd, now);
@@ -60,7 +72,15 @@ export function bucketWait(missing: number, size: number): number {
 /** The GET /limits entry of a client: only the limits it has. */
 export function snapshotOf(c: Counters, windows: Windows): ClientSnapshot {
   const { plan } = c;
-  return view(plan, windows, { r: c.r, t: c.t, dayTokens: c.day.tokens, dayNano: c.day.nano, monthTokens: c.month.tokens, monthNano: c.month.nano, open: c.open });
+  return view(plan, windows, {
+    r: c.r,
+    t: c.t,
+    dayTokens: c.day.tokens,
+    dayNano: c.day.nano,
+    monthTokens: c.month.tokens,
+    monthNano: c.month.nano,
+    open: c.open,
+  });
 }
 
 export interface Levels {

@@ -9,7 +9,15 @@ export const NANO_PER_USD = 1e9;
 export const toNano = (usd: number): number => Math.round(usd * NANO_PER_USD);
 
 /** The order limits are checked in and numbered by (the scripts return a refusal's number). */
-export const CHECKED: readonly LimitName[] = ['concurrentStreams', 'requestsPerMinute', 'tokensPerMinute', 'tokensPerDay', 'tokensPerMonth', 'usdPerDay', 'usdPerMonth'];
+export const CHECKED: readonly LimitName[] = [
+  'concurrentStreams',
+  'requestsPerMinute',
+  'tokensPerMinute',
+  'tokensPerDay',
+  'tokensPerMonth',
+  'usdPerDay',
+  'usdPerMonth',
+];
 
 /** The five limits a reservation and a settlement touch, in this order in `Charge` arrays. */
 export const CHARGED = ['tokensPerMinute', 'tokensPerDay', 'tokensPerMonth', 'usdPerDay', 'usdPerMonth'] as const;
@@ -53,7 +61,6 @@ export class Plan {
   reserve(tokens: number, nano: number): Charge {
     return [Math.min(tokens, this.tpm), Math.min(tokens, this.tpd), Math.min(tokens, this.tpmo), Math.min(nano, this.usdDay), Math.min(nano, this.usdMonth)];
   }
-
 
   /** The script's KEYS: rate buckets, the day, the month, stream leases, open admissions. */
   keysAt(windows: Windows): readonly string[] {

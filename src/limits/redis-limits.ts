@@ -11,7 +11,17 @@ import { RedisTicket, settle, type RedisSide } from './redis-ticket';
 import { ADMIT, KEEP_MS } from './scripts';
 import { readSnapshot } from './redis-snapshot';
 import type { StoreLink } from './store-link';
-import { ADMITTED, UNAVAILABLE, type AdmitRequest, type Limits, type LimitsHooks, type LimitsLogger, type LimitsSnapshot, type StoreState, type Verdict } from './types';
+import {
+  ADMITTED,
+  UNAVAILABLE,
+  type AdmitRequest,
+  type Limits,
+  type LimitsHooks,
+  type LimitsLogger,
+  type LimitsSnapshot,
+  type StoreState,
+  type Verdict,
+} from './types';
 
 export interface RedisLimitsOptions {
   plans: readonly Plan[];

@@ -13,7 +13,7 @@ export async function readSnapshot(link: StoreLink, plans: readonly Plan[], wind
   const reads = plans.map((plan) => readClient(link, plan, windows, now));
   const levels = await Promise.all(reads);
   const clients: Record<string, ClientSnapshot> = {};
-  plans.forEach((plan, i) => (clients[plan.client] = view(plan, windows, levels[i]!)));
+  for (let i = 0; i < plans.length; i++) clients[plans[i]!.client] = view(plans[i]!, windows, levels[i]!);
   return clients;
 }
 

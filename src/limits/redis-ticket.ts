@@ -72,7 +72,10 @@ export class RedisTicket extends Charges implements Ticket {
     if (!link.available()) return this.side.pending.settle(job);
     link.send(['ZREM', this.keys[3]!, this.id]).then(
       () => link.succeeded(),
-      (err: unknown) => (link.failed(err), this.side.pending.settle(job)),
+      (err: unknown) => {
+        link.failed(err);
+        this.side.pending.settle(job);
+      },
     );
   }
 
@@ -97,6 +100,9 @@ export function settle(side: RedisSide, job: SettleJob): void {
   if (!link.available()) return pending.settle(job);
   link.run(SETTLE, job.keys, settleArgs(job, side.now())).then(
     () => link.succeeded(),
-    (err: unknown) => (link.failed(err), pending.settle(job)),
+    (err: unknown) => {
+      link.failed(err);
+      pending.settle(job);
+    },
   );
 }

@@ -132,7 +132,10 @@ export class RedisClient {
       const socket = await this.open(endpoint, this.connectTimeoutMs);
       if ((this.state as State) === 'closed') return void socket.destroy();
       this.attach(socket);
-      const guard = setTimeout(() => socket.destroy(new RedisError('connect', `Redis did not answer HELLO within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      const guard = setTimeout(
+        () => socket.destroy(new RedisError('connect', `Redis did not answer HELLO within ${this.connectTimeoutMs} ms`)),
+        this.connectTimeoutMs,
+      );
       try {
         socket.cork(); // HELLO and SELECT in one write
         const done = handshake((args) => this.sendNow(args), endpoint, this.options);
@@ -205,9 +208,17 @@ export class RedisClient {
   private lost(socket: Duplex, failure: Error | undefined, midReply: boolean): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    const cause = failure instanceof RedisError ? failure : new RedisError('closed', failure ? describeCause(failure) : midReply ? 'Redis closed the connection mid-reply' : 'Redis closed the connection', { cause: failure });
+    const cause =
+      failure instanceof RedisError
+        ? failure
+        : new RedisError('closed', failure ? describeCause(failure) : midReply ? 'Redis closed the connection mid-reply' : 'Redis closed the connection', {
+            cause: failure,
+          });
     const wasReady = this.state === 'ready';
-    this.rejectAll(this.inflight, new RedisError(cause.kind === 'protocol' ? 'protocol' : 'closed', `the connection to Redis closed before the reply: ${cause.message}`, { cause }));
+    this.rejectAll(
+      this.inflight,
+      new RedisError(cause.kind === 'protocol' ? 'protocol' : 'closed', `the connection to Redis closed before the reply: ${cause.message}`, { cause }),
+    );
     if (!wasReady) return; // a handshake in progress: connect() sees its command rejected and reports it
     this.state = 'down';
     this.lastError = cause;

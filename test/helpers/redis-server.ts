@@ -98,7 +98,14 @@ function argsFor(port: number, dir: string, opts: RedisServerOptions): string[] 
   if (opts.appendOnly) args.push('--appendfsync', 'always');
   if (opts.tls) {
     args.push('--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no');
-    args.push('--tls-cert-file', join(FIXTURES, 'server.pem'), '--tls-key-file', join(FIXTURES, 'server-key.pem'), '--tls-ca-cert-file', join(FIXTURES, 'ca.pem'));
+    args.push(
+      '--tls-cert-file',
+      join(FIXTURES, 'server.pem'),
+      '--tls-key-file',
+      join(FIXTURES, 'server-key.pem'),
+      '--tls-ca-cert-file',
+      join(FIXTURES, 'ca.pem'),
+    );
   } else {
     args.push('--port', String(port));
   }
@@ -128,9 +135,14 @@ async function untilAnswering(child: ChildProcess, port: number, useTls: boolean
 
 function ping(port: number, useTls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = useTls ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: readFileSync(join(FIXTURES, 'ca.pem')) }) : net.connect({ host: '127.0.0.1', port });
+    const socket = useTls
+      ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: readFileSync(join(FIXTURES, 'ca.pem')) })
+      : net.connect({ host: '127.0.0.1', port });
     let answer = '';
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(1000, () => done(false));
     socket.once(useTls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk: Buffer) => {

@@ -35,7 +35,12 @@ export async function startRelay(t: { teardown(fn: () => unknown): void }, targe
       if (releaseAt <= Date.now()) return void client.write(chunk);
       setTimeout(() => client.destroyed || client.write(chunk), releaseAt - Date.now());
     });
-    const end = () => (client.destroy(), target.destroy(), open.delete(client), open.delete(target));
+    const end = () => {
+      client.destroy();
+      target.destroy();
+      open.delete(client);
+      open.delete(target);
+    };
     client.on('close', end).on('error', end);
     target.on('close', end).on('error', end);
   });

@@ -16,7 +16,7 @@
  *   ticketOf(verdict)   the ticket of an admitted verdict (throws otherwise)
  */
 import type { ClientLimits } from '../../src/config/limits';
-import type { SecretRef } from '../../src/config/config';
+import type { SecretRef } from '../../src/config/types';
 import { createLimits } from '../../src/limits/create';
 import type { Limits, LimitsHooks, Ticket, Verdict } from '../../src/limits/types';
 
@@ -72,7 +72,8 @@ export function startEngines(t: { teardown(fn: () => unknown): void }, opts: Eng
     t.teardown(() => engine.close());
     engines.push(engine);
   }
-  const admit = (i: number, client: string, tokens = 0, usd = 0, stream = false) => Promise.resolve(engines[i]!.admit(client, { stream, reserve: { tokens, usd } }));
+  const admit = (i: number, client: string, tokens = 0, usd = 0, stream = false) =>
+    Promise.resolve(engines[i]!.admit(client, { stream, reserve: { tokens, usd } }));
   return { engines, clock, logs, hooks: { events }, admit };
 }
 

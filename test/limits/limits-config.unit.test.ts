@@ -16,7 +16,9 @@ t.test('no limits section: memory, local, no prices', async (t) => {
 
 t.test('the whole section, with defaults filled in', async (t) => {
   const { config, problems } = parse({
-    store: { redis: { url: 'rediss://redis.ai.svc:6380/0', username: { env: 'REDIS_USERNAME' }, password: { file: '/run/redis/password' }, caFile: '/etc/ca.crt' } },
+    store: {
+      redis: { url: 'rediss://redis.ai.svc:6380/0', username: { env: 'REDIS_USERNAME' }, password: { file: '/run/redis/password' }, caFile: '/etc/ca.crt' },
+    },
     onStoreError: 'deny',
     prices: { 'gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6 }, 'text-embedding-3-small': { input: 0.02, output: 0 } },
   });
@@ -91,8 +93,14 @@ t.test('a username or password without a URL, a store without one', async (t) =>
     parse({ store: { redis: { password: 'x' } } }).problems.map((p) => p.setting),
     ['limits.store.redis.url', 'limits.store.redis.password'],
   );
-  t.same(parse({ store: {} }).problems.map((p) => p.setting), ['limits.store.redis']);
-  t.same(parse({ store: { redis: { url: { file: '/run/url', env: 'X' } } } }).problems.map((p) => p.setting), ['limits.store.redis.url']);
+  t.same(
+    parse({ store: {} }).problems.map((p) => p.setting),
+    ['limits.store.redis'],
+  );
+  t.same(
+    parse({ store: { redis: { url: { file: '/run/url', env: 'X' } } } }).problems.map((p) => p.setting),
+    ['limits.store.redis.url'],
+  );
 });
 
 t.test('a URL from a file is checked once read', async (t) => {
@@ -106,20 +114,38 @@ t.test('a URL from a file is checked once read', async (t) => {
 
 t.test("a client's limits", async (t) => {
   const problems = new Problems();
-  t.same(parseClientLimits({ requestsPerMinute: 600, tokensPerMinute: 200000, tokensPerDay: 2e6, tokensPerMonth: 5e7, usdPerDay: 20, usdPerMonth: 0.5, concurrentStreams: 20 }, 'clients[0].limits', problems), {
-    requestsPerMinute: 600,
-    tokensPerMinute: 200000,
-    tokensPerDay: 2e6,
-    tokensPerMonth: 5e7,
-    usdPerDay: 20,
-    usdPerMonth: 0.5,
-    concurrentStreams: 20,
-  });
+  t.same(
+    parseClientLimits(
+      { requestsPerMinute: 600, tokensPerMinute: 200000, tokensPerDay: 2e6, tokensPerMonth: 5e7, usdPerDay: 20, usdPerMonth: 0.5, concurrentStreams: 20 },
+      'clients[0].limits',
+      problems,
+    ),
+    {
+      requestsPerMinute: 600,
+      tokensPerMinute: 200000,
+      tokensPerDay: 2e6,
+      tokensPerMonth: 5e7,
+      usdPerDay: 20,
+      usdPerMonth: 0.5,
+      concurrentStreams: 20,
+    },
+  );
   t.same(problems.list, []);
-  parseClientLimits({ requestsPerMinute: 1.5, tokensPerDay: 0, usdPerDay: 0, usdPerMonth: 1e7, concurrentStreams: '2', tokens: 1 }, 'clients[2].limits', problems);
+  parseClientLimits(
+    { requestsPerMinute: 1.5, tokensPerDay: 0, usdPerDay: 0, usdPerMonth: 1e7, concurrentStreams: '2', tokens: 1 },
+    'clients[2].limits',
+    problems,
+  );
   t.same(
     problems.list.map((p) => p.setting),
-    ['clients[2].limits.tokens', 'clients[2].limits.requestsPerMinute', 'clients[2].limits.tokensPerDay', 'clients[2].limits.usdPerDay', 'clients[2].limits.usdPerMonth', 'clients[2].limits.concurrentStreams'],
+    [
+      'clients[2].limits.tokens',
+      'clients[2].limits.requestsPerMinute',
+      'clients[2].limits.tokensPerDay',
+      'clients[2].limits.usdPerDay',
+      'clients[2].limits.usdPerMonth',
+      'clients[2].limits.concurrentStreams',
+    ],
   );
   t.equal(parseClientLimits(undefined, 'x', problems), undefined);
 });
@@ -134,9 +160,15 @@ t.test("a client's allowed models", async (t) => {
 
 t.test('a usd budget needs prices', async (t) => {
   const problems = new Problems();
-  const clients = [{ setting: 'clients[0]', limits: { usdPerDay: 5 } }, { setting: 'clients[1]', limits: { tokensPerDay: 5 } }];
+  const clients = [
+    { setting: 'clients[0]', limits: { usdPerDay: 5 } },
+    { setting: 'clients[1]', limits: { tokensPerDay: 5 } },
+  ];
   checkUsdLimitsHavePrices(clients, parse(undefined).config, problems);
-  t.same(problems.list.map((p) => p.setting), ['clients[0].limits.usdPerDay']);
+  t.same(
+    problems.list.map((p) => p.setting),
+    ['clients[0].limits.usdPerDay'],
+  );
   const withPrices = parse({ prices: { m: { input: 1, output: 2 } } }).config;
   const none = new Problems();
   checkUsdLimitsHavePrices(clients, withPrices, none);

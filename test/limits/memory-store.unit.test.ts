@@ -45,7 +45,11 @@ t.test('requests per minute: a bucket of the limit, refilled continuously', asyn
 t.test('tokens per minute: the reservation is taken at once, capped at the limit', async (t) => {
   const { clock, admit, ticket } = store({ tokensPerMinute: 600 });
   const big = ticket(admit(5000));
-  t.same(admit(1), { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 1, budget: false }, 'a body bigger than the limit passes an empty bucket, and takes it all');
+  t.same(
+    admit(1),
+    { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 1, budget: false },
+    'a body bigger than the limit passes an empty bucket, and takes it all',
+  );
   big.end({ tokens: 300, usd: 0 });
   t.ok(admit(300).ok, 'settled down: the rest of the reservation is back');
   t.same(admit(300), { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 30, budget: false }, '300 tokens at 10 a second');
@@ -56,7 +60,11 @@ t.test('tokens per minute: the reservation is taken at once, capped at the limit
 t.test('settlement up: the bucket goes into debt', async (t) => {
   const { clock, admit, ticket } = store({ tokensPerMinute: 600 });
   ticket(admit(100)).end({ tokens: 1200, usd: 0 });
-  t.same(admit(0), { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 61, budget: false }, '600 in debt, plus the one token a request needs, at 10 a second');
+  t.same(
+    admit(0),
+    { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 61, budget: false },
+    '600 in debt, plus the one token a request needs, at 10 a second',
+  );
   clock.now += 60_100;
   t.ok(admit(0).ok);
 });
@@ -131,7 +139,7 @@ t.test('add() charges a session beyond its reservation and says when a budget is
 t.test('the snapshot shows only the limits a client has', async (t) => {
   const { admit, store: s } = store({ requestsPerMinute: 600, tokensPerDay: 2_000_000, concurrentStreams: 20 });
   admit(1234, 0, true);
-  t.same((await s.snapshot()), {
+  t.same(await s.snapshot(), {
     store: 'memory',
     state: 'local',
     clients: {

@@ -14,7 +14,10 @@ t.test('three replicas on one Redis admit exactly what one would', async (t) => 
 
   const budget = await Promise.all(Array.from({ length: 60 }, (_, i) => admit(i % 3, 'carol', 10)));
   t.equal(budget.filter((v) => v.ok).length, 20, 'reservations of 10 against 200 tokens a day: exactly 20');
-  t.match(budget.find((v) => !v.ok), { ok: false, limit: 'tokensPerDay', retryAfterSeconds: 12 * 3600, budget: true });
+  t.match(
+    budget.find((v) => !v.ok),
+    { ok: false, limit: 'tokensPerDay', retryAfterSeconds: 12 * 3600, budget: true },
+  );
 });
 
 t.test('a client without limits never touches the store', async (t) => {

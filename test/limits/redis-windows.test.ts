@@ -8,7 +8,11 @@ t.test('a token bucket in Redis: the reservation capped at the limit, settled do
   const { engines, clock, admit } = startEngines(t, { url: redis.url, count: 2, clients: { carol: { tokensPerMinute: 600 } } });
   t.ok(await until(() => engines.every((e) => e.state() === 'connected')));
   const big = ticketOf(await admit(0, 'carol', 5000));
-  t.match(await admit(1, 'carol', 1), { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 1 }, 'a reservation over the limit passed an empty bucket and took it all');
+  t.match(
+    await admit(1, 'carol', 1),
+    { ok: false, limit: 'tokensPerMinute', retryAfterSeconds: 1 },
+    'a reservation over the limit passed an empty bucket and took it all',
+  );
   big.end({ tokens: 300, usd: 0 });
   t.ok(await until(async () => (await engines[1]!.snapshot()).clients.carol!.tokensPerMinute!.remaining === 300), 'settled down: seen from the other replica');
   t.match(await admit(1, 'carol', 300), { ok: true });
@@ -39,7 +43,10 @@ t.test('day and month windows in Redis: UTC, reset at midnight and on the 1st, a
   late.end({ tokens: 400, usd: 0 });
   const direct = openClient(t, { url: redis.url });
   await direct.connected();
-  t.ok(await until(async () => (await direct.client.send(['HGET', 'test:{bob}:day:20261231', 't'])) === '1000'), 'the settlement went to the day of its admission');
+  t.ok(
+    await until(async () => (await direct.client.send(['HGET', 'test:{bob}:day:20261231', 't'])) === '1000'),
+    'the settlement went to the day of its admission',
+  );
   t.equal(await direct.client.send(['HGET', 'test:{bob}:month:202612', 't']), '1000');
   t.same((await engines[0]!.snapshot()).clients.bob!.tokensPerDay, { limit: 1000, used: 0, remaining: 1000, resetsAt: '2027-01-02T00:00:00Z' }, 'a new day');
   t.match(await admit(1, 'bob', 900), { ok: true });

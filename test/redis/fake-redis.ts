@@ -59,7 +59,10 @@ export async function fakeConnection(t: { teardown(fn: () => unknown): void }, o
       return socket;
     },
     hooks: {
-      connected: () => (states.push('connected'), connected()),
+      connected: () => {
+        states.push('connected');
+        connected();
+      },
       disconnected: (err) => states.push(`disconnected:${err.kind}`),
     },
   });

@@ -10,9 +10,15 @@ async function handshakeOf(t: { teardown(fn: () => unknown): void }, options: Pa
   const written = new Promise<string>((resolve) => (firstWrite = resolve));
   const socket = new Duplex({
     read() {},
-    write: (chunk: Buffer, _e, cb) => (firstWrite(chunk.toString()), cb()),
+    write: (chunk: Buffer, _e, cb) => {
+      firstWrite(chunk.toString());
+      cb();
+    },
     // As net.Socket does: what was written while corked goes out as one write.
-    writev: (chunks, cb) => (firstWrite(Buffer.concat(chunks.map((c) => c.chunk as Buffer)).toString()), cb()),
+    writev: (chunks, cb) => {
+      firstWrite(Buffer.concat(chunks.map((c) => c.chunk as Buffer)).toString());
+      cb();
+    },
   });
   const failures: RedisError[] = [];
   let connected = false;
@@ -39,7 +45,7 @@ t.test('user, password and database, the password read when connecting', async (
     ['HELLO', '3', 'AUTH', 'proxy', 'pw-1', 'SETNAME', 'openai-proxy'],
     ['SELECT', '4'],
   ]);
-  socket.push(HELLO_REPLY + '+OK\r\n');
+  socket.push(`${HELLO_REPLY}+OK\r\n`);
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(isConnected(), true);
 });
@@ -49,7 +55,7 @@ t.test("the URL's password, for Redis's default user", async (t) => {
   t.same(sent, [['HELLO', '3', 'AUTH', 'default', 'url-password', 'SETNAME', 'openai-proxy']]);
 });
 
-t.test('a refused HELLO is an auth error with Redis\'s message and without the password', async (t) => {
+t.test("a refused HELLO is an auth error with Redis's message and without the password", async (t) => {
   const { socket, failures } = await handshakeOf(t, { password: () => 'hunter2' });
   socket.push('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
   await new Promise((resolve) => setImmediate(resolve));

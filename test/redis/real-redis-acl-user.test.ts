@@ -22,9 +22,15 @@ t.test('credentials in the URL', async (t) => {
   t.equal(await client.send(['ACL', 'WHOAMI']), 'proxy');
 });
 
-t.test('a wrong password: an auth error with Redis\'s message, never the password, retried', async (t) => {
+t.test("a wrong password: an auth error with Redis's message, never the password, retried", async (t) => {
   const redis = await startRedis(t, { user: USER });
-  const { client, events, nextEvent } = openClient(t, { url: redis.url, username: () => USER.name, password: () => 'wrong-Secret-2', timeoutMs: 50, backoff: { firstMs: 10, maxMs: 20 } });
+  const { client, events, nextEvent } = openClient(t, {
+    url: redis.url,
+    username: () => USER.name,
+    password: () => 'wrong-Secret-2',
+    timeoutMs: 50,
+    backoff: { firstMs: 10, maxMs: 20 },
+  });
   const first = await nextEvent('disconnected');
   t.equal(first, 'disconnected:auth:WRONGPASS invalid username-password pair or user is disabled.');
   await t.rejects(client.send(['PING']), { name: 'RedisError', kind: 'auth' }, 'commands meanwhile fail as auth, the store unreachable');
@@ -36,7 +42,12 @@ t.test('a wrong password: an auth error with Redis\'s message, never the passwor
 t.test('a rotated password is read at the next connect', async (t) => {
   const redis = await startRedis(t, { user: USER });
   let password = USER.password;
-  const { client, connected, nextEvent } = openClient(t, { url: redis.url, username: () => USER.name, password: () => password, backoff: { firstMs: 10, maxMs: 20 } });
+  const { client, connected, nextEvent } = openClient(t, {
+    url: redis.url,
+    username: () => USER.name,
+    password: () => password,
+    backoff: { firstMs: 10, maxMs: 20 },
+  });
   await connected();
   await client.send(['ACL', 'SETUSER', USER.name, 'resetpass', '>second-Secret-3']);
   password = 'second-Secret-3';

@@ -9,11 +9,21 @@ t.test('commands against a real redis-server, pipelined, RESP3', async (t) => {
   t.equal(await client.send(['SET', 'greeting', 'héllo']), 'OK');
   t.equal(await client.send(['GET', 'greeting']), 'héllo');
   const counts = await Promise.all(Array.from({ length: 1000 }, () => client.send(['INCR', 'n'])));
-  t.same(counts, Array.from({ length: 1000 }, (_, i) => i + 1), '1000 pipelined replies matched in order');
+  t.same(
+    counts,
+    Array.from({ length: 1000 }, (_, i) => i + 1),
+    '1000 pipelined replies matched in order',
+  );
   await client.send(['HSET', 'h', 'a', '1', 'b', '2']);
   const map = await client.send(['HGETALL', 'h']);
   t.ok(map instanceof Map, 'HELLO 3 switched to RESP3: a hash comes back as a map');
-  t.same([...(map as Map<unknown, unknown>)], [['a', '1'], ['b', '2']]);
+  t.same(
+    [...(map as Map<unknown, unknown>)],
+    [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+  );
   await t.rejects(client.send(['INCR', 'greeting']), { name: 'RedisError', kind: 'reply', message: 'ERR value is not an integer or out of range' });
   t.equal(await client.send(['PING']), 'PONG', 'an error reply leaves the connection usable');
   const info = (await client.send(['CLIENT', 'INFO'])) as string;

@@ -2,7 +2,9 @@ import t from 'tap';
 import { describeEndpoint, parseRedisUrl, redactRedisUrl } from '../../src/redis/url';
 
 t.test('what a URL names', async (t) => {
-  t.same(parseRedisUrl('redis://redis.ai.svc:6380/2'), { endpoint: { tls: false, host: 'redis.ai.svc', port: 6380, db: 2, username: undefined, password: undefined } });
+  t.same(parseRedisUrl('redis://redis.ai.svc:6380/2'), {
+    endpoint: { tls: false, host: 'redis.ai.svc', port: 6380, db: 2, username: undefined, password: undefined },
+  });
   t.same(parseRedisUrl('rediss://app:p%40ss@[::1]/'), { endpoint: { tls: true, host: '::1', port: 6379, db: 0, username: 'app', password: 'p@ss' } });
   t.same(parseRedisUrl('redis://:secret@cache'), { endpoint: { tls: false, host: 'cache', port: 6379, db: 0, username: undefined, password: 'secret' } });
   t.same(parseRedisUrl('redis://'), { endpoint: { tls: false, host: 'localhost', port: 6379, db: 0, username: undefined, password: undefined } });

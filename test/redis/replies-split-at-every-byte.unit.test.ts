@@ -50,7 +50,9 @@ function parseInPieces(pieces: Buffer[]): { replies: RespValue[]; pushes: RespVa
 }
 
 function comparable(values: RespValue[]): unknown {
-  return JSON.parse(JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map ? [...v] : v instanceof RedisError ? `error:${v.message}` : v)));
+  return JSON.parse(
+    JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map ? [...v] : v instanceof RedisError ? `error:${v.message}` : v)),
+  );
 }
 
 t.test('the whole stream in one chunk', async (t) => {
