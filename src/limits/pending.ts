@@ -34,6 +34,7 @@ const BATCH = 500;
 export class Pending {
   private readonly jobs = new Map<string, SettleJob>();
   private flushing: Promise<void> | undefined;
+  private sending = 0;
   private droppedLoggedAt = -Infinity;
 
   constructor(
@@ -45,12 +46,14 @@ export class Pending {
     private readonly max = 100_000,
   ) {}
 
+  /** Changes Redis has not taken yet, those in flight included. */
   get size(): number {
-    return this.jobs.size;
+    return this.jobs.size + this.sending;
   }
 
   settle(job: SettleJob): void {
     this.put(job.id, job);
+    this.sendSoon();
   }
 
   /** A locally admitted request's final usage, into its windows' budgets (per-minute buckets refill by themselves). */
@@ -59,17 +62,23 @@ export class Pending {
     if (change[1] === 0 && change[2] === 0 && change[3] === 0 && change[4] === 0) return;
     const key = `usage|${plan.client}|${windows.day}`;
     const open = this.jobs.get(key);
-    if (open) {
-      for (let i = 1; i < 5; i++) open.change[i] += change[i]!;
-      return;
-    }
-    this.put(key, { plan, keys: plan.keysAt(windows), windows, mode: 'once', id: this.newId(), change, lease: '' });
+    if (open) for (let i = 1; i < 5; i++) open.change[i] += change[i]!;
+    else this.put(key, { plan, keys: plan.keysAt(windows), windows, mode: 'once', id: this.newId(), change, lease: '' });
+    this.sendSoon();
+  }
+
+  /** A local ticket that ends once Redis is back (or a change kept while it was not) goes at once, not at the next tick. */
+  private sendSoon(): void {
+    if (this.flushing === undefined && this.link.available()) void this.flush();
   }
 
   /** Sends everything while Redis takes it; a failure stops the round (the rest waits for the next). */
   flush(): Promise<void> {
     if (this.jobs.size === 0 || !this.link.available()) return Promise.resolve();
-    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+      this.sendSoon(); // what came in as the last round ended
+    });
     return this.flushing;
   }
 
@@ -83,7 +92,9 @@ export class Pending {
         if (batch.length >= BATCH) break;
       }
       const now = this.now();
+      this.sending = batch.length;
       const results = await Promise.allSettled(batch.map((job) => this.link.run(SETTLE, job.keys, settleArgs(job, now))));
+      this.sending = 0;
       let failure: unknown;
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') return;

@@ -54,6 +54,8 @@ export class StoreLink {
     this.hooks.storeError?.(error.kind);
     this.localUntil = Date.now() + LOCAL_AFTER_FAILURE_MS;
     if (error.kind === 'reply' && error.code === 'NOPERM') {
+      // Connected but not allowed to run the scripts: as good as unreachable, and shown so.
+      this.setUp(false);
       this.rateLimited('acl', () => this.log.error('limits_store_refused', { store: this.display, reason: 'acl', message: error.message }));
     } else if (error.kind === 'reply') {
       this.rateLimited('reply', () => this.log.warn('limits_store_error', { store: this.display, reason: 'reply', message: error.message }));
@@ -66,6 +68,7 @@ export class StoreLink {
   succeeded(): void {
     if (this.localUntil === 0) return;
     this.localUntil = 0;
+    this.setUp(true);
     this.onRecovered();
   }
 
