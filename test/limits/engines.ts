@@ -8,16 +8,18 @@
  *     opts.count        how many engines (default 1)
  *     opts.store        more of limits.store.redis (username, password, caFile, timeoutMs, ...)
  *     opts.onStoreError local (default) or deny
- *     opts.leaseMs, opts.renewMs, opts.start (the clock's start, default 2026-12-06 12:00 UTC)
+ *     opts.leaseMs, opts.renewMs, opts.maxPending, opts.start (the clock's start, default 2026-12-06 12:00 UTC)
  *   clock.now           ms, move it to move every engine's time
  *   logs                every log line as { level, event, ...fields }
  *   hooks.events        storeUp / storeError / pendingDropped calls, as strings
  *   until(check, ms)    polls check() (sync or async) until true; false if not within ms
  *   ticketOf(verdict)   the ticket of an admitted verdict (throws otherwise)
+ *   pendingOf(engine)   how many changes a Redis engine holds for the store (0 once all are sent)
  */
 import type { ClientLimits } from '../../src/config/limits';
 import type { SecretRef } from '../../src/config/types';
 import { createLimits } from '../../src/limits/create';
+import type { RedisLimits } from '../../src/limits/redis-limits';
 import type { Limits, LimitsHooks, Ticket, Verdict } from '../../src/limits/types';
 
 export interface EngineOptions {
@@ -28,6 +30,7 @@ export interface EngineOptions {
   onStoreError?: 'local' | 'deny';
   leaseMs?: number;
   renewMs?: number;
+  maxPending?: number;
   start?: number;
   env?: Record<string, string>;
 }
@@ -68,6 +71,7 @@ export function startEngines(t: { teardown(fn: () => unknown): void }, opts: Eng
       now: () => clock.now,
       leaseMs: opts.leaseMs,
       renewMs: opts.renewMs,
+      maxPending: opts.maxPending,
     });
     t.teardown(() => engine.close());
     engines.push(engine);
@@ -89,4 +93,8 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 10_000
 export function ticketOf(verdict: Verdict): Ticket {
   if (!verdict.ok) throw new Error(`refused: ${JSON.stringify(verdict)}`);
   return verdict.ticket;
+}
+
+export function pendingOf(engine: Limits): number {
+  return (engine as RedisLimits).pending.size;
 }
