@@ -63,29 +63,36 @@ if rpm > 0 or tpm > 0 then
     if t < needs(tokens, tpm) then refuse(3, bucketWait(needs(tokens, tpm) - t, tpm)) end
   end
 end
+-- A window's totals as read: {tokens, nano-dollars, whether the key is new}, or nil without such limits.
 local function window(key, tl, ul, tIndex, uIndex, ends)
-  if tl == 0 and ul == 0 then return end
+  if tl == 0 and ul == 0 then return nil end
   local w = redis.call('HMGET', key, 't', 'u')
-  if tl > 0 and (tonumber(w[1]) or 0) + needs(tokens, tl) > tl then refuse(tIndex, untilEnd(ends))
-  elseif ul > 0 and (tonumber(w[2]) or 0) + needs(nano, ul) > ul then refuse(uIndex, untilEnd(ends)) end
+  local wt, wu = tonumber(w[1]) or 0, tonumber(w[2]) or 0
+  if tl > 0 and wt + needs(tokens, tl) > tl then refuse(tIndex, untilEnd(ends))
+  elseif ul > 0 and wu + needs(nano, ul) > ul then refuse(uIndex, untilEnd(ends)) end
+  return {wt, wu, not w[1] and not w[2]}
 end
-window(KEYS[2], tpd, ud, 4, 6, dayEnd)
-window(KEYS[3], tpmo, um, 5, 7, monthEnd)
+local day = window(KEYS[2], tpd, ud, 4, 6, dayEnd)
+local month = window(KEYS[3], tpmo, um, 5, 7, monthEnd)
 if limit > 0 then return {0, limit, wait} end
 
-if rpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', int(now)) end
-if tpm > 0 then
-  t = t - math.min(tokens, tpm)
-  redis.call('HSET', KEYS[1], 't', t, 'tt', int(now))
-end
+if tpm > 0 then t = t - math.min(tokens, tpm) end
+if rpm > 0 and tpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', int(now), 't', t, 'tt', int(now))
+elseif rpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', int(now))
+elseif tpm > 0 then redis.call('HSET', KEYS[1], 't', t, 'tt', int(now)) end
 if rpm > 0 or tpm > 0 then keepBucket(t or 0, tpm) end
-local function take(key, tl, ul, ends)
-  if tl > 0 and tokens > 0 then redis.call('HINCRBY', key, 't', int(math.min(tokens, tl))) end
-  if ul > 0 and nano > 0 then redis.call('HINCRBY', key, 'u', int(math.min(nano, ul))) end
-  if tl > 0 or ul > 0 then redis.call('PEXPIRE', key, int(ends + keepMs - now)) end
+-- The totals were read above, in this same atomic run: one HSET writes both; the expiry is set once, on a new key.
+local function take(key, w, tl, ul, ends)
+  if not w then return end
+  local dt, du = 0, 0
+  if tl > 0 then dt = math.min(tokens, tl) end
+  if ul > 0 then du = math.min(nano, ul) end
+  if dt == 0 and du == 0 then return end
+  redis.call('HSET', key, 't', int(w[1] + dt), 'u', int(w[2] + du))
+  if w[3] then redis.call('PEXPIRE', key, int(ends + keepMs - now)) end
 end
-take(KEYS[2], tpd, ud, dayEnd)
-take(KEYS[3], tpmo, um, monthEnd)
+take(KEYS[2], day, tpd, ud, dayEnd)
+take(KEYS[3], month, tpmo, um, monthEnd)
 if streams > 0 then
   redis.call('ZADD', KEYS[4], int(now + leaseMs), id)
   redis.call('PEXPIRE', KEYS[4], int(leaseMs + 1000))
@@ -127,11 +134,13 @@ if tpm > 0 and dTpm ~= 0 then
   redis.call('HSET', KEYS[1], 't', t, 'tt', int(now))
   keepBucket(t, tpm)
 end
+-- A key whose field ends up equal to the change was new (or held 0): only then is its expiry set.
 local function change(key, dt, du, ttl)
   if dt == 0 and du == 0 then return end
-  if dt ~= 0 then redis.call('HINCRBY', key, 't', int(dt)) end
-  if du ~= 0 then redis.call('HINCRBY', key, 'u', int(du)) end
-  redis.call('PEXPIRE', key, ttl)
+  local new = false
+  if dt ~= 0 then new = redis.call('HINCRBY', key, 't', int(dt)) == dt end
+  if du ~= 0 then new = redis.call('HINCRBY', key, 'u', int(du)) == du or new end
+  if new then redis.call('PEXPIRE', key, ttl) end
 end
 change(KEYS[2], tonumber(ARGV[6]), tonumber(ARGV[8]), ARGV[10])
 change(KEYS[3], tonumber(ARGV[7]), tonumber(ARGV[9]), ARGV[11])

@@ -35,6 +35,8 @@ t.test('Redis unreachable at start: no throw, local and deny decide at once, the
   const direct = openClient(t, { url: redis.url });
   await direct.connected();
   t.equal(await direct.client.send(['HGET', 'test:{bob}:day:20261206', 't']), '30', 'the 30 tokens used meanwhile are in Redis');
+  const ttl = (await direct.client.send(['PTTL', 'test:{bob}:day:20261206'])) as number;
+  t.ok(ttl > 0 && ttl <= 12 * 3_600_000 + 2 * 86_400_000, 'the day key a settlement created expires after its day and the margin');
   t.match(await deny.admit(0, 'bob', 10), { ok: true }, 'deny admits again, through Redis');
   t.match(await engine!.snapshot(), { state: 'connected', clients: { bob: { tokensPerDay: { used: 40 } } } }, 'the other replica sees it');
 });
