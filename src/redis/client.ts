@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { RedisError, describeCause } from './errors';
+import { RedisError, asConnectError, closedError } from './errors';
 import { Fifo } from './fifo';
 import { handshake, type Credentials } from './handshake';
 import { RespParser, encodeCommand, type RespArg, type RespValue } from './resp';
@@ -208,12 +208,7 @@ export class RedisClient {
   private lost(socket: Duplex, failure: Error | undefined, midReply: boolean): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    const cause =
-      failure instanceof RedisError
-        ? failure
-        : new RedisError('closed', failure ? describeCause(failure) : midReply ? 'Redis closed the connection mid-reply' : 'Redis closed the connection', {
-            cause: failure,
-          });
+    const cause = closedError(failure, midReply);
     const wasReady = this.state === 'ready';
     this.rejectAll(
       this.inflight,
@@ -295,10 +290,4 @@ export class RedisClient {
       command.reject(error);
     }
   }
-}
-
-function asConnectError(err: unknown): RedisError {
-  if (err instanceof RedisError && err.kind === 'connect') return err;
-  if (err instanceof RedisError && err.cause instanceof RedisError) return asConnectError(err.cause);
-  return new RedisError('connect', err instanceof RedisError ? err.message : `cannot connect to Redis: ${describeCause(err)}`, { cause: err });
 }

@@ -43,3 +43,17 @@ export function describeCause(err: unknown): string {
   }
   return String(err);
 }
+
+/** Why a connection closed: the socket's own RedisError, else `closed` with Node's cause. */
+export function closedError(failure: Error | undefined, midReply: boolean): RedisError {
+  if (failure instanceof RedisError) return failure;
+  const message = failure ? describeCause(failure) : midReply ? 'Redis closed the connection mid-reply' : 'Redis closed the connection';
+  return new RedisError('closed', message, { cause: failure });
+}
+
+/** A failed connect attempt as a `connect` error: the innermost one when a RedisError wraps it. */
+export function asConnectError(err: unknown): RedisError {
+  if (err instanceof RedisError && err.kind === 'connect') return err;
+  if (err instanceof RedisError && err.cause instanceof RedisError) return asConnectError(err.cause);
+  return new RedisError('connect', err instanceof RedisError ? err.message : `cannot connect to Redis: ${describeCause(err)}`, { cause: err });
+}
