@@ -75,7 +75,8 @@ export class RedisLimits implements Limits, RedisSide {
 
   admit(client: string, request: AdmitRequest): Verdict | Promise<Verdict> {
     const plan = this.plans.get(client);
-    if (!plan) return ADMITTED;
+    // Nothing to count: a client whose only limit is concurrentStreams, on a request that does not stream.
+    if (!plan || (plan.rpm === 0 && !plan.settles && !(request.stream && plan.streams > 0))) return ADMITTED;
     if (!this.link.available()) return this.fallback(client, request);
     const now = this.now();
     const windows = this.calendar.at(now);
