@@ -5,7 +5,6 @@
  *   startRedis(t, opts?) -> Promise<RedisServer>; teardown stops it
  *     opts.user        { name, password, rules? }: an ACL user (rules default `~* &* +@all`), and `default` off
  *     opts.tls         TLS only (`--port 0`, the test CA's localhost certificate); url is rediss://localhost:<port>
- *     opts.debug       `--enable-debug-command yes` (for DEBUG SLEEP)
  *     opts.appendOnly  every write fsynced to an append-only file, so a killed server restarts with its data
  *     opts.args        more redis-server arguments
  *   RedisServer        { url, port, dir, kill(signal?), restart(), stop(), logs() }
@@ -29,7 +28,6 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'tls');
 export interface RedisServerOptions {
   user?: { name: string; password: string; rules?: string };
   tls?: boolean;
-  debug?: boolean;
   appendOnly?: boolean;
   args?: string[];
 }
@@ -113,7 +111,6 @@ function argsFor(port: number, dir: string, opts: RedisServerOptions): string[] 
     args.push('--user', 'default', 'off');
     args.push('--user', opts.user.name, 'on', `>${opts.user.password}`, ...(opts.user.rules ?? '~* &* +@all').split(' '));
   }
-  if (opts.debug) args.push('--enable-debug-command', 'yes');
   return [...args, ...(opts.args ?? [])];
 }
 
