@@ -2,7 +2,7 @@ import type { LimitName } from '../config/limits';
 
 export type { LimitName };
 
-/** What a request used or is expected to use: tokens (input + output) and USD (whole nano-dollars, see prices.ts). */
+/** What a request used or is expected to use: tokens (input + output) and USD (counted in whole nano-dollars, see toNano). */
 export interface Spend {
   tokens: number;
   usd: number;

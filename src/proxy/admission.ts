@@ -1,11 +1,8 @@
 import type { Prices } from '../config/types';
 import { type ProxyError, budgetExceeded, limitsUnavailable, modelNotAllowed, modelUnreadable, rateLimited } from '../http/errors';
-import { costNano, NO_SPEND, type Limits, type Spend, type Ticket, type Verdict } from '../limits';
+import { costNano, NANO_PER_USD, NO_SPEND, type Limits, type Spend, type Ticket, type Verdict } from '../limits';
 import type { Metrics } from '../observability/metrics';
 import type { Usage } from '../usage/tap';
-
-/** USD per nano-dollar: money is counted in whole nano-dollars (see limits/prices.ts). */
-const NANO = 1e-9;
 
 export interface AdmissionDeps {
   limits: Limits;
@@ -31,7 +28,7 @@ export interface AdmissionRequest {
  * openai_proxy_rate_limited_total{client,limit}. Synchronous unless the shared store is asked.
  */
 export function admitTo(deps: AdmissionDeps, client: string, request: AdmissionRequest): Ticket | ProxyError | Promise<Ticket | ProxyError> {
-  const reserve = request.tokens === 0 ? NO_SPEND : { tokens: request.tokens, usd: priceOf(deps, request.model, request.tokens, 0, 0) };
+  const reserve = request.tokens === 0 ? NO_SPEND : { tokens: request.tokens, usd: priceOf(deps, request.model, request.tokens, 0, 0) / NANO_PER_USD };
   const verdict = deps.limits.admit(client, { stream: request.stream, reserve });
   return verdict instanceof Promise ? verdict.then((v) => judge(deps, client, v)) : judge(deps, client, verdict);
 }
@@ -53,7 +50,7 @@ export function modelRefusal(allowed: ReadonlySet<string> | undefined, namesMode
   return allowed.has(model) ? undefined : modelNotAllowed();
 }
 
-/** What a response used, for the limits (tokens, nano-dollars) and for the log and metrics (USD). */
+/** What a response used, for the limits, the log and the metrics (tokens, USD). */
 export interface Priced {
   spend: Spend;
   /** Undefined without `limits.prices` (or without usage); 0 for a model it does not price. */
@@ -63,9 +60,14 @@ export interface Priced {
 export function priced(deps: AdmissionDeps, model: string | undefined, usage: Usage | undefined): Priced {
   if (!usage) return { spend: NO_SPEND, costUsd: undefined };
   const nano = priceOf(deps, model, usage.input, usage.cachedInput, usage.output);
-  return { spend: { tokens: usage.input + usage.output, usd: nano }, costUsd: deps.pricesGiven ? nano * NANO : undefined };
+  const usd = nano / NANO_PER_USD;
+  return { spend: { tokens: usage.input + usage.output, usd }, costUsd: deps.pricesGiven ? usd : undefined };
 }
 
+/**
+ * In whole nano-dollars, as costNano rounds: divided by NANO_PER_USD (not multiplied by 1e-9, which makes 600000
+ * 0.0006000000000000001) the USD is exact in logs and metrics, and the engine's toNano gets the same integer back.
+ */
 function priceOf(deps: AdmissionDeps, model: string | undefined, input: number, cachedInput: number, output: number): number {
   const price = model === undefined ? undefined : deps.prices[model];
   if (!price) {

@@ -99,6 +99,8 @@ export class Upload {
       this.bytes += chunk.length;
       onChunk(chunk, first);
     });
+    // A peeked body was paused with its start put back; new 'data' listeners do not undo an explicit pause.
+    if (this.req.isPaused()) this.req.resume();
   }
 
   /**
