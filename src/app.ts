@@ -3,12 +3,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './observability/admin';
 import type { Config } from './config/types';
 import { ProxyError, headersTooLarge, methodNotImplemented, versionNotSupported } from './http/errors';
-import { errorBody } from './http/respond';
+import { refuseSocket } from './http/respond';
 import type { KeyStore } from './keys/keystore';
 import type { Logger } from './observability/log';
 import { createMetrics, type Metrics } from './observability/metrics';
-import { closeAfterAnswer, isClosing, refuseLingering } from './http/closing';
+import { closeAfterAnswer, isClosing } from './http/closing';
+import { createRecorder } from './proxy/access-log';
 import { createProxyHandler } from './proxy/handler';
+import { createUpgradeHandler } from './proxy/websocket-upgrade';
+import { CLOSE } from './websocket/frames';
 import { createUpstream } from './proxy/upstream';
 import { startServiceAccountTokens } from './service-accounts/service-account-tokens';
 import { drain, listenAll } from './http/listeners';
@@ -41,16 +44,11 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   const upstream = createUpstream(config.upstream);
   let draining = false;
   const serviceAccounts = config.kubernetes && startServiceAccountTokens(config.kubernetes, log, metrics);
-  const handler = createProxyHandler({
-    config,
-    keys,
-    serviceAccounts: serviceAccounts?.tokens,
-    upstream,
-    metrics,
-    log,
-    isDraining: () => draining,
-    models: new Set(config.models),
-  });
+  const recorder = createRecorder({ metrics, log, keys, models: new Set(config.models), endpoints: config.endpoints, upstream: config.upstream.display });
+  const isDraining = () => draining;
+  const callers = { config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, metrics, recorder, isDraining };
+  const handler = createProxyHandler({ ...callers, log });
+  const upgrades = createUpgradeHandler(callers);
   const server = http.createServer(
     {
       requestTimeout: 0,
@@ -73,11 +71,9 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   server.on('checkContinue', (req, res) => handler.handle(req, res, true));
   server.on('checkExpectation', (req, res) => handler.handle(req, res));
   server.on('connect', (_req, socket: Socket) =>
-    refuseRaw(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')),
+    refuseSocket(socket, new ProxyError(405, 'method_not_allowed', 'The CONNECT method is not supported by this proxy.')),
   );
-  server.on('upgrade', (_req, socket: Socket) =>
-    refuseRaw(socket, new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.')),
-  );
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => upgrades.handle(req, socket, head));
   // Ready only once both listeners are up: a Pod must never go Ready with a dead proxy port.
   let listening = false;
   const jwksLoaded = () => serviceAccounts?.tokens.ready() ?? true;
@@ -112,7 +108,9 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
     metrics,
     async shutdown(graceMs) {
       draining = true;
-      const cut = await drain(server, handler.openRequests, graceMs);
+      const cut = await drain(server, () => handler.openRequests() + upgrades.openSessions(), graceMs);
+      // Sessions still open after the grace period are told the server is going away, on both sides.
+      await upgrades.closeAll(CLOSE.goingAway, 'shutting_down');
       release();
       await new Promise((resolve) => admin.close(resolve));
       return cut;
@@ -133,7 +131,7 @@ function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
   // that the proxied request ends (its upstream request is cancelled).
   const answering = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
   if (answering?.req.complete) return closeAfterAnswer(answering);
-  refuseRaw(socket, clientErrorAnswer(err), !answering);
+  refuseSocket(socket, clientErrorAnswer(err), !answering);
 }
 
 function clientErrorAnswer(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): ProxyError {
@@ -149,12 +147,4 @@ function clientErrorAnswer(err: NodeJS.ErrnoException & { rawPacket?: Buffer }):
       if (UNKNOWN_METHOD_LINE.test(err.rawPacket?.subarray(0, 4096).toString('latin1') ?? '')) return methodNotImplemented();
   }
   return new ProxyError(400, 'bad_request', 'The request is not valid HTTP.');
-}
-
-function refuseRaw(socket: Socket, err: ProxyError, linger = true): void {
-  const body = errorBody(err);
-  const head = `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
-  if (linger) return refuseLingering(socket, head + body);
-  socket.end(head + body);
-  socket.destroySoon();
 }

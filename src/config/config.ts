@@ -7,6 +7,7 @@ import { checkClients, envClient, parseClients } from './clients';
 import { originsOf, readConfigFile, type ReadText } from './file';
 import { parseKubernetes } from './kubernetes';
 import { parseUpstream } from './upstream';
+import { parseStreamUsage } from './usage';
 
 /**
  * Parses the environment and the optional YAML file into one frozen Config, collecting every problem.
@@ -24,7 +25,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.add('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const upstream = parseUpstream(env, file.upstream, problems);
+  const upstream = parseUpstream(env, file.upstream, parseStreamUsage(env, file.usage, problems), problems);
   const clients = [...parseClients(file.clients, problems), ...envClient(env, problems)];
   checkClients(clients, auth, host, upstream, problems);
 

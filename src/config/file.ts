@@ -9,6 +9,7 @@ export interface ConfigFile {
   kubernetes?: unknown;
   models?: unknown;
   endpoints?: unknown;
+  usage?: unknown;
 }
 
 export type ReadText = (path: string) => string;
@@ -32,10 +33,10 @@ export function readConfigFile(path: string, readText: ReadText, problems: Probl
   const doc: unknown = parsed.toJS();
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) {
-    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints)`);
+    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints, usage)`);
     return {};
   }
-  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints'], '', problems);
+  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints', 'usage'], '', problems);
   return doc;
 }
 

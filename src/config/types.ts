@@ -44,6 +44,12 @@ export interface ClientConfig {
   limits?: ClientLimits;
 }
 
+/**
+ * `inject`: streamed chat and completions requests that did not ask for usage go upstream asking for it, and the
+ * client gets the stream it would have got without; `passthrough`: requests and streams as they are.
+ */
+export type StreamUsage = 'inject' | 'passthrough';
+
 export interface UpstreamConfig {
   protocol: 'https:' | 'http:';
   hostname: string;
@@ -58,10 +64,14 @@ export interface UpstreamConfig {
   apiKeySetting: string;
   /** The header the upstream key goes in. */
   authHeader: AuthHeader;
+  /** Billing headers (`openai-organization`, `openai-project`, lower-case) a client's own may set; others are dropped. */
+  passClientHeaders: readonly string[];
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** `usage.streamUsage` as it applies to this upstream (`auto` already decided by its host). */
+  streamUsage: StreamUsage;
 }
 
 export interface Config {

@@ -1,5 +1,6 @@
-import { AUTH_HEADERS, type AuthHeader } from '../http/headers';
+import { AUTH_HEADERS, BILLING_HEADERS, type AuthHeader } from '../http/headers';
 import { type Problems, isRecord, rejectUnknownKeys } from './checks';
+import { streamUsageFor, type StreamUsageSetting } from './usage';
 import { parseUpstreamKey, upstreamKeyFromEnv } from './workload-identity';
 import type { Env, UpstreamConfig } from './types';
 
@@ -7,10 +8,10 @@ import type { Env, UpstreamConfig } from './types';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com';
 
-export function parseUpstream(env: Env, raw: unknown, problems: Problems): UpstreamConfig {
+export function parseUpstream(env: Env, raw: unknown, streamUsage: StreamUsageSetting, problems: Problems): UpstreamConfig {
   const section = isRecord(raw) ? raw : {};
   if (raw !== undefined && !isRecord(raw)) problems.add('upstream', 'must be a mapping');
-  rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader'], 'upstream', problems);
+  rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader', 'passClientHeaders'], 'upstream', problems);
   const fromEnv = env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
   const baseSetting = fromEnv ?? 'upstream.baseUrl';
   const rawBase = fromEnv ? env.OPENAI_BASE_URL : (section.baseUrl ?? DEFAULT_BASE_URL);
@@ -25,10 +26,12 @@ export function parseUpstream(env: Env, raw: unknown, problems: Problems): Upstr
     apiKey: envKey?.ref ?? fileKey,
     apiKeySetting: envKey?.setting ?? 'upstream.apiKey',
     authHeader: parseAuthHeader(env, section.authHeader, problems),
+    passClientHeaders: parsePassClientHeaders(section.passClientHeaders, problems),
     connectTimeoutMs: problems.int(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 1),
     firstByteTimeoutMs: problems.int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 600_000, 1),
     idleTimeoutMs: problems.int(env, 'UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 1),
     keepAliveTimeoutMs: problems.int(env, 'UPSTREAM_KEEPALIVE_TIMEOUT_MS', defaultKeepAliveMs(origin.hostname), 1),
+    streamUsage: streamUsageFor(streamUsage, origin.hostname),
   };
 }
 
@@ -41,6 +44,17 @@ export function parseUpstream(env: Env, raw: unknown, problems: Problems): Upstr
  */
 function defaultKeepAliveMs(hostname: string): number {
   return hostname === 'api.openai.com' ? 60_000 : 4_000;
+}
+
+/** `upstream.passClientHeaders`: which of the billing headers a client's own may set (names as HTTP matches them). */
+function parsePassClientHeaders(raw: unknown, problems: Problems): string[] {
+  if (raw === undefined || raw === null) return [];
+  const names = Array.isArray(raw) ? raw.map((name) => (typeof name === 'string' ? name.toLowerCase() : name)) : undefined;
+  if (!names || names.some((name) => !BILLING_HEADERS.includes(name))) {
+    problems.add('upstream.passClientHeaders', 'must be a list of OpenAI-Organization, OpenAI-Project');
+    return [];
+  }
+  return names;
 }
 
 /** `OPENAI_AUTH_HEADER`, else `upstream.authHeader`; the name is matched as HTTP header names are, ignoring case. */

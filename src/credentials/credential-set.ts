@@ -9,6 +9,8 @@ import { exchangeIdentity } from './exchange';
  * and a hung exchange must not eat the lifetime left on the current credential. Whichever is shorter applies.
  */
 export const EXCHANGE_ANSWER_TIMEOUT_MS = 30_000;
+/** One exchange, start to answer, whatever the endpoint does: a refresh that takes longer has failed. */
+export const EXCHANGE_DEADLINE_MS = 30_000;
 
 /**
  * The keyless credentials a config asks for: the default upstream's and each client's own, kept apart so that
@@ -29,11 +31,12 @@ export class CredentialSet {
     const timeouts = {
       connectTimeoutMs: config.upstream.connectTimeoutMs,
       firstByteTimeoutMs: Math.min(config.upstream.firstByteTimeoutMs, EXCHANGE_ANSWER_TIMEOUT_MS),
+      deadlineMs: EXCHANGE_DEADLINE_MS,
     };
     const credentialOf = (name: string, identity: WorkloadIdentity) => {
       const problem = tokenFileProblem(identity.tokenFile);
       if (problem) problems.push({ setting: identity.tokenFileSetting, message: problem });
-      return new Credential(name, () => exchangeIdentity(identity, timeouts));
+      return new Credential(name, (held) => exchangeIdentity(identity, timeouts, held));
     };
     const { upstream, clients } = identitiesInUse(config);
     const set = new CredentialSet(
@@ -71,7 +74,7 @@ export class CredentialSet {
     for (const credential of this.all()) credential.close();
   }
 
-  /** Every credential obtained at least once. */
+  /** Every credential holds a valid token (none expired with no new one in hand). */
   ready(): boolean {
     return this.all().every((credential) => credential.ready);
   }

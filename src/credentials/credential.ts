@@ -7,12 +7,16 @@ import type { Issued } from './token-requests';
 /** A failed exchange is retried after 1 s, doubling up to this. */
 export const MAX_BACKOFF_MS = 60_000;
 /**
- * An upstream 401 drops the credential at most this often. A 401 that a fresh credential also gets is about the
- * request or the account, not the credential's age; dropping on each would turn every request into an exchange.
+ * Upstream 401s start a refresh at most this often. A 401 that a fresh credential also gets is about the request
+ * or the account, not the credential's age; any client can send requests the upstream refuses, and refreshing on
+ * each would let it turn every request into an exchange.
  */
 export const UNAUTHORIZED_COOLDOWN_MS = 10_000;
-/** A token endpoint issuing absurdly short-lived tokens is not exchanged with more often than this. */
-const MIN_REFRESH_MS = 500;
+/**
+ * A new credential is not scheduled sooner than this after the last: a token endpoint issuing absurdly
+ * short-lived tokens is not asked more often.
+ */
+export const MIN_REFRESH_MS = 10_000;
 /** setTimeout's largest delay; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -43,24 +47,26 @@ export interface CredentialDeps {
 
 /**
  * One short-lived upstream credential and its life: obtained at start, refreshed (one exchange at a time) when a
- * third of its lifetime is left, retried with backoff after a failure, dropped when the upstream refuses it.
- * Requests read `token()`; only fingerprints of it are ever logged.
+ * third of its lifetime is left, retried with backoff after a failure, and refreshed early when the upstream
+ * refuses it. The current credential stays in use until a new one is in hand: a refused refresh (or a client
+ * provoking 401s) never leaves the proxy without the credential it had. Requests read `token()`; only
+ * fingerprints of it are ever logged.
  */
 export class Credential {
   private held: Held | undefined;
   private inFlight: Promise<string | undefined> | undefined;
-  /** The exchange started because the upstream refused the credential: requests wait for it. */
-  private afterDrop: Promise<string | undefined> | undefined;
+  /** The exchange started because the upstream refused the credential: requests refused with it wait for it. */
+  private renewing: Promise<string | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
-  private lastDropAt = -Infinity;
+  private lastRefusedAt = -Infinity;
   private deps: CredentialDeps | undefined;
-  private obtained = false;
 
   constructor(
     /** `upstream`, or the client's name: the metric label and log field. */
     readonly name: string,
-    private readonly exchange: () => Promise<Issued>,
+    /** One exchange; `held` is the access token in use, which the endpoint's error text must not carry into a log. */
+    private readonly exchange: (held: readonly string[]) => Promise<Issued>,
   ) {}
 
   /** Starts the first exchange; the series exist from now on, so a credential never obtained shows as 0. */
@@ -77,9 +83,9 @@ export class Credential {
     this.deps = undefined;
   }
 
-  /** Obtained at least once (readiness). Later failures do not take it back: see the README's "No key at all". */
+  /** Holding a valid credential (readiness): not before the first, nor once one expired with no new one in hand. */
   get ready(): boolean {
-    return this.obtained;
+    return this.token() !== undefined;
   }
 
   /** The current access token, while it is valid. */
@@ -88,28 +94,30 @@ export class Credential {
     return held && Date.now() < held.expiresAt ? held.value : undefined;
   }
 
-  /** The token to send with: the current one, or the one being exchanged after a drop; undefined when none. */
-  acquire(): Promise<string | undefined> {
-    const token = this.token();
-    if (token !== undefined) return Promise.resolve(token);
-    return this.afterDrop ?? Promise.resolve(undefined);
+  /**
+   * The token to send with: after a refusal, once the refresh it started has settled (the new token, or the
+   * current one if none could be had); else the current one. Undefined when there is no valid credential.
+   */
+  async acquire(): Promise<string | undefined> {
+    if (this.renewing) await this.renewing;
+    return this.token();
   }
 
   /**
-   * The upstream answered 401 to a request sent with `token`. Returns whether another credential is (or is
-   * being) obtained, so that the request may be sent once more with it.
+   * The upstream answered 401 to a request sent with `token`. Returns whether the request may be sent once more
+   * (with `acquire()`'s token): when another credential is in hand or being obtained. A refusal starts a refresh
+   * at most once per UNAUTHORIZED_COOLDOWN_MS; the current credential is kept meanwhile.
    */
   rejected(token: string): boolean {
-    if (this.held?.value !== token) return true;
-    if (Date.now() - this.lastDropAt < UNAUTHORIZED_COOLDOWN_MS) return false;
-    this.lastDropAt = Date.now();
-    this.deps?.log.warn('credential_dropped', { credential: this.name, fingerprint: this.held.fingerprint, reason: 'the upstream answered 401' });
-    this.held = undefined;
-    this.deps?.metrics.credentialExpiry.with(this.name).set(0);
+    if (this.held?.value !== token || this.renewing) return true;
+    if (Date.now() - this.lastRefusedAt < UNAUTHORIZED_COOLDOWN_MS) return false;
+    this.lastRefusedAt = Date.now();
+    const action = 'refreshing; the current credential stays in use until a new one is in hand';
+    this.deps?.log.warn('credential_refused', { credential: this.name, fingerprint: this.held.fingerprint, reason: 'the upstream answered 401', action });
     const next = this.refresh('unauthorized');
-    this.afterDrop = next;
+    this.renewing = next;
     void next.then(() => {
-      if (this.afterDrop === next) this.afterDrop = undefined;
+      if (this.renewing === next) this.renewing = undefined;
     });
     return true;
   }
@@ -118,7 +126,7 @@ export class Credential {
     if (this.inFlight) return this.inFlight;
     clearTimeout(this.timer);
     const startedAt = performance.now();
-    const done = this.exchange().then(
+    const done = this.exchange(this.held ? [this.held.value] : []).then(
       (issued) => this.onIssued(issued, trigger, startedAt),
       (err: unknown) => this.onFailed(err, trigger),
     );
@@ -133,7 +141,6 @@ export class Credential {
     const lifetimeMs = issued.expiresInSeconds * 1000;
     const held = { value: issued.accessToken, expiresAt: Date.now() + lifetimeMs, fingerprint: fingerprint(issued.accessToken) };
     this.held = held;
-    this.obtained = true;
     this.failures = 0;
     deps.metrics.credentialRefreshes.with(this.name, 'success').inc();
     deps.metrics.credentialExpiry.with(this.name).set(held.expiresAt / 1000);

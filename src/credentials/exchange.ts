@@ -8,11 +8,12 @@ import { parseTokenAnswer, tokenRequest, type Issued } from './token-requests';
  * One exchange: the projected token, read fresh (the kubelet rotates it well before it expires, so a copy
  * kept from the last exchange may already be refused), for a short-lived access token.
  */
-export async function exchangeIdentity(identity: WorkloadIdentity, timeouts: PostTimeouts): Promise<Issued> {
+export async function exchangeIdentity(identity: WorkloadIdentity, timeouts: PostTimeouts, held: readonly string[] = []): Promise<Issued> {
   const subjectToken = await readSubjectToken(identity.tokenFile);
   const request = tokenRequest(identity, subjectToken);
   const answer = await postOnce(request.url, request.contentType, request.body, timeouts);
-  return parseTokenAnswer(answer.status, answer.text, [subjectToken]);
+  // The endpoint's error text is logged: neither the identity token nor an access token it echoes may be in it.
+  return parseTokenAnswer(answer.status, answer.text, [subjectToken, ...held]);
 }
 
 export async function readSubjectToken(path: string): Promise<string> {

@@ -4,8 +4,13 @@ import { ExchangeError } from './errors';
 
 export interface PostTimeouts {
   connectTimeoutMs: number;
-  /** Request sent to the whole (small) answer read. */
+  /** The longest silence from the request sent to the whole (small) answer read. */
   firstByteTimeoutMs: number;
+  /**
+   * The whole exchange, however the bytes trickle: an endpoint sending a byte a second never trips an idle
+   * timer, and must not keep a refresh pending forever.
+   */
+  deadlineMs: number;
 }
 
 export interface PostAnswer {
@@ -25,10 +30,15 @@ export function postOnce(url: string, contentType: string, body: string, timeout
   return new Promise((resolve, reject) => {
     let connectTimer: NodeJS.Timeout | undefined;
     let settled = false;
+    const deadline = setTimeout(
+      () => settle(new ExchangeError('timeout', `The token endpoint did not answer within ${timeouts.deadlineMs} ms.`)),
+      timeouts.deadlineMs,
+    );
     const settle = (err: Error | undefined, answer?: PostAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
+      clearTimeout(deadline);
       if (err) {
         req.destroy();
         reject(err);

@@ -21,7 +21,9 @@ export class ProxyError extends Error {
 export const notAllowed = () => new ProxyError(404, 'endpoint_not_allowed', 'This path is not an allowed endpoint of this proxy.');
 export const methodNotAllowed = (method: string) => new ProxyError(405, 'method_not_allowed', `The ${method} method is not supported by this proxy.`);
 export const expectationFailed = () => new ProxyError(417, 'expectation_failed', 'The only expectation this proxy supports is Expect: 100-continue.');
-export const upgradeRefused = () => new ProxyError(400, 'upgrade_not_supported', 'Protocol upgrades (WebSocket) are not supported by this proxy.');
+export const upgradeRefused = () =>
+  new ProxyError(400, 'upgrade_not_supported', 'The only protocol upgrade this proxy serves is a WebSocket GET on the Realtime and Responses endpoints.');
+export const shuttingDown = () => new ProxyError(503, 'shutting_down', 'This proxy replica is shutting down; connect again.', { retryAfterSeconds: 1 });
 export const bodyTooLarge = (limit: number) => new ProxyError(413, 'body_too_large', `The request body is larger than this proxy accepts (${limit} bytes).`);
 export const headersTooLarge = () => new ProxyError(431, 'headers_too_large', 'The request headers are larger than this proxy accepts.');
 export const rateLimited = (limit: string, retryAfterSeconds: number) =>

@@ -9,11 +9,21 @@ const HOP_BY_HOP = /^(?:connection|keep-alive|proxy-.*|te|trailer|transfer-encod
 
 /**
  * Never forwarded upstream: the client's credentials, in either header an upstream reads one from (replaced
- * by the upstream key), its Host (replaced by
- * the upstream's), and Expect (Node already answered `100 Continue` to the client; the upstream request
- * streams the body at once).
+ * by the upstream key), its Host (replaced by the upstream's), and Expect (Node already answered `100 Continue`
+ * to the client; the upstream request streams the body at once).
  */
-const CLIENT_ONLY = new Set(['x-api-key', 'authorization', 'api-key', 'host', 'expect']);
+const CLIENT_ONLY = ['x-api-key', 'authorization', 'api-key', 'host', 'expect'];
+
+/**
+ * The headers that choose who is billed on a shared key: a client's own are dropped unless the config lets them
+ * pass, so that a holder of a proxy key cannot move its usage to another project of the key.
+ */
+export const BILLING_HEADERS: readonly string[] = ['openai-organization', 'openai-project'];
+
+/** The client headers never forwarded: CLIENT_ONLY, and the billing headers not in `passed` (lower-case names). */
+export function withheldHeaders(passed: readonly string[]): ReadonlySet<string> {
+  return new Set([...CLIENT_ONLY, ...BILLING_HEADERS.filter((name) => !passed.includes(name))]);
+}
 
 /** Header names listed in a `Connection` header, lower-cased. */
 export function connectionTokens(connection: string | string[] | undefined): Set<string> | undefined {
@@ -27,7 +37,7 @@ export function connectionTokens(connection: string | string[] | undefined): Set
   return tokens;
 }
 
-function copyEndToEnd(headers: IncomingHttpHeaders, drop: Set<string> | undefined, out: OutgoingHttpHeaders): void {
+function copyEndToEnd(headers: IncomingHttpHeaders, drop: ReadonlySet<string> | undefined, out: OutgoingHttpHeaders): void {
   const named = connectionTokens(headers.connection);
   for (const name in headers) {
     if (HOP_BY_HOP.test(name) || drop?.has(name) || named?.has(name)) continue;
@@ -54,17 +64,24 @@ export function upstreamCredential(header: AuthHeader, key: string): UpstreamCre
   return header === 'api-key' ? { header, value: key } : { header, value: `Bearer ${key}` };
 }
 
+/** The key inside a credential header's value. */
+export function credentialSecret(credential: UpstreamCredential): string {
+  return credential.header === 'authorization' ? credential.value.slice('Bearer '.length) : credential.value;
+}
+
 export interface UpstreamSigning {
   /** The upstream's Host header value (`api.openai.com`, or `host:port` for a non-default port). */
   host: string;
   credential: UpstreamCredential;
   /** Per-client headers from the config file, e.g. `OpenAI-Project`; names lower-case. */
   extra: Readonly<Record<string, string>>;
+  /** The client's headers that never go upstream (withheldHeaders). */
+  withheld: ReadonlySet<string>;
 }
 
 export function upstreamRequestHeaders(client: IncomingHttpHeaders, upstream: UpstreamSigning): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  copyEndToEnd(client, CLIENT_ONLY, out);
+  copyEndToEnd(client, upstream.withheld, out);
   for (const name in upstream.extra) out[name] = upstream.extra[name];
   out.host = upstream.host;
   out[upstream.credential.header] = upstream.credential.value;

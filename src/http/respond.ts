@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeAfter } from './closing';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { closeAfter, refuseLingering } from './closing';
 import type { ProxyError } from './errors';
 
 /**
@@ -48,4 +49,26 @@ export function sendJson(res: ServerResponse, status: number, body: string, clos
   }
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/**
+ * Answers with the error on a socket no ServerResponse holds (a parse error, CONNECT, an upgrade), then closes
+ * it: lingering (reading what the client still sends) unless `linger` is false.
+ */
+export function refuseSocket(socket: Socket, err: ProxyError, linger = true): void {
+  const extra = err.retryAfterSeconds === undefined ? '' : `retry-after: ${err.retryAfterSeconds}\r\n`;
+  answerSocket(socket, err.status, errorBody(err), extra, linger);
+}
+
+/** The 401 of section "Errors", on a socket: the body existing clients match on. */
+export function refuseSocketUnauthorized(socket: Socket): void {
+  answerSocket(socket, 401, UNAUTHORIZED_BODY, '', true);
+}
+
+/** `extraHeaders`: whole header lines, each ending in CRLF. */
+export function answerSocket(socket: Socket, status: number, body: string, extraHeaders: string, linger: boolean): void {
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}connection: close\r\n\r\n`;
+  if (linger) return refuseLingering(socket, head + body);
+  socket.end(head + body);
+  socket.destroySoon();
 }

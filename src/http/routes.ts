@@ -11,6 +11,8 @@ export const DEFAULT_ENDPOINTS: readonly string[] = [
   '/v1/images/',
   '/v1/audio/',
   '/v1/models',
+  // Realtime: WebSocket sessions, and WebRTC's plain-HTTP calls and client secrets.
+  '/v1/realtime',
 ];
 
 /** Longer paths are not OpenAI API paths; refusing them early bounds the work per request. */

@@ -4,7 +4,7 @@ import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/ty
 import type { Credential } from '../credentials/credential';
 import { CredentialSet } from '../credentials/credential-set';
 import { looksLikeJws } from '../jwt/jws';
-import { upstreamCredential, type UpstreamCredential, type UpstreamSigning } from '../http/headers';
+import { credentialSecret, upstreamCredential, withheldHeaders, type UpstreamSigning } from '../http/headers';
 import { DEFAULT_CLIENT } from '../config/clients';
 import { noKeyMessage, resolveKeys, type FileContents } from './secrets';
 import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
@@ -60,11 +60,6 @@ export function clientOf(table: KeyTable, namespace: string, id: string): Client
   return table.byServiceAccount.get(id) ?? table.byServiceAccount.get(`${namespace}/*`);
 }
 
-/** The key inside a credential header's value. */
-function credentialSecret(credential: UpstreamCredential): string {
-  return credential.header === 'authorization' ? credential.value.slice('Bearer '.length) : credential.value;
-}
-
 const upstreamKeysOf = new WeakMap<KeyTable, readonly string[]>();
 
 function upstreamKeys(table: KeyTable): readonly string[] {
@@ -114,6 +109,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   };
   const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
   const defaultCredential = credentials.forUpstream();
+  const withheld = withheldHeaders(config.upstream.passClientHeaders);
   const makeClient = (
     name: string,
     upstreamKey: string | undefined,
@@ -125,7 +121,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     limits,
     credential,
     upstreamKeyFingerprint: upstreamKey ? digestOf(upstreamKey).slice(0, 8) : '',
-    upstream: { host: config.upstream.host, credential: upstreamCredential(config.upstream.authHeader, upstreamKey ?? ''), extra },
+    upstream: { host: config.upstream.host, credential: upstreamCredential(config.upstream.authHeader, upstreamKey ?? ''), extra, withheld },
   });
 
   if (config.auth === 'none') {

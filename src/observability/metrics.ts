@@ -12,10 +12,14 @@ export const METRIC = {
   authFailures: 'openai_proxy_auth_failures_total',
   configReloads: 'openai_proxy_config_reloads_total',
   tokens: 'openai_proxy_tokens_total',
+  tokensEstimated: 'openai_proxy_tokens_estimated_total',
   rateLimited: 'openai_proxy_rate_limited_total',
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
   jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
+  websocketSessions: 'openai_proxy_websocket_sessions',
+  websocketMessages: 'openai_proxy_websocket_messages_total',
+  websocketUnread: 'openai_proxy_websocket_unread_messages_total',
 } as const;
 
 /** The sidecar injector's own (`node dist/main.js inject`, a process of its own beside METRIC's config reloads). */
@@ -58,7 +62,14 @@ export function createMetrics() {
     upstreamErrors: register(new CounterFamily(METRIC.upstreamErrors, 'Upstream failures: unreachable, reset, timeouts, bad responses.', ['reason'])),
     authFailures: register(new CounterFamily(METRIC.authFailures, 'Requests refused for a missing or wrong client key.')),
     tokens: register(
-      new CounterFamily(METRIC.tokens, 'Tokens used, from the usage the upstream reported; kind is input, output, cached_input or reasoning.', [
+      new CounterFamily(
+        METRIC.tokens,
+        'Tokens used, as the upstream reported them or estimated where it reported none; kind is input, output, cached_input or reasoning.',
+        ['client', 'model', 'kind'],
+      ),
+    ),
+    tokensEstimated: register(
+      new CounterFamily(METRIC.tokensEstimated, 'The estimated part of openai_proxy_tokens_total: responses that ended without usage.', [
         'client',
         'model',
         'kind',
@@ -79,6 +90,19 @@ export function createMetrics() {
     ),
     jwksRefreshes: register(
       new CounterFamily(METRIC.jwksRefreshes, "Fetches of the Kubernetes ServiceAccount issuer's signing keys (JWKS), by result.", ['result']),
+    ),
+    websocketSessions: register(new GaugeFamily(METRIC.websocketSessions, 'WebSocket sessions open now (Realtime, Responses).', ['client'])),
+    websocketMessages: register(
+      new CounterFamily(METRIC.websocketMessages, 'WebSocket messages relayed, by direction (from_client, from_upstream), counted when a session ends.', [
+        'client',
+        'direction',
+      ]),
+    ),
+    websocketUnread: register(
+      new CounterFamily(METRIC.websocketUnread, "Server messages relayed but not read for usage: too large, or the session's reading stopped (reason).", [
+        'client',
+        'reason',
+      ]),
     ),
   };
 }

@@ -27,3 +27,17 @@ export class ModelLabels {
     return model;
   }
 }
+
+/** What a model name may look like in a log line: every real model id, fine-tuned ones included. */
+const LOGGABLE_MODEL = /^[A-Za-z0-9._:/@-]{1,128}$/;
+
+/**
+ * The access log's `model`: the name as sent when it looks like one and is not a key, else `invalid`. A key
+ * pasted into `model` must not land in the logs, nor a 60 KB "model" make a 60 KB line. `label` is the name's
+ * metric label: a name that is its own label was already checked for being a key when it became one.
+ */
+export function loggedModel(model: string | undefined, label: string, isKey: (name: string) => boolean): string | undefined {
+  if (model === undefined) return undefined;
+  if (!LOGGABLE_MODEL.test(model)) return 'invalid';
+  return label === model || !isKey(model) ? model : 'invalid';
+}

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { isKnownKey, redactKeys } from '../keys/key-table';
-import { ModelLabels } from '../observability/model-labels';
+import { ModelLabels, loggedModel } from '../observability/model-labels';
 import type { Outcome } from './outcome';
+import type { Usage } from '../usage/tap';
 import { UpstreamError, describeUpstreamFailure } from '../http/upstream-errors';
 import type { KeyStore } from '../keys/keystore';
 import type { Logger } from '../observability/log';
@@ -40,22 +41,19 @@ export function createRecorder(deps: RecorderDeps) {
   const plainSegments = new Set(deps.endpoints.flatMap((endpoint) => endpoint.split('/')));
   /** A path as it may be logged: without the query, any key in it replaced by its fingerprint. */
   const logPath = (url: string) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
-  const modelLabels = new ModelLabels(deps.models, (name) => isKnownKey(deps.keys.table, name));
+  const isKey = (name: string) => isKnownKey(deps.keys.table, name);
+  const modelLabels = new ModelLabels(deps.models, isKey);
 
   function proxied(x: Outcome): void {
     const { client, status } = x;
     const model = modelLabels.label(x.model);
     metrics.requests.with(client, x.endpoint, x.method, String(status), model).inc();
-    if (x.usage) {
-      metrics.tokens.with(client, model, 'input').inc(x.usage.input);
-      metrics.tokens.with(client, model, 'output').inc(x.usage.output);
-      metrics.tokens.with(client, model, 'cached_input').inc(x.usage.cachedInput);
-      metrics.tokens.with(client, model, 'reasoning').inc(x.usage.reasoning);
-    }
+    if (x.usage) countTokens(metrics.tokens, client, model, x.usage);
+    if (x.usage?.estimated) countTokens(metrics.tokensEstimated, client, model, x.usage);
     metrics.duration.with(client, x.endpoint, String(status)).observe(x.durationMs / 1000);
     if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
     if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
-    log.infoMembers('request', outcomeMembers(x, logPath(x.path), deps.upstream));
+    log.infoMembers('request', outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), deps.upstream));
   }
 
   function refused(req: IncomingMessage, r: RefusedRequest): void {
@@ -83,6 +81,8 @@ export function createRecorder(deps: RecorderDeps) {
   return { proxied, refused };
 }
 
+export type Recorder = ReturnType<typeof createRecorder>;
+
 const str = (value: string) => JSON.stringify(value);
 const strOrNull = (value: string | undefined) => (value === undefined ? 'null' : JSON.stringify(value));
 
@@ -92,17 +92,26 @@ const strOrNull = (value: string | undefined) => (value === undefined ? 'null' :
  * string goes through JSON.stringify; numbers and booleans are written as JSON writes them. Same fields, same
  * order, as the other lines' `{ ...fields }`; the keys are fixed, so none needs escaping.
  */
-function outcomeMembers(x: Outcome, path: string, upstream: string): string {
+function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstream: string): string {
   const { usage, error } = x;
   const failure = error instanceof UpstreamError ? `,"upstream":${str(upstream)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
-  const tokens = usage ? `{"input":${usage.input},"output":${usage.output},"cachedInput":${usage.cachedInput},"reasoning":${usage.reasoning}}` : 'null';
+  const used = usage
+    ? `{"input":${usage.input},"output":${usage.output},"cachedInput":${usage.cachedInput},"reasoning":${usage.reasoning},"estimated":${usage.estimated}}`
+    : 'null';
   return (
     `"client":${str(x.client)}${x.serviceAccount === undefined ? '' : `,"serviceAccount":${str(x.serviceAccount)}`}` +
     `,"method":${str(x.method)},"endpoint":${str(x.endpoint)},"path":${str(path)},"status":${x.status}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
-    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(x.model)},"tokens":${tokens}`
+    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}${x.session ? `,"websocket":${JSON.stringify(x.session)}` : ''}`
   );
+}
+
+function countTokens(family: Metrics['tokens'], client: string, model: string, usage: Usage): void {
+  family.with(client, model, 'input').inc(usage.input);
+  family.with(client, model, 'output').inc(usage.output);
+  family.with(client, model, 'cached_input').inc(usage.cachedInput);
+  family.with(client, model, 'reasoning').inc(usage.reasoning);
 }
 
 function round(ms: number): number {

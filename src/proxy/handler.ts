@@ -26,7 +26,7 @@ import { matchEndpoint, normaliseTarget } from '../http/routes';
 import type { Upstream } from './upstream';
 import { ClientLimiter } from '../usage/limits';
 import { DeadlineSweep } from './deadlines';
-import { createRecorder, type RefusedRequest } from './access-log';
+import type { Recorder, RefusedRequest } from './access-log';
 import type { Usage } from '../usage/tap';
 
 export interface ProxyDeps {
@@ -39,8 +39,8 @@ export interface ProxyDeps {
   log: Logger;
   /** True once shutdown began: responses then close their connection. */
   isDraining(): boolean;
-  /** `config.models` as a set, for the bounded `model` label. */
-  models: ReadonlySet<string>;
+  /** Each request's metrics and access log line. */
+  recorder: Recorder;
 }
 
 const HEALTH_BODY = '{"status":"ok"}';
@@ -64,7 +64,7 @@ export function createProxyHandler(deps: ProxyDeps) {
   let open = 0;
   const limiters = createLimiters(config);
   const deadlines = new DeadlineSweep();
-  const recorder = createRecorder({ metrics, log, keys: deps.keys, models: deps.models, endpoints: config.endpoints, upstream: config.upstream.display });
+  const { recorder } = deps;
   const requestDeps = {
     deadlines,
     upstream: deps.upstream,

@@ -33,4 +33,15 @@ export interface Outcome {
   readonly error: ProxyError | undefined;
   /** The client went away before its response was complete. */
   readonly clientGone: boolean;
+  /** A WebSocket session (status 101): how it went. */
+  readonly session?: SessionSummary;
+}
+
+export interface SessionSummary {
+  readonly messagesFromClient: number;
+  readonly messagesFromUpstream: number;
+  /** `client`, `upstream` or `proxy`. */
+  readonly endedBy: string;
+  /** The close code that ended it, when a close frame did. */
+  readonly closeCode: number | undefined;
 }

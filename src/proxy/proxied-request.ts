@@ -6,11 +6,14 @@ import type { Client } from '../keys/key-table';
 import { ProxyError, bodyTooLarge, rateLimited, requestTimeout } from '../http/errors';
 import { bodyPending, sendError } from '../http/respond';
 import type { LimitExceeded } from '../usage/limits';
-import { UsageTap, describeRequest, type Usage } from '../usage/tap';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../http/headers';
+import type { Usage } from '../usage/tap';
+import { describeRequest } from '../usage/request';
+import { credentialSecret, upstreamRequestHeaders } from '../http/headers';
 import { closeAfter } from '../http/closing';
 import { forwardInterim } from './interim';
-import { Upload, bodyModeOf, type BodyMode } from './upload';
+import { GATHERED_BODY_BYTES, READ_BODY_BYTES, Upload, bodyModeOf } from './upload';
+import { forwardResponse, type ForwardedResponse } from './forward-response';
+import { askForUsage, mayAskForUsage, rewrittenHeaders } from './stream-usage';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
 import { UpstreamError, badResponse, classifyUpstreamError, isReplayable, isStaleSocketError, switchedProtocols, unforwardable } from '../http/upstream-errors';
@@ -27,7 +30,7 @@ export interface ProxiedRequestDeps {
   maxBodyBytes: number;
   metrics: Metrics;
   log: Logger;
-  /** Deadlines on one shared timer: small bodies being gathered, response headers being awaited. */
+  /** Deadlines on one shared timer: bodies being gathered, response headers being awaited. */
   deadlines: DeadlineSweep;
   /** Per-client limits: undefined admits the request. */
   admit(client: Client, stream: boolean): LimitExceeded | undefined;
@@ -43,8 +46,6 @@ export interface ProxiedRequestDeps {
 export class ProxiedRequest {
   private readonly startedAt = performance.now();
   private ttfbMs: number | undefined;
-  private bytesIn = 0;
-  private bytesOut = 0;
   private upstreamRequestId: string | undefined;
   /** Set once: the reason the proxy answered with an error or cut the response. */
   private error: ProxyError | undefined;
@@ -57,9 +58,15 @@ export class ProxiedRequest {
   /** The upstream's response, once its head has arrived. */
   private upRes: IncomingMessage | undefined;
   private retried = false;
-  private readonly bodyMode: BodyMode;
-  private smallBody: Buffer | undefined;
   private readonly upload: Upload;
+  /** Whether the body is read so that usage can be asked for on the client's behalf (`usage.streamUsage`). */
+  private readonly usageAskable: boolean;
+  /** The body went up asking for a usage chunk the client did not ask for: the stream filter takes it out. */
+  private askedForUsage = false;
+  /** The response on its way to the client, once its head was forwarded. */
+  private copy: ForwardedResponse | undefined;
+  /** The key or access token the request went upstream with. */
+  private sentSecret = '';
   private readonly timers: UpstreamTimers;
   private readonly onBodyStall = () => this.fail(requestTimeout());
   /** Set for a keyless client: the short-lived token this request goes with. */
@@ -75,42 +82,41 @@ export class ProxiedRequest {
     /** `namespace/name` when the caller proved a ServiceAccount rather than sending a key. */
     private readonly serviceAccount?: string,
   ) {
-    this.bodyMode = bodyModeOf(req);
+    const path = upstreamPath.split('?', 1)[0]!;
+    this.usageAskable = mayAskForUsage(req, path, deps.upstreamConfig.streamUsage);
+    const gatherLimit = this.usageAskable ? READ_BODY_BYTES : GATHERED_BODY_BYTES;
     this.credential = client.credential && new CredentialUse(client.credential);
-    this.upload = new Upload(req);
+    this.upload = new Upload(req, bodyModeOf(req, gatherLimit));
     this.timers = new UpstreamTimers(deps.upstreamConfig, deps.deadlines, deps.upstream.tls, (err) => this.fail(err));
   }
 
   start(): void {
     this.res.on('close', () => this.onClientClose());
-    if (this.bodyMode === 'small') this.gatherSmallBody();
-    else this.begin();
+    if (this.upload.mode !== 'whole') return this.begin();
+    // No upstream socket yet to carry the idle timer: a gathered body that has not arrived within the idle
+    // timeout has stalled.
+    this.deps.deadlines.add(this.onBodyStall, this.deps.upstreamConfig.idleTimeoutMs);
+    this.upload.gather(() => {
+      this.deps.deadlines.remove(this.onBodyStall);
+      if (!this.error && !this.clientGone) this.begin();
+    });
   }
 
   /** Reads what the request says about itself, applies the client's limits, then sends it. */
   private begin(): void {
-    const described = describeRequest(this.req.headers['content-type'], this.smallBody);
+    const { whole } = this.upload;
+    const described = describeRequest(this.req.headers['content-type'], whole);
     this.model = described.model;
     this.stream = described.stream;
     const refusal = this.deps.admit(this.client, this.stream);
     if (refusal) return this.fail(rateLimited(refusal.limit, refusal.retryAfterSeconds));
     this.admitted = true;
+    const rewrite = this.usageAskable && whole && this.stream ? askForUsage(whole, described.json) : undefined;
+    if (rewrite) {
+      this.upload.whole = rewrite.body;
+      this.askedForUsage = true;
+    }
     this.send();
-  }
-
-  private gatherSmallBody(): void {
-    const { req } = this;
-    const chunks: Buffer[] = [];
-    // No upstream socket yet to carry the idle timer: a body of at most 64 KiB that has not arrived within the
-    // idle timeout has stalled.
-    this.deps.deadlines.add(this.onBodyStall, this.deps.upstreamConfig.idleTimeoutMs);
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      this.deps.deadlines.remove(this.onBodyStall);
-      this.smallBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      this.bytesIn = this.smallBody!.length;
-      if (!this.error && !this.clientGone) this.begin();
-    });
   }
 
   private send(): void {
@@ -119,7 +125,11 @@ export class ProxiedRequest {
     let up: ClientRequest;
     try {
       const signing = this.credential ? this.credential.sign(this.client.upstream) : this.client.upstream;
-      up = this.deps.upstream.request(req.method!, this.upstreamPath, upstreamRequestHeaders(req.headers, signing));
+      this.sentSecret = credentialSecret(signing.credential);
+      const headers = upstreamRequestHeaders(req.headers, signing);
+      const sendHeaders = this.askedForUsage ? rewrittenHeaders(headers, this.upload.whole!) : headers;
+      // A retry after a stale pooled connection goes on one made for it: another pooled one may be closing too.
+      up = this.deps.upstream.request(req.method!, this.upstreamPath, sendHeaders, this.retried);
     } catch (err) {
       // Node's outgoing header validation is stricter than its parser in corner cases: a 400, not a crash.
       return this.fail(new ProxyError(400, 'bad_request', 'The request has a header the proxy cannot forward.', { cause: err }));
@@ -138,17 +148,12 @@ export class ProxiedRequest {
       if (up === this.upstreamReq) this.fail(switchedProtocols());
     });
     up.on('error', (err) => up === this.upstreamReq && this.onUpstreamError(err));
-    if (this.bodyMode !== 'stream') {
-      up.end(this.smallBody);
-      return;
-    }
+    if (this.upload.mode !== 'stream') return void up.end(this.upload.whole);
     // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
-    this.upload.streamTo(up);
     const limit = req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
-    req.on('data', (chunk: Buffer) => {
-      if (this.bytesIn === 0) this.model = describeRequest(req.headers['content-type'], chunk).model;
-      this.bytesIn += chunk.length;
-      if (this.bytesIn > limit) this.fail(bodyTooLarge(limit));
+    this.upload.streamTo(up, (chunk, first) => {
+      if (first) this.model = describeRequest(req.headers['content-type'], chunk).model;
+      if (this.upload.bytes > limit) this.fail(bodyTooLarge(limit));
     });
   }
 
@@ -176,31 +181,28 @@ export class ProxiedRequest {
     if (this.error || this.clientGone) return void upRes.resume();
     const refused = unforwardable(upRes);
     if (refused) return this.fail(refused);
-    if (upRes.statusCode === 401 && this.credential?.retryAfterUnauthorized(this.bodyMode !== 'stream')) return this.resendAfterUnauthorized(upRes);
+    if (upRes.statusCode === 401 && this.credential?.retryAfterUnauthorized(this.upload.mode !== 'stream')) return this.resendAfterUnauthorized(upRes);
     this.upRes = upRes;
     // Nothing sends it again from here on; a stream can stay open for minutes, and its prompt with it.
-    this.smallBody = undefined;
+    this.upload.whole = undefined;
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
-    const headers = clientResponseHeaders(upRes.headers, upRes.statusCode!);
-    if (!this.req.complete) this.answerEarly(upRes, headers);
-    try {
-      this.res.writeHead(upRes.statusCode!, headers);
-    } catch (err) {
-      upRes.resume();
-      return this.fail(badResponse(err));
-    }
-    // No relay here: the outcome rules are already in place. A client that leaves closes `res`, which destroys
-    // the upstream request (onClientClose); an upstream failure errors `upRes`, which cuts the client (fail).
-    upRes.on('error', (err) => this.fail(classifyUpstreamError(err, true)));
-    upRes.pipe(this.res);
-    // Registered after pipe's own listener, so each chunk is on its way to the client before the tap reads it.
-    const tap = new UsageTap(upRes.headers['content-type'], upRes.headers['content-encoding']);
-    upRes.on('data', (chunk: Buffer) => {
-      this.bytesOut += chunk.length;
-      tap.write(chunk);
+    const json = this.req.headers['content-type']?.startsWith('application/json') === true;
+    this.copy = forwardResponse(upRes, this.res, {
+      method: this.req.method!,
+      secret: this.sentSecret,
+      askedForUsage: this.askedForUsage,
+      reservation: json ? Math.ceil(this.upload.bytes / 4) : 0,
+      beforeHead: (headers) => {
+        if (!this.req.complete) this.answerEarly(upRes, headers);
+      },
+      onHeadFailed: (err) => this.fail(badResponse(err)),
     });
-    upRes.on('end', () => (this.usage = tap.end()));
+    if (!this.copy) return;
+    upRes.on('error', (err) => this.fail(classifyUpstreamError(err, true)));
+    upRes.on('end', () => {
+      this.usage = this.copy!.usage();
+    });
   }
 
   /**
@@ -227,6 +229,7 @@ export class ProxiedRequest {
     if (this.upRes) return this.upload.abandon();
     if (this.canRetry(err)) {
       this.retried = true;
+      this.deps.upstream.dropIdleConnections();
       this.deps.log.debug('upstream_retry', { client: this.client.name, reason: err.code });
       this.send();
       return;
@@ -239,7 +242,7 @@ export class ProxiedRequest {
    * response. A POST is never sent twice: the reset may have come after the upstream began working on it.
    */
   private canRetry(err: NodeJS.ErrnoException): boolean {
-    if (this.retried || this.bodyMode === 'stream' || this.ttfbMs !== undefined) return false;
+    if (this.retried || this.upload.mode === 'stream' || this.ttfbMs !== undefined) return false;
     return isReplayable(this.req.method!) && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
   }
 
@@ -253,6 +256,7 @@ export class ProxiedRequest {
     // Destroying the upstream request below must not take the client's request (and socket) with it.
     if (!this.res.headersSent) this.upload.abandon();
     sendError(this.res, err, pending);
+    this.copy?.stop();
     this.upstreamReq?.destroy();
   }
 
@@ -263,6 +267,8 @@ export class ProxiedRequest {
     }
     this.timers.stop();
     this.deps.deadlines.remove(this.onBodyStall);
+    // A response cut short (either side gone) reported no usage: what it streamed is counted as an estimate.
+    if (this.usage === undefined && this.copy) this.usage = this.copy.usage();
     this.deps.onEnd(this.outcome());
   }
 
@@ -275,8 +281,8 @@ export class ProxiedRequest {
       endpoint: this.endpoint,
       path: this.upstreamPath,
       status: res.headersSent ? res.statusCode : 499,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
+      bytesIn: this.upload.bytes,
+      bytesOut: this.copy?.bytesOut ?? 0,
       durationMs: performance.now() - this.startedAt,
       ttfbMs: this.ttfbMs,
       model: this.model,

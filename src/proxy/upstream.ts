@@ -10,7 +10,13 @@ const MAX_FREE_SOCKETS = 256;
 export interface Upstream {
   readonly agent: http.Agent;
   readonly tls: boolean;
-  request(method: string, path: string, headers: OutgoingHttpHeaders): http.ClientRequest;
+  /** `fresh`: on a connection made for this request, never a pooled one (a retry after a stale connection). */
+  request(method: string, path: string, headers: OutgoingHttpHeaders, fresh?: boolean): http.ClientRequest;
+  /**
+   * A pooled connection turned out closed by the upstream: the others idle beside it were most likely closed the
+   * same way, so they are let go rather than handed to the next requests.
+   */
+  dropIdleConnections(): void;
 }
 
 /**
@@ -34,7 +40,10 @@ export function createUpstream(config: UpstreamConfig): Upstream {
   return {
     agent,
     tls,
-    request: (method, path, headers) => send({ agent, hostname, port, method, path: basePath + path, headers }),
+    request: (method, path, headers, fresh = false) => send({ agent: fresh ? false : agent, hostname, port, method, path: basePath + path, headers }),
+    dropIdleConnections: () => {
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    },
   };
 }
 

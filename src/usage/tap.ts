@@ -1,9 +1,14 @@
+import { StringDecoder } from 'node:string_decoder';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { countDeltas } from './deltas';
 
 /**
  * Token accounting on the side. The tap sees each response chunk after it has been handed to the client, keeps
  * only what it needs (a bounded line buffer for SSE, a bounded tail for JSON, a small compressed body), and
  * gives up quietly on anything it does not understand. It never alters, delays or holds back a byte.
+ *
+ * A response that ends without usage (a stream cut short, an upstream that reports none) is counted as an
+ * estimate: the input is the reservation the request was admitted with, the output the content deltas streamed.
  */
 
 /** A parsed JSON object whose members are read by name, each checked where it is used. */
@@ -15,6 +20,8 @@ export interface Usage {
   output: number;
   cachedInput: number;
   reasoning: number;
+  /** True when the upstream reported no usage and the figures are the proxy's estimate. */
+  estimated: boolean;
 }
 
 /** An SSE line longer than this (a huge `response.completed`) is skipped rather than held. */
@@ -27,8 +34,12 @@ const MAX_INFLATED = 8 * 1024 * 1024;
 
 type Shape = 'sse' | 'json' | 'compressed' | 'none';
 
+/** The Responses API's last event, whichever way the response ended, carries the response and its usage. */
+const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
 export class UsageTap {
   private readonly shape: Shape;
+  private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   private skippingLine = false;
   /** The last chunks of a JSON body, at least JSON_TAIL bytes of it when there are that many: decoded at the end. */
@@ -36,12 +47,17 @@ export class UsageTap {
   private tailBytes = 0;
   private compressed: Buffer[] = [];
   private compressedBytes = 0;
+  /** Content deltas seen in an event stream, the output estimate when no usage arrives. */
+  private deltas = 0;
+  private ended = false;
   usage: Usage | undefined;
   model: string | undefined;
 
+  /** `reservation`: the input tokens to count if the response reports none (`ceil(bytes / 4)` of a JSON body). */
   constructor(
     contentType: string | undefined,
     private readonly contentEncoding: string | undefined,
+    private readonly reservation = 0,
   ) {
     const type = contentType ?? '';
     const encoded = contentEncoding !== undefined && contentEncoding !== 'identity';
@@ -51,9 +67,10 @@ export class UsageTap {
   }
 
   write(chunk: Buffer): void {
+    if (this.ended) return;
     switch (this.shape) {
       case 'sse':
-        return this.scanSse(chunk.toString('utf8'));
+        return this.scanSse(this.decoder.write(chunk));
       case 'json':
         this.tail.push(chunk);
         this.tailBytes += chunk.length;
@@ -67,8 +84,13 @@ export class UsageTap {
     }
   }
 
-  /** Call once at the end of the response body. */
+  /** Call when the response body ends or is cut short; later calls return the same answer. */
   end(): Usage | undefined {
+    if (this.ended) return this.usage;
+    this.ended = true;
+    // A last line without its newline: complete JSON is counted, a line cut short fails to parse.
+    if (this.shape === 'sse' && !this.skippingLine && this.pending.startsWith('data:')) this.readEvent(this.pending + this.decoder.end());
+    this.pending = '';
     if (this.shape === 'json' && this.tail.length > 0) {
       const body = this.tail.length === 1 ? this.tail[0]! : Buffer.concat(this.tail);
       this.readJson(body.subarray(Math.max(0, body.length - JSON_TAIL)).toString('utf8'));
@@ -76,6 +98,9 @@ export class UsageTap {
     }
     if (this.shape === 'compressed' && this.compressed.length > 0) this.readJson(this.inflate(Buffer.concat(this.compressed)));
     this.compressed = [];
+    if (!this.usage && (this.reservation > 0 || this.deltas > 0)) {
+      this.usage = { input: this.reservation, output: this.deltas, cachedInput: 0, reasoning: 0, estimated: true };
+    }
     return this.usage;
   }
 
@@ -97,9 +122,13 @@ export class UsageTap {
   }
 
   private readEvent(line: string): void {
-    if (lastUsageObject(line) === -1) return;
+    if (!this.usage) this.deltas += countDeltas(line);
+    // A `"usage":null` (on every chunk of a stream asked for usage) is the event's own usage, none yet: the
+    // search ends there rather than looking further back.
+    if (lastUsageObject(line, true) === -1) return;
     const event = parseJson(line.slice(5));
-    const holder = event?.response ?? event;
+    // Chat and completions chunks have no `type`; of the Responses events, only the last reports usage.
+    const holder = typeof event?.type === 'string' ? (FINAL_EVENTS.has(event.type) ? event.response : undefined) : event;
     if (holder?.usage && typeof holder.usage === 'object') this.take(holder.usage, holder.model);
   }
 
@@ -143,16 +172,21 @@ export function normaliseUsage(raw: JsonObject): Usage | undefined {
     output: count(output),
     cachedInput: count((raw.input_tokens_details ?? raw.prompt_tokens_details)?.cached_tokens),
     reasoning: count((raw.output_tokens_details ?? raw.completion_tokens_details)?.reasoning_tokens),
+    estimated: false,
   };
 }
 
-/** Where the `{` of the last `"usage": {` in the text is, or -1 (JSON whitespace allowed around the colon). */
-function lastUsageObject(text: string): number {
+/**
+ * Where the `{` of the last `"usage": {` in the text is, or -1 (JSON whitespace allowed around the colon).
+ * `nullEnds`: -1 as well when a `"usage"` key holding `null` comes first (a string, such as a metadata value, does not count).
+ */
+function lastUsageObject(text: string, nullEnds = false): number {
   for (let at = text.lastIndexOf('"usage"'); at !== -1; at = at === 0 ? -1 : text.lastIndexOf('"usage"', at - 1)) {
     let i = skipSpace(text, at + 7);
     if (text.charCodeAt(i) !== 58 /* : */) continue;
     i = skipSpace(text, i + 1);
     if (text.charCodeAt(i) === 123 /* { */) return i;
+    if (nullEnds && text.startsWith('null', i)) return -1;
   }
   return -1;
 }
@@ -184,27 +218,4 @@ function parseJson(text: string): JsonObject | undefined {
   } catch {
     return undefined;
   }
-}
-
-const MODEL_FIELD = /"model"\s*:\s*"([^"\\]{1,200})"/;
-const STREAM_TRUE = /"stream"\s*:\s*true/;
-
-/**
- * What the request says about itself: its `model` and whether it asks for a stream. A whole small JSON body is
- * parsed; otherwise (a large body's first chunk, a multipart form) a bounded pattern match is the best effort.
- */
-export function describeRequest(contentType: string | undefined, body: Buffer | undefined): { model?: string; stream: boolean } {
-  if (!body || body.length === 0) return { stream: false };
-  const type = contentType ?? '';
-  if (type.startsWith('application/json')) {
-    const json = parseJson(body.toString('utf8'));
-    if (json) return { model: typeof json.model === 'string' ? json.model : undefined, stream: json.stream === true };
-  }
-  const head = body.subarray(0, 64 * 1024).toString('latin1');
-  if (type.startsWith('multipart/form-data')) {
-    const field = /name="model"\r\n(?:[^\r\n]*\r\n)*?\r\n([^\r\n]{1,200})\r\n/.exec(head);
-    const stream = /name="stream"\r\n(?:[^\r\n]*\r\n)*?\r\ntrue\r\n/.test(head);
-    return { model: field?.[1], stream };
-  }
-  return { model: MODEL_FIELD.exec(head)?.[1], stream: STREAM_TRUE.test(head) };
 }

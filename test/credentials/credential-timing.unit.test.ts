@@ -3,8 +3,9 @@ import { MAX_BACKOFF_MS, backoffDelayMs, refreshDelayMs } from '../../src/creden
 
 t.test('refresh when a third of the lifetime is left', async (t) => {
   t.equal(refreshDelayMs(3600_000), 2400_000, 'an hour: after 40 minutes');
-  t.equal(refreshDelayMs(6000), 4000);
-  t.equal(refreshDelayMs(300), 500, 'absurdly short tokens: not more often than every 500 ms');
+  t.equal(refreshDelayMs(30_000), 20_000);
+  t.equal(refreshDelayMs(6000), 10_000, 'short tokens: a new credential no sooner than 10 s after the last');
+  t.equal(refreshDelayMs(300), 10_000);
   t.equal(refreshDelayMs(365 * 24 * 3600_000), 2 ** 31 - 1, 'a year: capped at the longest timer Node keeps');
 });
 

@@ -8,15 +8,15 @@ import { request } from '../helpers/http';
 import { startKeyless } from '../helpers/keyless';
 
 t.test('each exchange reads the rotated token file', async (t) => {
-  const k = await startKeyless(t, { answers: [{ token: { expiresIn: 3 } }, { token: { expiresIn: 3 } }] });
+  const k = await startKeyless(t, { answers: [{ token: { expiresIn: 15 } }, { token: { expiresIn: 15 } }] });
   t.equal(k.tokens.exchanges[0]!.subjectToken, k.subject, 'the first exchange sent the first token');
   const rotated = k.rotateToken();
-  await k.tokens.waitForExchanges(2);
+  await k.tokens.waitForExchanges(2, 20_000);
   t.equal(k.tokens.exchanges[1]!.subjectToken, rotated, 'the next exchange sent the rotated token');
 
-  // The file disappears: the next refresh fails, the current credential (3 s) still serves requests.
+  // The file disappears: the next refresh fails, the current credential (15 s) still serves requests.
   unlinkSync(k.tokenFile);
-  const failed = await k.proxy.waitForLog((l) => l.event === 'credential_refresh' && l.result === 'failure');
+  const failed = await k.proxy.waitForLog((l) => l.event === 'credential_refresh' && l.result === 'failure', 20_000);
   t.match(failed, { level: 'warn', reason: 'token_file', trigger: 'schedule' });
   t.match(failed.message, /cannot be read: ENOENT/);
   t.not(failed.validUntil, null, 'still valid: a warning, not an error');

@@ -1,6 +1,6 @@
-// An upstream 401 to a request sent with a credential drops it and refreshes at once; a request whose body can
-// be replayed (none, or a small one with a Content-Length) is sent once more with the new credential, so the
-// client never sees the 401. Concurrent refusals share one exchange; a 401 that a just-refreshed credential
+// An upstream 401 to a request sent with a credential refreshes it at once (the current one stays in use until the
+// new one is in hand); a request whose body can be replayed (none, or a small one with a Content-Length) is sent
+// once more with the new credential, so the client never sees the 401. Concurrent refusals share one exchange; a 401 that a just-refreshed credential
 // also gets goes back as it is, without another exchange (it is about the request, not the credential).
 import t from 'tap';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,8 +34,8 @@ t.test('a replayable request is retried once with the new credential', async (t)
   t.ok(second!.headers.authorization === `Bearer ${k.tokens.issued[1]}`, 'then with the new one');
   t.equal(second!.bodySha256, first!.bodySha256, 'the same body, replayed');
   t.equal(k.up.requests.length, 2);
-  const dropped = await k.proxy.waitForLog((l) => l.event === 'credential_dropped');
-  t.match(dropped, { level: 'warn', credential: 'upstream', reason: 'the upstream answered 401' });
+  const refused = await k.proxy.waitForLog((l) => l.event === 'credential_refused');
+  t.match(refused, { level: 'warn', credential: 'upstream', reason: 'the upstream answered 401' });
   await k.proxy.waitForLog((l) => l.event === 'credential_refresh' && l.result === 'success' && l.trigger === 'unauthorized');
   const line = await k.proxy.waitForLog((l) => l.event === 'request' && l.endpoint === '/v1/chat/completions');
   t.equal(line.status, 200, 'logged once, with its final status');

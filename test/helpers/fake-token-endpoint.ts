@@ -21,6 +21,7 @@
  *   TokenAnswer                    { token: { expiresIn?: number | null } } (null: no expires_in at all)
  *                                  | { error: { status, body? } } | { garbage: { status, body, contentType? } }
  *                                  | { hang: true } | { reset: true } | { delayMs, then: TokenAnswer }
+ *                                  | { trickle: { intervalMs } } (a 200 head, then one byte every intervalMs, never ending)
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -51,7 +52,8 @@ export type TokenAnswer =
   | { garbage: { status: number; body: string; contentType?: string } }
   | { hang: true }
   | { reset: true }
-  | { delayMs: number; then: TokenAnswer };
+  | { delayMs: number; then: TokenAnswer }
+  | { trickle: { intervalMs: number } };
 
 export interface FakeTokenEndpoint {
   origin: string;
@@ -140,6 +142,14 @@ async function answer(fake: FakeTokenEndpoint, how: TokenAnswer, record: TokenEx
     return answer(fake, how.then, record, req, res);
   }
   if ('hang' in how) return;
+  if ('trickle' in how) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    while (!res.destroyed) {
+      res.write(' ');
+      await sleep(how.trickle.intervalMs);
+    }
+    return;
+  }
   if ('reset' in how) return void req.socket.destroy();
   if ('error' in how)
     return send(res, how.error.status, 'application/json', JSON.stringify(how.error.body ?? { error: 'invalid_grant', error_description: 'fake refusal' }));

@@ -27,6 +27,8 @@
  *                              resetMidStream, stall, stallMidStream, gzipJson, echo, defaults
  *   openaiHeaders(rec)         the x-request-id / openai-processing-ms / x-ratelimit-* headers OpenAI sends
  *   recordedStream(name)       the events of test/fixtures/streams/<name>.sse
+ *   usageStream(name, body)    chat-completions or completions events as OpenAI answers this request body
+ *                              (`stream_options.include_usage`: `"usage":null` in each chunk, and a usage chunk)
  *   writeSse(res, events, opts) writes events one write each, spaced by intervalMs; resolves when done
  *   SPEECH_BYTES, IMAGE_PNG    the binary bodies the defaults answer /v1/audio/speech and images with
  *   sha256(buf), sleep(ms), within(promise, ms, what) (rejects with `what` if not settled in time),
@@ -338,9 +340,27 @@ function bodyJson(rec: RecordedRequest): Record<string, any> {
 
 const created = () => Math.floor(Date.now() / 1000);
 
+/** The usage chunk OpenAI ends a completions stream with when asked (the recording has none). */
+const COMPLETIONS_USAGE_CHUNK =
+  'data: {"id":"cmpl-fake0001","object":"text_completion","created":1735689600,"model":"gpt-3.5-turbo-instruct","choices":[],' +
+  '"usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}}\n\n';
+
+/**
+ * A recorded chat or completions stream as OpenAI sends it for this request: with `stream_options.include_usage`
+ * every chunk carries `"usage":null` and a usage chunk (empty `choices`) comes before `[DONE]`; without, neither.
+ */
+export function usageStream(name: 'chat-completions' | 'completions', body: Record<string, any>): string[] {
+  const events = recordedStream(name);
+  const usageChunk = (event: string) => event.includes('"choices":[]');
+  if (body.stream_options?.include_usage !== true) return events.filter((event) => !usageChunk(event));
+  const withNull = events.map((event) => (usageChunk(event) || !event.startsWith('data: {') ? event : event.replace(/\}\n\n$/, ',"usage":null}\n\n')));
+  if (name === 'completions') withNull.splice(withNull.length - 1, 0, COMPLETIONS_USAGE_CHUNK);
+  return withNull;
+}
+
 function chatCompletion(rec: RecordedRequest, res: ServerResponse): void | Promise<void> {
   const body = bodyJson(rec);
-  if (body.stream) return writeSse(res, recordedStream('chat-completions'), { headers: openaiHeaders(rec) });
+  if (body.stream) return writeSse(res, usageStream('chat-completions', body), { headers: openaiHeaders(rec) });
   sendJson(
     res,
     200,
@@ -373,7 +393,7 @@ function responses(rec: RecordedRequest, res: ServerResponse): void | Promise<vo
 
 function completions(rec: RecordedRequest, res: ServerResponse): void | Promise<void> {
   const body = bodyJson(rec);
-  if (body.stream) return writeSse(res, recordedStream('completions'), { headers: openaiHeaders(rec) });
+  if (body.stream) return writeSse(res, usageStream('completions', body), { headers: openaiHeaders(rec) });
   sendJson(
     res,
     200,

@@ -18,7 +18,16 @@
  */
 import { posix } from 'node:path';
 
-export const ALLOWLIST = ['/v1/responses', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/images/', '/v1/audio/', '/v1/models'];
+export const ALLOWLIST = [
+  '/v1/responses',
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/images/',
+  '/v1/audio/',
+  '/v1/models',
+  '/v1/realtime',
+];
 
 export function prng(seed: number): () => number {
   let x = seed >>> 0 || 1;

@@ -1,7 +1,12 @@
 import t from 'tap';
-import { clientResponseHeaders, connectionTokens, upstreamCredential, upstreamRequestHeaders } from '../../src/http/headers';
+import { clientResponseHeaders, connectionTokens, upstreamCredential, upstreamRequestHeaders, withheldHeaders } from '../../src/http/headers';
 
-const identity = { host: 'api.openai.com', credential: upstreamCredential('authorization', 'upstream-key'), extra: { 'openai-project': 'proj_a' } };
+const identity = {
+  host: 'api.openai.com',
+  credential: upstreamCredential('authorization', 'upstream-key'),
+  extra: { 'openai-project': 'proj_a' },
+  withheld: withheldHeaders([]),
+};
 
 t.test('upstream request: hop-by-hop, Connection-named and client credentials are dropped', async (t) => {
   const incoming = {
@@ -29,7 +34,6 @@ t.test('upstream request: hop-by-hop, Connection-named and client credentials ar
   t.same(out, {
     'content-type': 'application/json',
     'content-length': '12',
-    'openai-organization': 'org_1',
     'openai-beta': 'assistants=v2',
     'x-unknown': 'kept',
     'openai-project': 'proj_a',
@@ -37,6 +41,17 @@ t.test('upstream request: hop-by-hop, Connection-named and client credentials ar
     authorization: 'Bearer upstream-key',
   });
   t.equal(JSON.stringify(incoming), before, 'the incoming headers are not mutated');
+});
+
+t.test("the client's billing headers are dropped unless passClientHeaders names them", async (t) => {
+  const own = { 'openai-organization': 'org_other', 'openai-project': 'proj_other' };
+  const none = upstreamRequestHeaders(own, { ...identity, extra: {} });
+  t.equal(none['openai-organization'], undefined, 'OpenAI-Organization dropped by default');
+  t.equal(none['openai-project'], undefined, 'OpenAI-Project dropped by default');
+  const passed = upstreamRequestHeaders(own, { ...identity, extra: {}, withheld: withheldHeaders(['openai-project']) });
+  t.equal(passed['openai-project'], 'proj_other', 'a named one passes');
+  t.equal(passed['openai-organization'], undefined, 'the other does not');
+  t.equal(upstreamRequestHeaders(own, identity)['openai-project'], 'proj_a', "the client's configured header applies either way");
 });
 
 t.test('a client cannot override the proxy headers, even by naming them in Connection', async (t) => {

@@ -38,10 +38,10 @@ t.test('proxy errors', async (t) => {
 
   const ws = await rawExchange(
     s.proxy.port,
-    `GET /v1/responses HTTP/1.1\r\nHost: x\r\n${key}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    `GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${key}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
   );
   bodies.push(ws.body.toString());
-  t.equal(ws.status, 400, 'WebSocket upgrade: 400');
+  t.equal(ws.status, 400, 'WebSocket upgrade on an endpoint that speaks none: 400');
   t.match(parse(ws.body), shape('upgrade_not_supported'));
   t.notOk(ws.head.startsWith('HTTP/1.1 101'), 'no switching protocols');
 

@@ -52,15 +52,15 @@ clients:
 
   const expectations = [
     { client: 'alice', key: k.alice, upstreamKey: k.aliceUpstream, project: 'proj_alice' },
-    { client: 'bob', key: k.bob, upstreamKey: k.defaultUpstream, project: 'proj_bob_own' },
-    { client: 'carol', key: k.carol, upstreamKey: k.carolUpstream, project: 'proj_carol_own' },
-    { client: 'dave', key: k.dave, upstreamKey: k.defaultUpstream, project: 'proj_dave_own' },
+    { client: 'bob', key: k.bob, upstreamKey: k.defaultUpstream, project: undefined },
+    { client: 'carol', key: k.carol, upstreamKey: k.carolUpstream, project: undefined },
+    { client: 'dave', key: k.dave, upstreamKey: k.defaultUpstream, project: undefined },
   ];
   const bodies: string[] = [];
   for (const e of expectations) {
     for (const style of ['x-api-key', 'bearer'] as const) {
       const auth = style === 'x-api-key' ? { 'x-api-key': e.key } : { authorization: `Bearer ${e.key}` };
-      // Each client also sends its own OpenAI-Project; a configured one must win.
+      // Each client also sends its own OpenAI-Project: a configured one wins, and without one it is dropped.
       const res = await request(`${proxy.url}/v1/models`, { headers: { ...auth, 'openai-project': `proj_${e.client}_own` } });
       bodies.push(res.text);
       t.equal(res.status, 200, `${e.client} via ${style}: 200`);

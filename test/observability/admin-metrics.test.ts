@@ -68,6 +68,7 @@ t.test('admin endpoints and metrics', async (t) => {
     '/v1/images/',
     '/v1/audio/',
     '/v1/models',
+    '/v1/realtime',
     '',
     'none',
     'other',

@@ -1,5 +1,5 @@
-// Path tricks: CONNECT, TRACE and protocol upgrades (WebSocket, h2c), with a valid key and on an
-// allowed path, are refused in JSON (405 / 400) with the connection closed, never switched (no 101), and
+// Path tricks: CONNECT, TRACE and protocol upgrades (WebSocket on an endpoint that speaks none, h2c), with a
+// valid key and on an allowed path, are refused in JSON (405 / 400) with the connection closed, never switched (no 101), and
 // nothing is forwarded: neither the request nor the bytes a client sends after it as if a tunnel were open.
 // (proxy-errors.test.ts checks the basic CONNECT / TRACE / WebSocket answers; this adds what follows them.)
 import t from 'tap';
@@ -23,8 +23,8 @@ t.test('CONNECT, TRACE and upgrades: refused, nothing forwarded, nothing tunnell
     ['TRACE', `TRACE /v1/models HTTP/1.1\r\nHost: x\r\n${key}Max-Forwards: 0\r\n\r\n${after}`, 405, 'method_not_allowed'],
     ['TRACE with a body', `TRACE /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${key}Content-Length: 2\r\n\r\n{}${after}`, 405, 'method_not_allowed'],
     [
-      'WebSocket',
-      `GET /v1/responses HTTP/1.1\r\nHost: x\r\n${key}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n${wsFrame}`,
+      'WebSocket on an endpoint that speaks none',
+      `GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${key}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n${wsFrame}`,
       400,
       'upgrade_not_supported',
     ],

@@ -108,7 +108,7 @@ t.test('each response shape is counted exactly, and the client gets the upstream
     await stack.proxy.waitForLog(() => stack.proxy.logs.filter((l) => l.event === 'request').length > i);
     const line = stack.proxy.logs.filter((l) => l.event === 'request')[i]!;
     t.equal(line.model, c.model, `${c.name}: the log line names the model`);
-    t.same(line.tokens, c.tokens, `${c.name}: the log line has the exact counts`);
+    t.same(line.usage, { ...c.tokens, estimated: false }, `${c.name}: the log line has the exact counts`);
     for (const [kind, n] of Object.entries({
       input: c.tokens.input,
       output: c.tokens.output,
@@ -136,7 +136,7 @@ t.test('each response shape is counted exactly, and the client gets the upstream
   await noKeyLeak(t, stack);
 });
 
-t.test('a response the tap cannot read is proxied byte for byte and counts nothing', async (t) => {
+t.test('a response the tap cannot read is proxied byte for byte and counted as an estimate', async (t) => {
   const stack = await stackWithModels(t);
   const huge = `data: ${'x'.repeat(3 * 1024 * 1024)}\n\ndata: {"usage":{broken\n\n`;
   const malformed = Buffer.from(`{"usage": {"prompt_tokens": 5, "completion_tokens": ${'9'.repeat(5000)}`);
@@ -169,11 +169,12 @@ t.test('a response the tap cannot read is proxied byte for byte and counts nothi
     t.ok(res.body.equals(expected), `${name}: the body arrived byte for byte`);
   }
   const metrics = (await request(`${stack.proxy.adminUrl}/metrics`)).text;
-  t.notMatch(metrics, /^openai_proxy_tokens_total\{/m, 'no tokens counted');
+  // No usage in any of them: each counts its body's size in tokens, ceil(19 / 4) = 5, and no output.
+  for (const name of ['openai_proxy_tokens_total', 'openai_proxy_tokens_estimated_total']) {
+    t.match(metrics, new RegExp(`^${name}\\{(?=[^}]*model="gpt-4\\.1")(?=[^}]*kind="input")[^}]*\\} 15$`, 'm'), `${name}: 3 x 5 input tokens`);
+    t.match(metrics, new RegExp(`^${name}\\{(?=[^}]*model="gpt-4\\.1")(?=[^}]*kind="output")[^}]*\\} 0$`, 'm'), `${name}: no output`);
+  }
   const lines = stack.proxy.logs.filter((l) => l.event === 'request');
   t.equal(lines.length, 3);
-  t.ok(
-    lines.every((l) => l.tokens === null && l.status === 200),
-    'logged without tokens',
-  );
+  for (const line of lines) t.same(line.usage, { input: 5, output: 0, cachedInput: 0, reasoning: 0, estimated: true }, 'logged as an estimate');
 });
