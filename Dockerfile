@@ -27,7 +27,10 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=build /build/app/node_modules ./node_modules
 COPY --from=build /build/app/dist ./dist
-# Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd (1000 is the image's `node`).
-USER 1000:1000
+# Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd. The proxy's own UID and GID
+# (its port), not the base image's `node` (1000), which app images built on it run as too: no app process
+# beside the proxy (a shared process namespace, a host's other containers) runs as its user. The chart's
+# proxy.securityContext says the same.
+USER 18443:18443
 EXPOSE 18443 9090
 CMD ["node", "dist/main.js"]

@@ -155,8 +155,24 @@ rule as a bare "minLength: got 0, want 1"; these say what to set.
 {{- fail (printf "clients: %q lists serviceAccounts, which need auth.serviceAccounts.enabled: true" .name) }}
 {{- end }}
 {{- end }}
+{{- include "openai-proxy.validateSecurityContext" . }}
 {{- if and .Values.injector.enabled (eq (int .Values.injector.port) (int .Values.injector.adminPort)) }}
 {{- fail "injector.port and injector.adminPort must differ: they are the same container's" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The proxy's own UID, and the group that may read its Secret files (0440). A UID that app images run as (root,
+node's 1000, distroless' 65532) would let an app process beside the proxy read its keys through /proc.
+*/}}
+{{- define "openai-proxy.validateSecurityContext" -}}
+{{- $uid := .Values.proxy.securityContext.runAsUser }}
+{{- if and (not (kindIs "invalid" $uid)) (has (int64 $uid) (list (int64 0) (int64 1000) (int64 65532))) }}
+{{- fail (printf "proxy.securityContext.runAsUser: %d is a UID that app images use (0 root, 1000 node, 65532 distroless); give the proxy its own, such as the default 18443" (int64 $uid)) }}
+{{- end }}
+{{- $ownPods := or (eq .Values.mode "service") .Values.sidecar.deployment .Values.injector.enabled }}
+{{- if and $ownPods (not .Values.podSecurityContext.fsGroup) }}
+{{- fail "podSecurityContext.fsGroup is not set: the Secret volumes' files are 0440 (root and the fsGroup only), so the proxy reads them through the fsGroup; set it (the default is 18443, the proxy's GID)" }}
 {{- end }}
 {{- end }}
 
@@ -241,7 +257,7 @@ rule as a bare "minLength: got 0, want 1"; these say what to set.
 {{- with .Values.auth.serviceAccounts }}{{ if .enabled }}
 {{- $api := include "openai-proxy.kubeApiDir" $ }}
 {{- $jwks := dict "url" .jwksUrl "bearerTokenFile" (printf "%s/token" $api) "caFile" (printf "%s/ca.crt" $api) }}
-{{- $_ := set $config "kubernetes" (dict "issuer" .issuer "audience" .audience "jwks" $jwks) }}
+{{- $_ := set $config "kubernetes" (dict "issuer" .issuer "audience" .audience "jwks" $jwks "maxTokenLifetimeSeconds" (.maxTokenLifetimeSeconds | int64)) }}
 {{- end }}{{ end }}
 {{- if .Values.models }}{{ $_ := set $config "models" .Values.models }}{{ end }}
 {{- if .Values.endpoints }}{{ $_ := set $config "endpoints" .Values.endpoints }}{{ end }}

@@ -23,9 +23,6 @@ app.kubernetes.io/component: injector
 {{/* On the injector's own Pods: the webhook's objectSelector leaves every Pod carrying it alone. */}}
 {{- define "openai-proxy.injector.podMarker" -}}openai-proxy.io/injector{{- end }}
 
-{{/* The annotation that carries an injected sidecar's config file, read through a downward API volume. */}}
-{{- define "openai-proxy.injector.configAnnotation" -}}openai-proxy.io/config{{- end }}
-
 {{/* The webhook's DNS names, for its serving certificate. */}}
 {{- define "openai-proxy.injector.dnsNames" -}}
 {{- $svc := include "openai-proxy.injector.fullname" . }}
@@ -47,19 +44,27 @@ name in). Keyless: upstream.workloadIdentity as set, with the Pod's own ServiceA
 {{- toYaml $values }}
 {{- end }}
 
-{{/* One way of getting the upstream key, as the injector inserts it: container, volumes, Pod annotations. */}}
+{{/*
+One way of getting the upstream key, as the injector inserts it: container and volumes. The proxy container of
+sidecar mode, but with its settings in env instead of the config file: sidecar mode's ConfigMap lives in this
+release's namespace and an injected Pod may be in any, and a Pod annotation read through the downward API
+could be changed by anyone who may edit the Pod, while a container's env is fixed once the Pod exists.
+*/}}
 {{- define "openai-proxy.injector.variant" -}}
 {{- $ctx := dict "Values" .values "Release" .root.Release "Chart" .root.Chart "Capabilities" .root.Capabilities "Template" .root.Template "Files" .root.Files }}
-{{- $annotation := include "openai-proxy.injector.configAnnotation" .root }}
-{{- /* The ConfigMap of sidecar mode lives in this release's namespace; an injected Pod may be in any. Its
-       config file travels in the patch instead, as a Pod annotation the downward API mounts as that file. */}}
+{{- $container := include "openai-proxy.proxyContainer" $ctx | fromYaml }}
+{{- $env := list }}
+{{- range $container.env }}
+{{- if eq .name "PROXY_CONFIG" }}{{ $env = concat $env (include "openai-proxy.injector.settingsEnv" $ctx | fromYamlArray) }}
+{{- else }}{{ $env = append $env . }}{{ end }}
+{{- end }}
+{{- $mounts := list }}
+{{- range $container.volumeMounts }}{{ if ne .name "openai-proxy-config" }}{{ $mounts = append $mounts . }}{{ end }}{{ end }}
+{{- $_ := set $container "env" $env }}
+{{- $_ := set $container "volumeMounts" $mounts }}
 {{- $volumes := list }}
 {{- range (include "openai-proxy.sidecar.volumes" $ctx | fromYamlArray) }}
-{{- if eq .name "openai-proxy-config" }}
-{{- $volumes = append $volumes (dict "name" .name "downwardAPI" (dict "items" (list (dict "path" "config.yaml" "fieldRef" (dict "fieldPath" (printf "metadata.annotations['%s']" $annotation)))))) }}
-{{- else }}
-{{- $volumes = append $volumes . }}
-{{- end }}
+{{- if ne .name "openai-proxy-config" }}{{ $volumes = append $volumes . }}{{ end }}
 {{- end }}
 {{- /* Volumes of the release's extraVolumes that the proxy container mounts (proxy.extraVolumeMounts) go along. */}}
 {{- $mounted := list }}
@@ -67,9 +72,64 @@ name in). Keyless: upstream.workloadIdentity as set, with the Pod's own ServiceA
 {{- range .values.extraVolumes }}
 {{- if has .name $mounted }}{{ $volumes = append $volumes . }}{{ end }}
 {{- end }}
-{{- $variant := dict "container" (include "openai-proxy.proxyContainer" $ctx | fromYaml) "volumes" $volumes "annotations" (dict $annotation (include "openai-proxy.configYaml" $ctx)) }}
+{{- $variant := dict "container" $container "volumes" $volumes }}
 {{- with .secretVolume }}{{ $_ := set $variant "secretVolume" . }}{{ end }}
 {{- toYaml $variant }}
+{{- end }}
+
+{{/*
+What sidecar mode's config file says, as the environment variables that set the same (an injected sidecar has
+no clients and no ServiceAccount callers, so nothing else is in that file): list items.
+*/}}
+{{- define "openai-proxy.injector.settingsEnv" -}}
+- name: OPENAI_BASE_URL
+  value: {{ .Values.upstream.baseUrl | quote }}
+- name: OPENAI_AUTH_HEADER
+  value: {{ .Values.upstream.authHeader | quote }}
+{{- if include "openai-proxy.keyless" . }}
+{{- $ref := (include "openai-proxy.workloadIdentityRef" (dict "root" .) | fromYaml).workloadIdentity }}
+{{- if eq $ref.provider "azure" }}
+{{- if $ref.scope }}
+{{- fail "upstream.workloadIdentity.scope has no environment variable, and an injected sidecar takes its settings from env only: with injector.enabled leave it empty (https://cognitiveservices.azure.com/.default)" }}
+{{- end }}
+- name: OPENAI_AUTH_PROVIDER
+  value: azure
+- name: AZURE_TENANT_ID
+  value: {{ $ref.tenantId | quote }}
+- name: AZURE_CLIENT_ID
+  value: {{ $ref.clientId | quote }}
+- name: AZURE_FEDERATED_TOKEN_FILE
+  value: {{ $ref.tokenFile | quote }}
+{{- with $ref.authorityHost }}
+- name: AZURE_AUTHORITY_HOST
+  value: {{ . | quote }}
+{{- end }}
+{{- else }}
+- name: OPENAI_IDENTITY_PROVIDER_ID
+  value: {{ $ref.identityProviderId | quote }}
+- name: OPENAI_SERVICE_ACCOUNT_ID
+  value: {{ $ref.serviceAccountId | quote }}
+- name: OPENAI_IDENTITY_TOKEN_FILE
+  value: {{ $ref.tokenFile | quote }}
+{{- with $ref.tokenUrl }}
+- name: OPENAI_IDENTITY_TOKEN_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range (concat .Values.models .Values.endpoints) }}
+{{- if contains "," . }}
+{{- fail (printf "models and endpoints reach an injected sidecar as comma-separated env values: %q holds a comma" .) }}
+{{- end }}
+{{- end }}
+{{- with .Values.models }}
+- name: PROXY_MODELS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with .Values.endpoints }}
+- name: PROXY_ENDPOINTS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- end }}
 
 {{/* INJECT_CONFIG: the app containers' env and the sidecar, rendered by the same templates as sidecar mode. */}}

@@ -68,6 +68,8 @@ securityContext:
 - name: openai-proxy-auth
   secret:
     secretName: {{ include "openai-proxy.authSecretName" . }}
+    # 0440: root and the Pod's fsGroup (the proxy's group) only.
+    defaultMode: 288
 {{- end }}
 {{- if include "openai-proxy.keyless" . }}
 # The Pod's own ServiceAccount token for the upstream's token exchange, rotated by the kubelet.
@@ -87,6 +89,8 @@ securityContext:
 - name: openai-proxy-client-{{ $i }}
   secret:
     secretName: {{ $client.existingSecret }}
+    # 0440: root and the Pod's fsGroup (the proxy's group) only.
+    defaultMode: 288
 {{- end }}
 {{- end }}
 {{- if .Values.auth.serviceAccounts.enabled }}
@@ -104,6 +108,15 @@ securityContext:
             - key: ca.crt
               path: ca.crt
 {{- end }}
+{{- end }}
+
+{{/*
+Pod-level securityContext fields the proxy needs in a Pod of another chart: the files of its Secret volumes are
+0440, owned by root and by the Pod's fsGroup, so the Pod needs one (any: the kubelet adds the fsGroup to every
+container's groups). Mapping items, for the parent's `securityContext:`.
+*/}}
+{{- define "openai-proxy.sidecar.podSecurityContext" -}}
+fsGroup: {{ .Values.podSecurityContext.fsGroup | default .Values.proxy.securityContext.runAsGroup | int64 }}
 {{- end }}
 
 {{/* initContainers list items: the proxy when it is a native sidecar, else nothing. */}}

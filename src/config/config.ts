@@ -46,7 +46,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
       problems,
     ),
     models: parseModels(env, file.models, problems),
-    endpoints: parseEndpoints(file.endpoints, problems),
+    endpoints: parseEndpoints(env, file.endpoints, problems),
     origins: originsOf(env, get('PROXY_CONFIG'), file),
   };
   if (config.port !== 0 && config.port === config.adminPort && config.host === config.adminHost) {
@@ -67,24 +67,30 @@ function parseStringList(raw: unknown, setting: string, problems: Problems): str
 
 /** `PROXY_MODELS` (comma-separated) replaces `models:`, as every environment value replaces its file setting. */
 function parseModels(env: Env, fromFile: unknown, problems: Problems): string[] {
-  if (env.PROXY_MODELS)
-    return env.PROXY_MODELS.split(',')
-      .map((m) => m.trim())
-      .filter(Boolean);
+  if (env.PROXY_MODELS) return commaList(env.PROXY_MODELS);
   return parseStringList(fromFile, 'models', problems) ?? [];
 }
 
-function parseEndpoints(raw: unknown, problems: Problems): string[] {
-  const list = parseStringList(raw, 'endpoints', problems);
+/** `PROXY_ENDPOINTS` (comma-separated) replaces `endpoints:` whole, with the same rules for each entry. */
+function parseEndpoints(env: Env, fromFile: unknown, problems: Problems): string[] {
+  const fromEnv = env.PROXY_ENDPOINTS ? commaList(env.PROXY_ENDPOINTS) : undefined;
+  const setting = fromEnv ? 'PROXY_ENDPOINTS' : 'endpoints';
+  const list = fromEnv ?? parseStringList(fromFile, 'endpoints', problems);
   if (list === undefined) return [...DEFAULT_ENDPOINTS];
   list.forEach((entry, i) => {
     if (normaliseTarget(entry)?.path !== entry || entry.includes('?')) {
-      problems.add(`endpoints[${i}]`, 'must be a normalised path starting with / (no query, no dot segments, no //)');
+      problems.add(`${setting}[${i}]`, 'must be a normalised path starting with / (no query, no dot segments, no //)');
     }
   });
-  if (list.length === 0) problems.add('endpoints', 'must name at least one path (omit it for the default list)');
+  if (list.length === 0) problems.add(setting, 'must name at least one path (omit it for the default list)');
   return list;
 }
+
+const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

@@ -12,6 +12,11 @@ type UrlSource = Extract<JwksSource, { kind: 'url' }>;
 /** kubeadm's, kind's and most distributions' default `--service-account-issuer`. */
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const DEFAULT_AUDIENCE = 'openai-proxy';
+/**
+ * Two days. The kubelet renews a projected token at 80% of its lifetime, so callers never need a long one; a
+ * token copied out of a Pod is good for no longer than this.
+ */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 172_800;
 /** The API server's own JWKS endpoint, as every Pod reaches it. */
 export const IN_CLUSTER_JWKS_URL = 'https://kubernetes.default.svc/openid/v1/jwks';
 /** Where the kubelet puts a Pod's own API token and the cluster CA. */
@@ -23,15 +28,26 @@ export const POD_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceac
  * URL only: another URL gets neither unless named, so the Pod's token never goes anywhere else.
  */
 export function parseKubernetes(raw: unknown, anyServiceAccounts: boolean, problems: Problems): KubernetesConfig | undefined {
-  if (raw === undefined || raw === null) return anyServiceAccounts ? { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, jwks: inCluster() } : undefined;
-  if (!isRecord(raw)) return problems.add('kubernetes', 'must be a mapping (issuer, audience, jwks)');
-  rejectUnknownKeys(raw, ['issuer', 'audience', 'jwks'], 'kubernetes', problems);
+  if (raw === undefined || raw === null)
+    return anyServiceAccounts
+      ? { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, jwks: inCluster(), maxTokenLifetimeSeconds: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS }
+      : undefined;
+  if (!isRecord(raw)) return problems.add('kubernetes', 'must be a mapping (issuer, audience, jwks, maxTokenLifetimeSeconds)');
+  rejectUnknownKeys(raw, ['issuer', 'audience', 'jwks', 'maxTokenLifetimeSeconds'], 'kubernetes', problems);
   if (!anyServiceAccounts) problems.add('kubernetes', 'is set, but no client lists serviceAccounts: add them, or remove the section');
   return {
     issuer: nonEmpty(raw.issuer, 'kubernetes.issuer', DEFAULT_ISSUER, problems),
     audience: nonEmpty(raw.audience, 'kubernetes.audience', DEFAULT_AUDIENCE, problems),
     jwks: parseJwksSource(raw.jwks, problems),
+    maxTokenLifetimeSeconds: wholeSeconds(raw.maxTokenLifetimeSeconds, 'kubernetes.maxTokenLifetimeSeconds', DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, problems),
   };
+}
+
+function wholeSeconds(value: unknown, setting: string, fallback: number, problems: Problems): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    return problems.add(setting, `must be a whole number of seconds from 1 up, not ${JSON.stringify(value)}`) ?? fallback;
+  return value;
 }
 
 function inCluster(): UrlSource {

@@ -134,4 +134,6 @@ export interface KubernetesConfig {
   /** A token's `aud` must equal or hold it. */
   audience: string;
   jwks: JwksSource;
+  /** Tokens whose `exp - iat` is longer are refused (a token without `iat`: its `exp - now`). */
+  maxTokenLifetimeSeconds: number;
 }

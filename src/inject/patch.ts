@@ -61,6 +61,11 @@ function appendOps(path: string, existing: unknown, items: readonly unknown[]): 
   return items.map((value) => ({ op: 'add', path: `${path}/-`, value }));
 }
 
+/** A patch that only adds annotations: what a Pod that is not injected still gets, to say why at a glance. */
+export function annotationPatch(pod: KubeObject, annotations: Readonly<Record<string, string>>): PatchOperation[] {
+  return annotationOps(pod.metadata, annotations);
+}
+
 function annotationOps(metadata: unknown, annotations: Readonly<Record<string, string>>): PatchOperation[] {
   if (!isRecord(metadata)) return [{ op: 'add', path: '/metadata', value: { annotations: { ...annotations } } }];
   if (!isRecord(metadata.annotations)) return [{ op: 'add', path: '/metadata/annotations', value: { ...annotations } }];

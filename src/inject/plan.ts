@@ -1,5 +1,5 @@
 import { isRecord } from '../config/checks';
-import { buildPatch, type PatchOperation } from './patch';
+import { annotationPatch, buildPatch, type PatchOperation } from './patch';
 import type { KubeObject, SidecarTemplate, SidecarVariant, VariantName } from './template';
 
 export const ANNOTATION = {
@@ -8,13 +8,15 @@ export const ANNOTATION = {
   status: 'openai-proxy.io/status',
 } as const;
 export const STATUS_INJECTED = 'injected';
+export const STATUS_SKIPPED = 'skipped';
 
 /**
- * What to do with one Pod. `skipped`: not asked for (or done already), allowed as it is. `failed`: asked for
- * but not possible, allowed as it is with a warning, because the injector never blocks a Pod.
+ * What to do with one Pod. `skipped`: not asked for (or done already), allowed as it is; or asked for where the
+ * sidecar must not go, allowed with a warning and only the status annotation added (`patch`). `failed`: asked
+ * for but not possible, allowed as it is with a warning, because the injector never blocks a Pod.
  */
 export type Plan =
-  | { result: 'skipped'; reason: string }
+  | { result: 'skipped'; reason: string; warn?: boolean; patch?: PatchOperation[] }
   | { result: 'failed'; reason: string }
   | { result: 'injected'; variant: VariantName; secret?: string; patch: PatchOperation[] };
 
@@ -27,6 +29,8 @@ export function planInjection(pod: KubeObject, template: SidecarTemplate): Plan 
   if (asked === undefined || asked === 'false') return { result: 'skipped', reason: `no ${ANNOTATION.inject}: "true" annotation` };
   if (asked !== 'true') return { result: 'failed', reason: `${ANNOTATION.inject} must be "true" or "false", not ${JSON.stringify(asked)}` };
   if (annotations[ANNOTATION.status] === STATUS_INJECTED) return { result: 'skipped', reason: 'already injected' };
+  const exposed = processNamespaceExposure(pod.spec);
+  if (exposed) return { result: 'skipped', reason: exposed, warn: true, patch: annotationPatch(pod, { [ANNOTATION.status]: STATUS_SKIPPED }) };
 
   const secret = annotations[ANNOTATION.secret];
   const chosen = chooseVariant(secret, template);
@@ -36,9 +40,47 @@ export function planInjection(pod: KubeObject, template: SidecarTemplate): Plan 
   const conflict = conflictWith(spec, chosen.sidecar);
   if (conflict) return { result: 'failed', reason: conflict };
 
-  const sidecar = chosen.sidecar.secretVolume && typeof secret === 'string' ? withSecret(chosen.sidecar, secret) : chosen.sidecar;
+  const named = chosen.sidecar.secretVolume && typeof secret === 'string' ? withSecret(chosen.sidecar, secret) : chosen.sidecar;
+  const sidecar = readableWithoutFsGroup(named, spec);
   const patch = buildPatch(pod, sidecar, template.appEnv, { ...sidecar.annotations, [ANNOTATION.status]: STATUS_INJECTED });
   return { result: 'injected', variant: chosen.variant, secret: typeof secret === 'string' ? secret : undefined, patch };
+}
+
+/**
+ * Why other processes could reach the proxy's key in this Pod, if they could: through `/proc/<pid>/root`, a
+ * process of the same process namespace running as the proxy's UID (or with CAP_SYS_PTRACE) sees the proxy's
+ * mounts. The proxy's own UID makes that unlikely; not sharing the namespace makes it impossible.
+ */
+function processNamespaceExposure(spec: unknown): string | undefined {
+  if (!isRecord(spec)) return undefined;
+  const reasons: string[] = [];
+  if (spec.shareProcessNamespace === true)
+    reasons.push(
+      "the Pod's containers share one process namespace (shareProcessNamespace: true), where an app process could read the proxy's key through /proc",
+    );
+  if (spec.hostPID === true)
+    reasons.push("the Pod uses the node's process namespace (hostPID: true), where processes of the node could read the proxy's key through /proc");
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
+}
+
+/**
+ * The chart's Secret files are 0440: root's and the Pod's fsGroup's, a group the kubelet gives every container.
+ * An app's Pod without an fsGroup gets none added: an fsGroup re-owns every volume of the Pod, the app's
+ * PersistentVolumes included (recursively, slow on large ones), and breaks apps that check their data's mode.
+ * There the files stay root:root, so others get the group's read: only the sidecar mounts them.
+ */
+function readableWithoutFsGroup(sidecar: SidecarVariant, spec: KubeObject): SidecarVariant {
+  if (isRecord(spec.securityContext) && spec.securityContext.fsGroup !== undefined && spec.securityContext.fsGroup !== null) return sidecar;
+  const volumes = sidecar.volumes.map((volume) => {
+    for (const kind of ['secret', 'configMap', 'projected', 'downwardAPI']) {
+      const source = volume[kind];
+      if (isRecord(source) && typeof source.defaultMode === 'number') {
+        return { ...volume, [kind]: { ...source, defaultMode: source.defaultMode | ((source.defaultMode & 0o040) >> 3) } };
+      }
+    }
+    return volume;
+  });
+  return { ...sidecar, volumes };
 }
 
 /** The Pod's named Secret if it names one, else workload identity with the Pod's own ServiceAccount. */

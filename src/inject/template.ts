@@ -9,11 +9,14 @@ export interface EnvVar {
   value: string;
 }
 
-/** The proxy as one credential source needs it: container, volumes, and the Pod annotations it reads. */
+/** The proxy as one credential source needs it: container and volumes (its settings are in the container's env). */
 export interface SidecarVariant {
   container: KubeObject & { name: string };
   volumes: (KubeObject & { name: string })[];
-  /** Set on the Pod; the sidecar's config file is one of them, read through a downward API volume. */
+  /**
+   * Set on the Pod beside the status. The chart renders none: nothing the sidecar reads may come from the Pod's
+   * annotations, which anyone who may edit the Pod can change while it runs.
+   */
   annotations: Readonly<Record<string, string>>;
   /** The volume whose Secret becomes the one the Pod names in `openai-proxy.io/secret`. */
   secretVolume?: string;

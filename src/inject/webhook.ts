@@ -35,10 +35,13 @@ export function answerReview(body: Buffer, template: SidecarTemplate, log: Logge
     result: plan.result,
     ...(plan.result === 'injected' ? { credential: plan.variant, secret: plan.secret } : { reason: plan.reason }),
   };
-  if (plan.result === 'failed') log.warn('admission', fields);
+  // Asked for, and not given: whoever created the Pod hears why, and so does the injector's log, at warn.
+  const notGiven = plan.result === 'failed' || (plan.result === 'skipped' && plan.warn === true);
+  if (notGiven) log.warn('admission', fields);
   else log.info('admission', fields);
-  const warnings = plan.result === 'failed' ? [`openai-proxy sidecar not injected: ${plan.reason}`] : [];
-  return { status: 200, body: reviewResponse(request.uid, plan.result === 'injected' ? plan.patch : undefined, warnings), result: plan.result };
+  const warnings = notGiven ? [`openai-proxy sidecar not injected: ${plan.reason}`] : [];
+  const patch = plan.result === 'failed' ? undefined : plan.patch;
+  return { status: 200, body: reviewResponse(request.uid, patch, warnings), result: plan.result };
 }
 
 function planFor(request: AdmissionRequest, template: SidecarTemplate): Plan {

@@ -3,6 +3,7 @@
  * projected tokens carry `iss`, `aud` (a list), `exp`, `iat`, `nbf`, `sub` and a `kubernetes.io` object with
  * the namespace and ServiceAccount (plus pod, node and `warnafter`, which are not needed here).
  */
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../config/kubernetes';
 
 /** Clocks of the cluster's nodes and of this Pod may disagree by this much. */
 export const CLOCK_SKEW_SECONDS = 60;
@@ -10,6 +11,8 @@ export const CLOCK_SKEW_SECONDS = 60;
 export interface TokenRules {
   issuer: string;
   audience: string;
+  /** The longest `exp - iat` accepted; the default above when not given. */
+  maxTokenLifetimeSeconds?: number;
 }
 
 /** Who a verified token says the caller is. */
@@ -33,6 +36,7 @@ export type TokenRejection =
   | 'token_no_expiry'
   | 'token_expired'
   | 'token_not_yet_valid'
+  | 'token_lifetime'
   | 'token_not_a_service_account';
 
 export function checkClaims(claims: Record<string, unknown>, rules: TokenRules, nowSeconds: number): ServiceAccountIdentity | TokenRejection {
@@ -47,11 +51,22 @@ export function checkClaims(claims: Record<string, unknown>, rules: TokenRules, 
     if (!isNumericDate(notBefore)) return 'token_malformed';
     if (notBefore - CLOCK_SKEW_SECONDS > nowSeconds) return 'token_not_yet_valid';
   }
+  if (lifetimeTooLong(exp, claims.iat, rules.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, nowSeconds)) return 'token_lifetime';
   const k8s = claims['kubernetes.io'] as { namespace?: unknown; serviceaccount?: { name?: unknown } } | undefined;
   const namespace = k8s?.namespace;
   const name = k8s?.serviceaccount?.name;
   if (typeof namespace !== 'string' || typeof name !== 'string' || namespace === '' || name === '') return 'token_not_a_service_account';
   return { namespace, name, id: `${namespace}/${name}`, expiresAt: exp };
+}
+
+/**
+ * `exp - iat` is the lifetime the issuer gave the token. Without `iat` the issue time is unknown, so the time it
+ * still has (`exp - now`, with the clock skew in the caller's favour) is checked instead: a lower bound of its
+ * lifetime, so a token refused by it is longer-lived for certain, and one accepted is usable for at most the limit.
+ */
+function lifetimeTooLong(exp: number, iat: unknown, maxSeconds: number, nowSeconds: number): boolean {
+  if (isNumericDate(iat)) return exp - iat > maxSeconds;
+  return exp - nowSeconds > maxSeconds + CLOCK_SKEW_SECONDS;
 }
 
 function isNumericDate(value: unknown): value is number {

@@ -1,6 +1,8 @@
 // Another chart can put the proxy into its own Pods: with openai-proxy as a dependency (mode: sidecar,
 // sidecar.deployment: false) it calls the named templates with `(index .Subcharts "openai-proxy")`. This
-// parent chart is the example the chart README shows.
+// parent chart is the example the chart README shows. Its Pod takes the fsGroup the proxy needs from
+// openai-proxy.sidecar.podSecurityContext: the Secret's files are 0440, root's and the fsGroup's only, and the
+// proxy runs as its own UID and GID (18443).
 import t from 'tap';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ spec:
       securityContext:
         runAsNonRoot: true
         seccompProfile: { type: RuntimeDefault }
+        {{- include "openai-proxy.sidecar.podSecurityContext" $proxy | nindent 8 }}
       {{- with include "openai-proxy.sidecar.initContainers" $proxy }}
       initContainers:
         {{- . | nindent 8 }}
@@ -83,6 +86,9 @@ for (const kube of KUBE_VERSIONS) {
       ['openai-proxy-auth', 'openai-proxy-config'],
     );
     t.equal(spec.volumes[0].secret.secretName, 'openai-api-key');
+    t.equal(spec.volumes[0].secret.defaultMode, 0o440, "the Secret's files: root's and the fsGroup's only");
+    t.equal(spec.securityContext.fsGroup, 18443, "the parent's Pod gets the fsGroup through which the proxy reads them");
+    t.match(proxy.securityContext, { runAsUser: 18443, runAsGroup: 18443 }, 'the proxy runs as its own UID and GID');
     t.equal(spec.volumes[1].configMap.name, 'openai-proxy');
     t.match(deployments[0]!.spec.template.metadata.annotations, { 'checksum/config': /^[0-9a-f]{64}$/ });
   });

@@ -28,7 +28,7 @@ t.test('service mode', async (t) => {
 
 t.test('service mode with listed clients only: the first client key', async (t) => {
   const pod = find(render({ values: ['chart/ci/service-clients-values.yaml'] }), 'Pod');
-  t.same(pod.spec.volumes[0].secret, { secretName: 'alice-openai-proxy', items: [{ key: 'proxy-api-key', path: 'client-key' }] });
+  t.same(pod.spec.volumes[0].secret, { secretName: 'alice-openai-proxy', items: [{ key: 'proxy-api-key', path: 'client-key' }], defaultMode: 0o440 });
 });
 
 t.test('sidecar mode: the check container carries the proxy container environment and mounts', async (t) => {

@@ -8,8 +8,9 @@
  *     or a projected ServiceAccount token (`opts.serviceAccountToken` is what the kubelet would write there; a
  *     projected volume with more sources, such as the cluster CA, is `existing[volumeName]` instead)
  *     is written under `root` + mountPath in the kubelet's layout (`..data` symlink swap, see writeSecretDir),
- *     with the volume's `defaultMode` (the kubelet's 0644 when unset). A projected token gets the kubelet's
- *     mode and owner instead (tokenFileMode). `dirs` maps each mount's Secret or ConfigMap name (a projected
+ *     with the volume's `defaultMode` (the kubelet's 0644 when unset), owned by root and the Pod's fsGroup when
+ *     it has one (fsGroupMode; when this runs as root). A projected token gets the kubelet's mode and owner
+ *     instead (tokenFileMode). `dirs` maps each mount's Secret or ConfigMap name (a projected
  *     volume's own name) to its directory; `rewrite(name, files)` swaps new contents in there with the same mode
  *     and owner, as the kubelet does on a Secret update or a token rotation; `mounts` lists each directory with
  *     the container path it is mounted at (what a container runtime bind-mounts).
@@ -86,7 +87,7 @@ export function layOutContainer(
     const volume = spec.volumes.find((v: K8sObject) => v.name === mount.name);
     if (!volume) throw new Error(`volume ${mount.name} is mounted but not defined`);
     const [source, files, defaultMode] = volumeFiles(pod, volume, objs, existing, opts.serviceAccountToken);
-    const { mode, owner } = volume.projected ? tokenFileMode(spec, defaultMode) : { mode: defaultMode, owner: undefined };
+    const { mode, owner } = volume.projected ? tokenFileMode(spec, defaultMode) : fsGroupMode(spec, defaultMode);
     for (const [name, content] of Object.entries(files)) {
       // The config file names key files by their in-Pod paths: those move with the mounts.
       if (moving && name.endsWith('.yaml')) files[name] = stringify(relocateStrings(parse(content), relocate));
@@ -125,6 +126,17 @@ function tokenFileMode(spec: K8sObject, defaultMode: number): { mode: number; ow
   const asRoot = process.getuid?.() === 0;
   const owner = asRoot ? { uid: fsUser ?? 0, gid: fsGroup ?? 0 } : undefined;
   return { mode: fsGroup === undefined ? 0o600 : 0o640, owner };
+}
+
+/**
+ * The kubelet's rule for Secret, ConfigMap and downward API files: owned by root, and with an fsGroup by that
+ * group, which also gets read (pkg/volume SetVolumeOwnership, read-only volumes). Ownership is only applied when
+ * this runs as root, as for tokens; as root without an fsGroup the files are root's, as the kubelet's are.
+ */
+function fsGroupMode(spec: K8sObject, defaultMode: number): { mode: number; owner?: FileOwner } {
+  const fsGroup: number | undefined = spec.securityContext?.fsGroup ?? undefined;
+  if (fsGroup === undefined) return { mode: defaultMode };
+  return { mode: defaultMode | 0o440, owner: process.getuid?.() === 0 ? { uid: 0, gid: fsGroup } : undefined };
 }
 
 function volumeFiles(

@@ -1,7 +1,7 @@
 // The injector as the chart renders it, run for real: started with the rendered INJECT_CONFIG and the
 // rendered serving certificate, and reached the way the API server reaches it (the webhook's caBundle, the
 // Service's DNS name). It patches a Deployment's Pod; the patched Pod's sidecar is then laid out as the kubelet
-// would (its Secret named by the Pod, its config file from the Pod's annotation) and started with exactly its
+// would (its Secret named by the Pod; its settings are all in its env) and started with exactly its
 // environment, and the app's own env (OPENAI_BASE_URL, the placeholder key) takes an OpenAI SDK call through
 // it to a fake OpenAI with the Secret's key. Keyless, a Pod naming no Secret gets a sidecar that exchanges the
 // Pod's own ServiceAccount token, and its request goes up with the access token.
@@ -51,7 +51,7 @@ t.test('rendered injector -> patched Pod -> its sidecar proxies a request', asyn
   const chat = await sdk.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
   t.equal(chat.choices[0]!.message.content, 'Hello from the fake upstream.');
   const seen = upstream.lastRequest()!;
-  t.equal(seen.url, '/v1/chat/completions', "the chart's upstream.baseUrl, from the Pod annotation's config file");
+  t.equal(seen.url, '/v1/chat/completions', "the chart's upstream.baseUrl, from the sidecar's env");
   t.ok(seen.headers.authorization === `Bearer ${upstreamKey}`, "the upstream got the Pod's Secret's openai-api-key");
   t.notOk(readFileSync(config, 'utf8').includes(upstreamKey), 'the sidecar template holds no key');
   await assertNoKeyLeak(t, proxy, [upstreamKey]);

@@ -38,6 +38,12 @@ const refusals: [string, { values?: string[]; set?: string[]; setString?: string
   ['base URL not http(s)', { values: [SERVICE], set: ['upstream.baseUrl=ftp://api.openai.com'] }, /baseUrl/],
   ['endpoint without a leading slash', { values: [SERVICE], set: ['endpoints[0]=v1/responses'] }, /endpoints/],
   ['unknown log level', { values: [SERVICE], set: ['proxy.logLevel=verbose'] }, /logLevel/],
+  [
+    'a token lifetime limit below a second',
+    { values: ['chart/ci/service-serviceaccounts-values.yaml'], set: ['auth.serviceAccounts.maxTokenLifetimeSeconds=0'] },
+    /serviceAccounts\/maxTokenLifetimeSeconds/,
+  ],
+  ['a fractional token lifetime limit', { values: [SERVICE], set: ['auth.serviceAccounts.maxTokenLifetimeSeconds=1.5'] }, /maxTokenLifetimeSeconds/],
   ['negative grace', { values: [SERVICE], set: ['proxy.shutdownGraceMs=-1'] }, /shutdownGraceMs/],
   ['unknown sidecar.native', { values: [SIDECAR], set: ['sidecar.native=sometimes'] }, /native/],
   ['sidecar Deployment without an app image', { values: [SIDECAR], set: ['sidecar.app.image='] }, /image/],

@@ -36,6 +36,7 @@ t.test("the config file: the kubernetes section and each client's serviceAccount
       bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
     },
+    maxTokenLifetimeSeconds: 172800,
   });
   t.same(config.clients, [
     { name: 'team-a', serviceAccounts: ['team-a/chatbot', 'team-b/*'] },
@@ -48,9 +49,16 @@ t.test("the config file: the kubernetes section and each client's serviceAccount
     'team-a has no Secret to mount',
   );
   const custom = configOf(
-    render({ values: [VALUES], set: ['auth.serviceAccounts.issuer=https://oidc.eks.example.com/id/X', 'auth.serviceAccounts.audience=llm'] }),
+    render({
+      values: [VALUES],
+      set: [
+        'auth.serviceAccounts.issuer=https://oidc.eks.example.com/id/X',
+        'auth.serviceAccounts.audience=llm',
+        'auth.serviceAccounts.maxTokenLifetimeSeconds=3600',
+      ],
+    }),
   );
-  t.match(custom.kubernetes, { issuer: 'https://oidc.eks.example.com/id/X', audience: 'llm' });
+  t.match(custom.kubernetes, { issuer: 'https://oidc.eks.example.com/id/X', audience: 'llm', maxTokenLifetimeSeconds: 3600 });
 });
 
 t.test('no permission beyond reading the keys: a ClusterRoleBinding to issuer discovery only when asked', async (t) => {

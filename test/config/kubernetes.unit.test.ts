@@ -27,6 +27,7 @@ clients:
       bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
     },
+    maxTokenLifetimeSeconds: 172_800,
   });
   t.same(
     config!.clients.map((c) => [c.name, c.key?.kind, c.serviceAccounts]),
@@ -50,6 +51,7 @@ clients: [{ name: a, serviceAccounts: [ns/sa] }]
     issuer: 'https://oidc.example.com',
     audience: 'proxy',
     jwks: { kind: 'url', url: 'https://oidc.example.com/keys', bearerTokenFile: undefined, caFile: undefined },
+    maxTokenLifetimeSeconds: 172_800,
   });
   const named = load(`
 kubernetes: { jwks: { url: https://api.internal:6443/openid/v1/jwks, bearerTokenFile: /t, caFile: /ca } }

@@ -1,8 +1,11 @@
 /**
  * What the image check asserts about a running Pod (pod.ts), one function per behaviour:
  *
- *   checkRuntime(t, pod)     the kernel's view of the container matches the rendered spec: UID/GID, no
- *                            capabilities, no_new_privs, seccomp, the memory limit, a read-only root
+ *   checkRuntime(t, pod)     the kernel's view of the container matches the rendered spec: UID/GID and the
+ *                            fsGroup among its groups, no capabilities, no_new_privs, seccomp, the memory
+ *                            limit, a read-only root
+ *   checkSecretFiles(t, pod) each file of its Secret volumes has the kubelet's mode and owner (0440, root and
+ *                            the fsGroup) and the proxy's user reads it
  *   checkProbes(t, pod)      every probe of the container answers 200 where the spec points it
  *   checkRequests(t, pod)    the openai SDK through the proxy: a chat completion and a stream; /metrics counts them
  *   checkRotation(t, pod)    a kubelet-style `..data` swap of the scenario's Secret (or projected token) takes
@@ -28,6 +31,8 @@ export async function checkRuntime(t: Test, pod: RunningPod): Promise<void> {
   const status = processStatus(await containerPid(pod));
   t.equal(status.Uid!.split(/\s+/)[0], String(ctx.runAsUser), `runs as UID ${ctx.runAsUser}`);
   t.equal(status.Gid!.split(/\s+/)[0], String(ctx.runAsGroup), `and GID ${ctx.runAsGroup}`);
+  const fsGroup = pod.spec.securityContext?.fsGroup;
+  if (fsGroup !== undefined) t.ok(status.Groups!.split(/\s+/).includes(String(fsGroup)), `in the Pod's fsGroup ${fsGroup}, as the kubelet adds it`);
   if ((ctx.capabilities?.drop ?? []).includes('ALL')) t.match(status.CapEff, /^0+$/, 'with no capability at all');
   if (ctx.allowPrivilegeEscalation === false) t.equal(status.NoNewPrivs, '1', 'no_new_privs is set');
   if (ctx.seccompProfile?.type === 'RuntimeDefault') t.equal(status.Seccomp, '2', 'under a seccomp filter');
@@ -39,6 +44,34 @@ export async function checkRuntime(t: Test, pod: RunningPod): Promise<void> {
       (e: Error) => e.message,
     );
     t.match(write, /EROFS/, 'the root filesystem is read-only');
+  }
+}
+
+export async function checkSecretFiles(t: Test, pod: RunningPod): Promise<void> {
+  const fsGroup: number | undefined = pod.spec.securityContext?.fsGroup;
+  const mounts = ((pod.container.volumeMounts ?? []) as K8sObject[])
+    .map((m) => ({ mountPath: m.mountPath as string, secret: pod.spec.volumes.find((v: K8sObject) => v.name === m.name)?.secret }))
+    .filter((m) => m.secret);
+  if (mounts.length === 0) t.pass('no Secret volume');
+  for (const { mountPath, secret } of mounts) {
+    // The kubelet's rule: the volume's mode, plus the group's read with an fsGroup; owned by root and the fsGroup.
+    const mode = ((secret.defaultMode ?? 0o644) as number) | (fsGroup === undefined ? 0 : 0o440);
+    // Run as the container's user: reading each file is the proof that the proxy can. Only names and modes are printed.
+    const script = `const fs = require('fs'); const d = ${JSON.stringify(mountPath)};
+      for (const n of fs.readdirSync(d).filter((n) => !n.startsWith('..'))) {
+        const s = fs.statSync(d + '/' + n); fs.readFileSync(d + '/' + n);
+        console.log(JSON.stringify({ n, mode: s.mode & 0o777, uid: s.uid, gid: s.gid }));
+      }`;
+    const files = (await docker(['exec', pod.name, 'node', '-e', script]))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    t.ok(files.length > 0, `${mountPath} holds files`);
+    for (const f of files) {
+      const expected = { mode, uid: 0, gid: fsGroup ?? 0 };
+      t.same({ mode: f.mode, uid: f.uid, gid: f.gid }, expected, `${mountPath}/${f.n}: 0${mode.toString(8)}, root:${fsGroup ?? 0}, read by the proxy's user`);
+    }
   }
 }
 

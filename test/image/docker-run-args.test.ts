@@ -12,7 +12,8 @@ t.test('service mode: the restricted security context, the memory limit, the env
   const spec = podSpec(render({ values: ['chart/ci/service-values.yaml'] }));
   const container = proxyContainer(spec);
   const args = dockerCreateArgs(spec, container, { name: 'p', mounts });
-  t.same(pairs(args, '--user'), ['1000:1000']);
+  t.same(pairs(args, '--user'), ['18443:18443']);
+  t.same(pairs(args, '--group-add'), ['18443'], "the Pod's fsGroup, which the Secret files (0440) belong to");
   t.ok(args.includes('--read-only'), 'read-only root');
   t.same(pairs(args, '--cap-drop'), ['ALL']);
   t.same(pairs(args, '--security-opt'), ['no-new-privileges'], 'no privilege escalation; RuntimeDefault seccomp is the engine default');
@@ -45,9 +46,12 @@ t.test('what the kubelet would refuse or the translation does not know fails lou
   delete nonRoot.securityContext.runAsUser;
   delete nonRoot.securityContext.runAsGroup;
   t.throws(() => dockerCreateArgs(spec, nonRoot, { name: 'p', mounts: [], imageUser: 'node' }), /runAsNonRoot/, 'a named image user cannot be proven non-root');
-  t.doesNotThrow(() => dockerCreateArgs(spec, nonRoot, { name: 'p', mounts: [], imageUser: '1000:1000' }), 'a numeric one can');
+  t.doesNotThrow(() => dockerCreateArgs(spec, nonRoot, { name: 'p', mounts: [], imageUser: '18443:18443' }), 'a numeric one can');
   t.throws(() => dockerCreateArgs(spec, { ...container, envFrom: [{ secretRef: { name: 'x' } }] }, { name: 'p', mounts: [] }), /envFrom/);
-  t.throws(() => dockerCreateArgs({ ...spec, securityContext: { fsGroup: 2000 } }, container, { name: 'p', mounts: [] }), /fsGroup/);
+  t.throws(
+    () => dockerCreateArgs({ ...spec, securityContext: { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } }, container, { name: 'p', mounts: [] }),
+    /sysctls/,
+  );
   const fromSecret = { ...container, env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] };
   t.throws(() => dockerCreateArgs(spec, fromSecret, { name: 'p', mounts: [] }), /valueFrom/);
 });

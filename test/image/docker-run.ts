@@ -37,7 +37,7 @@ const DRIVER_FIELDS = [
   'volumeMounts',
 ];
 const RUNTIME_FIELDS = ['env', 'command', 'args', 'workingDir', 'resources', 'securityContext'];
-const POD_SECURITY_FIELDS = ['runAsNonRoot', 'runAsUser', 'runAsGroup', 'seccompProfile', 'supplementalGroups'];
+const POD_SECURITY_FIELDS = ['runAsNonRoot', 'runAsUser', 'runAsGroup', 'seccompProfile', 'supplementalGroups', 'fsGroup'];
 const CONTAINER_SECURITY_FIELDS = [
   'runAsNonRoot',
   'runAsUser',
@@ -81,7 +81,10 @@ function securityArgs(pod: K8sObject, own: K8sObject, imageUser: string | undefi
   }
   if (ctx.runAsUser !== undefined) args.push('--user', ctx.runAsGroup !== undefined ? `${ctx.runAsUser}:${ctx.runAsGroup}` : String(ctx.runAsUser));
   else if (ctx.runAsGroup !== undefined) throw new Error('runAsGroup without runAsUser is not translated');
-  for (const gid of (pod.supplementalGroups ?? []) as number[]) args.push('--group-add', String(gid));
+  // The kubelet gives every container the fsGroup as a supplementary group, beside supplementalGroups; the
+  // volumes' files are laid out with its ownership (pod-layout.ts).
+  for (const gid of [...((pod.supplementalGroups ?? []) as number[]), ...(pod.fsGroup !== undefined ? [pod.fsGroup] : [])])
+    args.push('--group-add', String(gid));
   if (ctx.readOnlyRootFilesystem) args.push('--read-only');
   if (ctx.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges');
   for (const cap of (ctx.capabilities?.drop ?? []) as string[]) args.push('--cap-drop', cap);

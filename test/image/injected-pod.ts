@@ -5,7 +5,8 @@
  * and its patch is applied strictly: the patched Pod's sidecar is then what runs in Docker. The image is also
  * asked to run the injector's own command, as the injector Deployment gives it.
  *
- *   injectedPod(t, dir, objs) -> Promise<K8sObject>   the patched Pod (metadata and spec)
+ *   injectedPod(t, dir, objs, podSecurityContext?) -> Promise<K8sObject>   the patched Pod (metadata and spec);
+ *                                                     the fixture gets podSecurityContext (its own is empty) first
  *   checkInjectCommand(t, objs, image)                the command starts the injector in the image: without
  *                                                     its settings it refuses, naming INJECT_CONFIG
  */
@@ -15,10 +16,11 @@ import { admissionReview, fixturePod, patchedPod, review, startInjector } from '
 import { writeInjectorFiles } from '../inject/rendered';
 import { docker } from './docker';
 
-export async function injectedPod(t: Test, dir: string, objs: K8sObject[]): Promise<K8sObject> {
+export async function injectedPod(t: Test, dir: string, objs: K8sObject[], podSecurityContext: K8sObject = {}): Promise<K8sObject> {
   const { config, tls } = writeInjectorFiles(dir, objs);
   const injector = await startInjector(t, { config, cert: tls.cert, key: tls.key });
   const pod = fixturePod('deployment-pod');
+  pod.spec.securityContext = { ...pod.spec.securityContext, ...podSecurityContext };
   // Trusting only the webhook's caBundle, under the Service's name, as the API server does.
   const { clientConfig } = find(objs, 'MutatingWebhookConfiguration').webhooks[0];
   const ca = Buffer.from(clientConfig.caBundle, 'base64').toString('utf8');

@@ -137,7 +137,7 @@ async function renderAndLayOut(t: Test, dir: string, scenario: Scenario, keys: S
     : {};
   const existing = { ...scenario.secrets(keys), ...kubeApi, 'upstream-ca': { 'ca.pem': ca } };
   // An injected scenario runs the Pod the injector patched; the others the chart's own Pod.
-  const pod = scenario.injected ? await injectedPod(t, dir, objs) : { metadata: {}, spec: podSpec(objs) };
+  const pod = scenario.injected ? await injectedPod(t, dir, objs, scenario.appPodSecurityContext) : { metadata: {}, spec: podSpec(objs) };
   if (scenario.injected) await checkInjectCommand(t, objs, proxyContainer(pod.spec).image);
   const layout = layOutPod(pod, objs, join(dir, 'pod'), existing, { relocate: false, serviceAccountToken: keys.identity });
   return { spec: pod.spec, container: proxyContainer(pod.spec), layout };

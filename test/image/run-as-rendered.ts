@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { leaksIn } from '../helpers/keys';
 import { request } from '../helpers/http';
 import { fingerprint } from '../helpers/proxy';
-import { checkProbes, checkRequests, checkRotation, checkRuntime, measureIdle } from './checks';
+import { checkProbes, checkRequests, checkRotation, checkRuntime, checkSecretFiles, measureIdle } from './checks';
 import { docker } from './docker';
 import { startPod } from './pod';
 import { SCENARIOS } from './scenarios';
@@ -28,6 +28,7 @@ for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) 
     const idle = await measureIdle(pod);
 
     await t.test('runs as the spec says', (t) => checkRuntime(t, pod));
+    await t.test('Secret files as the kubelet writes them', (t) => checkSecretFiles(t, pod));
     await t.test('probes', (t) => checkProbes(t, pod));
     await t.test('requests', (t) => checkRequests(t, pod));
     await t.test('key rotation', (t) => checkRotation(t, pod));

@@ -46,6 +46,8 @@ export interface Scenario {
   callerToken?: boolean;
   /** The Pod is the one the sidecar injector makes of test/fixtures/admission/deployment-pod.json. */
   injected?: boolean;
+  /** An injected Pod's own Pod-level securityContext (the fixture has none), before the injector sees it. */
+  appPodSecurityContext?: Record<string, unknown>;
   secrets(k: ScenarioKeys): Record<string, Files>;
   rotate(k: ScenarioKeys): { secret: string; files: Files };
 }
@@ -110,6 +112,17 @@ export const SCENARIOS: Scenario[] = [
     clientKey: false,
     injected: true,
     // The Secret the Pod names in openai-proxy.io/secret, in its own namespace.
+    secrets: (k) => ({ 'team-a-openai': { 'openai-api-key': k.upstream } }),
+    rotate: (k) => ({ secret: 'team-a-openai', files: { 'openai-api-key': k.upstreamNext } }),
+  },
+  {
+    name: 'injected-fsgroup',
+    about: "injected into a Pod with an fsGroup of its own (2000): the Secret's files 0440, root:2000",
+    values: ['chart/ci/injector-values.yaml'],
+    kube: '1.33',
+    clientKey: false,
+    injected: true,
+    appPodSecurityContext: { fsGroup: 2000 },
     secrets: (k) => ({ 'team-a-openai': { 'openai-api-key': k.upstream } }),
     rotate: (k) => ({ secret: 'team-a-openai', files: { 'openai-api-key': k.upstreamNext } }),
   },

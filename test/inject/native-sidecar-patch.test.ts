@@ -41,7 +41,7 @@ t.test('native sidecar, Secret named by the Pod', async (t) => {
   );
 
   const auth = after.spec.volumes.find((v: any) => v.name === 'openai-proxy-auth');
-  t.same(auth.secret, { secretName: 'team-a-openai' }, "the Pod's own Secret");
+  t.same(auth.secret, { secretName: 'team-a-openai', defaultMode: 0o444 }, "the Pod's own Secret (0444: the Pod has no fsGroup, see secret-volumes-0440)");
   const authMount = sidecar.volumeMounts.find((m: any) => m.name === 'openai-proxy-auth');
   t.equal(sidecar.env.find((e: any) => e.name === 'OPENAI_API_KEY_FILE').value, `${authMount.mountPath}/openai-api-key`, 'its openai-api-key entry');
   t.ok(
@@ -68,7 +68,7 @@ t.test('native sidecar, Secret named by the Pod', async (t) => {
   t.equal(annotations['openai-proxy.io/status'], 'injected');
   t.equal(annotations['openai-proxy.io/inject'], 'true');
   t.equal(annotations['kubectl.kubernetes.io/restartedAt'], pod.metadata.annotations['kubectl.kubernetes.io/restartedAt'], 'other annotations kept');
-  t.match(annotations['openai-proxy.io/config'], /baseUrl: https:\/\/api\.openai\.com/, "the sidecar's config file travels as an annotation");
+  t.equal(annotations['openai-proxy.io/config'], undefined, "no setting of the sidecar's in an annotation (see sidecar-settings-in-env)");
 
   const line = await injector.waitForLog((l) => l.event === 'admission' && l.uid === sent.request.uid);
   t.match(line, {

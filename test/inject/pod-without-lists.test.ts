@@ -36,7 +36,7 @@ t.test('every list the patch needs is added whole', async (t) => {
   );
   t.same(
     after.spec.volumes.map((v: any) => v.name),
-    ['openai-proxy-auth', 'openai-proxy-config'],
+    ['openai-proxy-auth'],
   );
   t.same(
     after.spec.containers[0].env.map((e: any) => e.name),

@@ -22,7 +22,7 @@ t.test("no Secret named: the Pod's own ServiceAccount token", async (t) => {
   const volumes = added(pod, after);
   t.same(
     volumes.map((v: any) => v.name),
-    ['openai-proxy-identity', 'openai-proxy-config'],
+    ['openai-proxy-identity'],
   );
   t.notOk(
     volumes.some((v: any) => v.secret),
@@ -42,7 +42,10 @@ t.test("no Secret named: the Pod's own ServiceAccount token", async (t) => {
     after.spec.containers[0].volumeMounts.some((m: any) => m.name === 'openai-proxy-identity'),
     'and not into the app',
   );
-  t.match(after.metadata.annotations['openai-proxy.io/config'], /workloadIdentity:[\s\S]*serviceAccountId: svcacct_0123456789abcdef/);
+  t.ok(
+    sidecar.env.some((e: any) => e.name === 'OPENAI_SERVICE_ACCOUNT_ID' && e.value === 'svcacct_0123456789abcdef'),
+    "the release's OpenAI service account",
+  );
   t.match(await injector.waitForLog((l) => l.uid === sent.request.uid), { result: 'injected', credential: 'workloadIdentity' });
 });
 
@@ -54,8 +57,12 @@ t.test('a Secret named: its key, even where workload identity is configured', as
   const volumes = added(pod, after);
   t.same(
     volumes.map((v: any) => v.name),
-    ['openai-proxy-auth', 'openai-proxy-config'],
+    ['openai-proxy-auth'],
   );
-  t.same(volumes[0].secret, { secretName: 'team-a-openai' });
-  t.notMatch(after.metadata.annotations['openai-proxy.io/config'], /workloadIdentity/);
+  t.same(volumes[0].secret.secretName, 'team-a-openai');
+  const sidecar = after.spec.initContainers.find((c: any) => c.name === 'openai-proxy');
+  t.notOk(
+    sidecar.env.some((e: any) => e.name.startsWith('OPENAI_IDENTITY_') || e.name === 'OPENAI_SERVICE_ACCOUNT_ID'),
+    'no workload identity',
+  );
 });
