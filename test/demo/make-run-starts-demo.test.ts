@@ -5,6 +5,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { request } from '../helpers/http';
+import { codeBlocks, section } from '../readme/readme';
 import { bannerLines, buildForMake, cleanEnv, runShell, startMakeTarget } from './make-target';
 
 const hasPythonSdk = (() => {
@@ -32,6 +33,15 @@ t.test('the demo starts, says what it is and how to leave it, and its commands w
   t.ok(key, 'the client key is shown');
   t.match(banner, `http://127.0.0.1:${listening.port}/v1`, 'the base URL has the real port and /v1');
   t.match(banner, `http://127.0.0.1:${listening.adminPort}/metrics`, 'and the admin port');
+  // The README shows the banner's opening lines with the default ports and a made-up key: the same lines.
+  const [shown] = codeBlocks(section('See it work'), 'text');
+  for (const line of shown!.split('\n').filter((l) => l.trim())) {
+    const expected = line
+      .replace('127.0.0.1:18443', `127.0.0.1:${listening.port}`)
+      .replaceAll('127.0.0.1:9090', `127.0.0.1:${listening.adminPort}`)
+      .replace(/demo-[0-9a-f]{32}/, key!);
+    t.ok(banner.split('\n').includes(expected), `the README's banner line is printed: ${line.trim().slice(0, 60)}`);
+  }
 
   const [chat, stream] = bannerLines(banner, 'curl ');
   t.ok(chat?.includes(`127.0.0.1:${listening.port}/v1/chat/completions`) && chat.includes(key!), 'a curl line with the port and the key');

@@ -6,12 +6,14 @@
  * Stable exports:
  *   buildForMake()                 builds dist/ and the demos once, one test at a time (tap runs files in
  *                                  parallel; two compilers writing the same files would race)
- *   startMakeTarget(t, target, env?) -> MadeProcess; killed with its group in t.teardown if still running
+ *   startMakeTarget(t, target, env?, cwd?) -> MadeProcess, run in `cwd` (default the repository); killed with
+ *                                  its group in t.teardown if still running
  *   MadeProcess                    { output, exited, waitFor(pattern, ms?), banner(ms?), interrupt(ms?) }
  *     banner()                     resolves once a demo banner (between two rules of '=') is out
  *     interrupt()                  SIGINT to the group, as Ctrl-C; resolves with make's exit once it is gone
  *   bannerLines(output, start)     the banner's lines that start with `start` (curl, python3 -c, node -e), trimmed
- *   runShell(line)                 -> { code, stdout, stderr }: the line run by bash in the repository
+ *   runShell(line, timeoutMs?, cwd?) -> { code, stdout, stderr }: the line run by bash in `cwd` (default the
+ *                                  repository)
  *   cleanEnv(extra?)               PATH and HOME, and `extra`
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -67,8 +69,8 @@ export interface MadeProcess {
   interrupt(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startMakeTarget(t: TapLike, target: string, env: Record<string, string> = cleanEnv()): MadeProcess {
-  const child = spawn('make', ['--no-print-directory', target], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startMakeTarget(t: TapLike, target: string, env: Record<string, string> = cleanEnv(), cwd = REPO_ROOT): MadeProcess {
+  const child = spawn('make', ['--no-print-directory', target], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
@@ -123,9 +125,9 @@ export function bannerLines(banner: string, start: string): string[] {
     .filter((line) => line.startsWith(start));
 }
 
-export function runShell(line: string, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runShell(line: string, timeoutMs = 30_000, cwd = REPO_ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', line], { cwd: REPO_ROOT, env: cleanEnv(), timeout: timeoutMs }, (err, stdout, stderr) =>
+    execFile('bash', ['-c', line], { cwd, env: cleanEnv(), timeout: timeoutMs }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
