@@ -41,12 +41,21 @@ export interface App {
 /** Builds and starts both listeners. Importing this module starts nothing. */
 export async function startApp(config: Config, keys: KeyStore, log: Logger): Promise<App> {
   const metrics = createMetrics();
-  const upstream = createUpstream(config.upstream);
+  // One keep-alive agent per upstream, built at start: the primary and each fallback.
+  const upstreams = new Map([config.upstream, ...config.fallbacks].map((c) => [c.name, createUpstream(c)]));
+  const upstream = upstreams.get(config.upstream.name)!;
   let draining = false;
   const serviceAccounts = config.kubernetes && startServiceAccountTokens(config.kubernetes, log, metrics);
-  const recorder = createRecorder({ metrics, log, keys, models: new Set(config.models), endpoints: config.endpoints, upstream: config.upstream.display });
+  const recorder = createRecorder({
+    metrics,
+    log,
+    keys,
+    models: new Set(config.models),
+    endpoints: config.endpoints,
+    upstreamUrls: new Map([...upstreams.values()].map((u) => [u.name, u.config.display])),
+  });
   const isDraining = () => draining;
-  const callers = { config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, metrics, recorder, isDraining };
+  const callers = { config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, upstreams, metrics, recorder, isDraining };
   const handler = createProxyHandler({ ...callers, log });
   const upgrades = createUpgradeHandler(callers);
   const server = http.createServer(
@@ -85,7 +94,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   });
   keys.credentials.start({ log, metrics });
   const release = () => {
-    upstream.agent.destroy();
+    for (const u of upstreams.values()) u.agent.destroy();
     handler.close();
     keys.close();
     serviceAccounts?.close();

@@ -1,4 +1,4 @@
-import type { ClientConfig, ClientLimits, Env, UpstreamConfig } from './types';
+import type { ClientConfig, ClientLimits, Env, SecretRef, UpstreamConfig } from './types';
 import { type Problems, UNKNOWN_SETTING, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
 import { UPSTREAM_CREDENTIAL, isUpstreamKeySetting, parseUpstreamKey } from './workload-identity';
 import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
@@ -24,7 +24,7 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
       problems.add(setting, 'must be a mapping with name and key (or serviceAccounts)');
       continue;
     }
-    rejectUnknownKeys(entry, ['name', 'key', 'serviceAccounts', 'upstreamKey', 'headers', 'limits'], setting, problems);
+    rejectUnknownKeys(entry, ['name', 'key', 'serviceAccounts', 'upstreamKey', 'fallbackKeys', 'headers', 'limits'], setting, problems);
     const name = entry.name;
     if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
       problems.add(`${setting}.name`, 'must be 1-64 characters of a-z 0-9 . _ -');
@@ -49,10 +49,26 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
     }
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
     const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
-    if (typeof name === 'string' && (key || serviceAccounts)) clients.push({ name, setting, key, serviceAccounts, upstreamKey, headers, limits });
+    const fallbackKeys = parseFallbackKeys(entry.fallbackKeys, `${setting}.fallbackKeys`, problems);
+    if (typeof name === 'string' && (key || serviceAccounts)) clients.push({ name, setting, key, serviceAccounts, upstreamKey, fallbackKeys, headers, limits });
   }
   checkServiceAccountOwners(clients, problems);
   return clients;
+}
+
+/** `fallbackKeys: { <upstream name>: <secret reference> }`; the names are checked against the fallbacks later. */
+function parseFallbackKeys(raw: unknown, setting: string, problems: Problems): Record<string, SecretRef> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isRecord(raw)) {
+    problems.add(setting, 'must map fallback upstream names to secret references');
+    return undefined;
+  }
+  const keys: Record<string, SecretRef> = {};
+  for (const [name, ref] of Object.entries(raw)) {
+    const parsed = parseUpstreamKey(ref, `${setting}.${name}`, problems);
+    if (parsed) keys[name] = parsed;
+  }
+  return keys;
 }
 
 function parseClientHeaders(raw: unknown, setting: string, problems: Problems): Record<string, string> {

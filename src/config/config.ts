@@ -6,6 +6,7 @@ import type { Config, Env, Problem } from './types';
 import { checkClients, envClient, parseClients } from './clients';
 import { originsOf, readConfigFile, type ReadText } from './file';
 import { parseKubernetes } from './kubernetes';
+import { checkFallbackKeys, parseFallbacks } from './fallbacks';
 import { parseUpstream } from './upstream';
 import { parseStreamUsage } from './usage';
 
@@ -25,9 +26,12 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.add('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const upstream = parseUpstream(env, file.upstream, parseStreamUsage(env, file.usage, problems), problems);
+  const streamUsage = parseStreamUsage(env, file.usage, problems);
+  const upstream = parseUpstream(env, file.upstream, streamUsage, problems);
+  const chain = parseFallbacks(env, file.upstream, upstream, streamUsage, problems);
   const clients = [...parseClients(file.clients, problems), ...envClient(env, problems)];
   checkClients(clients, auth, host, upstream, problems);
+  checkFallbackKeys(clients, chain.fallbacks, auth, problems);
 
   const config: Config = {
     host,
@@ -39,6 +43,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
     auth: auth as Config['auth'],
     maxBodyBytes: problems.int(env, 'MAX_BODY_BYTES', 104_857_600, 1),
     upstream,
+    ...chain,
     clients,
     kubernetes: parseKubernetes(
       file.kubernetes,

@@ -40,6 +40,8 @@ export interface ClientConfig {
   /** `namespace/name` or `namespace/*`: callers whose ServiceAccount token names one of these are this client. */
   serviceAccounts?: readonly string[];
   upstreamKey?: SecretRef;
+  /** The client's own key for each fallback upstream, by upstream name (a client with its own upstreamKey). */
+  fallbackKeys?: Readonly<Record<string, SecretRef>>;
   headers: Readonly<Record<string, string>>;
   limits?: ClientLimits;
 }
@@ -51,6 +53,10 @@ export interface ClientConfig {
 export type StreamUsage = 'inject' | 'passthrough';
 
 export interface UpstreamConfig {
+  /** Its label in metrics and logs: `upstream.name` (default `primary`), or a fallback's name. */
+  name: string;
+  /** Where its settings are, for messages: `upstream` or `upstream.fallbacks[0]`. */
+  setting: string;
   protocol: 'https:' | 'http:';
   hostname: string;
   port: number;
@@ -84,6 +90,11 @@ export interface Config {
   auth: 'key' | 'none';
   maxBodyBytes: number;
   upstream: UpstreamConfig;
+  /** Tried in order after `upstream`, on a failure it names in `fallbackOn`. */
+  fallbacks: readonly UpstreamConfig[];
+  fallbackOn: FallbackOn;
+  /** Bodies up to this size are kept to be sent again to a fallback; larger ones get no fallback. */
+  fallbackBodyLimitBytes: number;
   clients: readonly ClientConfig[];
   /** Set when ServiceAccount tokens are accepted (some client lists `serviceAccounts`). */
   kubernetes?: KubernetesConfig;
@@ -91,6 +102,12 @@ export interface Config {
   endpoints: readonly string[];
   /** Where things came from, for the `listening` line: a user can see when `.env` replaced the config file. */
   origins: Origins;
+}
+
+/** What moves a request on to the next upstream: these statuses (at the response head), and connect failures. */
+export interface FallbackOn {
+  statuses: ReadonlySet<number>;
+  connect: boolean;
 }
 
 export interface Origins {

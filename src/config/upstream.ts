@@ -7,11 +7,14 @@ import type { Env, UpstreamConfig } from './types';
 /** The `upstream:` section of the config file and the environment variables that replace its fields. */
 
 const DEFAULT_BASE_URL = 'https://api.openai.com';
+const UPSTREAM_SETTINGS = ['name', 'baseUrl', 'apiKey', 'authHeader', 'passClientHeaders', 'fallbacks', 'fallbackOn', 'fallbackBodyLimitBytes'];
+/** An upstream's name: a metric label. */
+export const UPSTREAM_NAME = /^[a-z0-9._-]{1,64}$/;
 
 export function parseUpstream(env: Env, raw: unknown, streamUsage: StreamUsageSetting, problems: Problems): UpstreamConfig {
   const section = isRecord(raw) ? raw : {};
   if (raw !== undefined && !isRecord(raw)) problems.add('upstream', 'must be a mapping');
-  rejectUnknownKeys(section, ['baseUrl', 'apiKey', 'authHeader', 'passClientHeaders'], 'upstream', problems);
+  rejectUnknownKeys(section, UPSTREAM_SETTINGS, 'upstream', problems);
   const fromEnv = env.OPENAI_BASE_URL ? 'OPENAI_BASE_URL' : undefined;
   const baseSetting = fromEnv ?? 'upstream.baseUrl';
   const rawBase = fromEnv ? env.OPENAI_BASE_URL : (section.baseUrl ?? DEFAULT_BASE_URL);
@@ -23,6 +26,8 @@ export function parseUpstream(env: Env, raw: unknown, streamUsage: StreamUsageSe
   const origin = base ?? { protocol: 'https:', hostname: 'api.openai.com', port: 443, host: 'api.openai.com', basePath: '', display: DEFAULT_BASE_URL };
   return {
     ...origin,
+    name: parseName(section.name, problems),
+    setting: 'upstream',
     apiKey: envKey?.ref ?? fileKey,
     apiKeySetting: envKey?.setting ?? 'upstream.apiKey',
     authHeader: parseAuthHeader(env, section.authHeader, problems),
@@ -35,6 +40,13 @@ export function parseUpstream(env: Env, raw: unknown, streamUsage: StreamUsageSe
   };
 }
 
+function parseName(raw: unknown, problems: Problems): string {
+  if (raw === undefined || raw === null) return 'primary';
+  if (typeof raw === 'string' && UPSTREAM_NAME.test(raw)) return raw;
+  problems.add('upstream.name', 'must be 1-64 characters of a-z 0-9 . _ -');
+  return 'primary';
+}
+
 /**
  * How long an idle upstream connection is kept; the proxy must close it before the upstream does. Servers
  * in a cluster (uvicorn for vLLM, Node) close idle connections after 5 s without saying so: 4 s. api.openai.com
@@ -42,7 +54,7 @@ export function parseUpstream(env: Env, raw: unknown, streamUsage: StreamUsageSe
  * pause and stays inside that and inside the NAT idle timeouts of a cluster's egress (Azure's 4 minutes is
  * the shortest common one).
  */
-function defaultKeepAliveMs(hostname: string): number {
+export function defaultKeepAliveMs(hostname: string): number {
   return hostname === 'api.openai.com' ? 60_000 : 4_000;
 }
 

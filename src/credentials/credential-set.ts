@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Config, Problem, WorkloadIdentity } from '../config/types';
+import type { Config, Problem, SecretRef } from '../config/types';
 import { UPSTREAM_CREDENTIAL } from '../config/workload-identity';
 import { Credential, type CredentialDeps } from './credential';
 import { exchangeIdentity } from './exchange';
@@ -13,13 +13,16 @@ export const EXCHANGE_ANSWER_TIMEOUT_MS = 30_000;
 export const EXCHANGE_DEADLINE_MS = 30_000;
 
 /**
- * The keyless credentials a config asks for: the default upstream's and each client's own, kept apart so that
- * a client's name can never stand for the default's. Each lives from `start` to `close`.
+ * The keyless credentials a config asks for, one per slot: the default key of the primary upstream
+ * (`upstream`) and of each fallback (`upstream:<name>`), a client's own (`<client>`) and its own for a fallback
+ * (`<client>:<name>`). Slots are kept apart so that no client's name can stand for another's credential; the slot
+ * is the credential's metric label. Each lives from `start` to `close`.
  */
 export class CredentialSet {
   private constructor(
-    private readonly upstream: Credential | undefined,
-    private readonly byClient: ReadonlyMap<string, Credential>,
+    private readonly bySlot: ReadonlyMap<string, Credential>,
+    /** Each chain in use (the default one, each client's own): its slots, `undefined` for a static key. */
+    private readonly chains: ReadonlyArray<ReadonlyArray<string | undefined>>,
   ) {}
 
   /**
@@ -33,62 +36,66 @@ export class CredentialSet {
       firstByteTimeoutMs: Math.min(config.upstream.firstByteTimeoutMs, EXCHANGE_ANSWER_TIMEOUT_MS),
       deadlineMs: EXCHANGE_DEADLINE_MS,
     };
-    const credentialOf = (name: string, identity: WorkloadIdentity) => {
+    const bySlot = new Map<string, Credential>();
+    const slotOf = (slot: string, ref: SecretRef | undefined): string | undefined => {
+      if (ref?.kind !== 'workloadIdentity') return undefined;
+      const { identity } = ref;
       const problem = tokenFileProblem(identity.tokenFile);
       if (problem) problems.push({ setting: identity.tokenFileSetting, message: problem });
-      return new Credential(name, (held) => exchangeIdentity(identity, timeouts, held));
+      bySlot.set(slot, new Credential(slot, (held) => exchangeIdentity(identity, timeouts, held)));
+      return slot;
     };
-    const { upstream, clients } = identitiesInUse(config);
-    const set = new CredentialSet(
-      upstream && credentialOf(UPSTREAM_CREDENTIAL, upstream),
-      new Map(clients.map(([name, identity]) => [name, credentialOf(name, identity)])),
-    );
-    return { set, problems };
+    const chains: Array<Array<string | undefined>> = [];
+    if (defaultKeyUsed(config)) {
+      chains.push([slotOf(UPSTREAM_CREDENTIAL, config.upstream.apiKey), ...config.fallbacks.map((f) => slotOf(defaultSlot(f.name), f.apiKey))]);
+    }
+    for (const client of config.auth === 'none' ? [] : config.clients) {
+      if (!client.upstreamKey) continue;
+      const own = Object.entries(client.fallbackKeys ?? {}).map(([upstream, ref]) => slotOf(clientSlot(client.name, upstream), ref));
+      chains.push([slotOf(client.name, client.upstreamKey), ...own]);
+    }
+    return { set: new CredentialSet(bySlot, chains), problems };
   }
 
-  static readonly none = new CredentialSet(undefined, new Map());
+  static readonly none = new CredentialSet(new Map(), []);
 
-  /** The credential of `upstream.apiKey`, for the callers without an upstream key of their own. */
-  forUpstream(): Credential | undefined {
-    return this.upstream;
+  /** The credential of an upstream's default key (`upstream.apiKey`, or a fallback's `apiKey`), if keyless. */
+  forUpstream(fallback?: string): Credential | undefined {
+    return this.bySlot.get(fallback === undefined ? UPSTREAM_CREDENTIAL : defaultSlot(fallback));
   }
 
-  /** The credential of a client's own `upstreamKey`. */
-  forClient(name: string): Credential | undefined {
-    return this.byClient.get(name);
-  }
-
-  private all(): Credential[] {
-    return this.upstream ? [this.upstream, ...this.byClient.values()] : [...this.byClient.values()];
+  /** The credential of a client's own `upstreamKey` (or its `fallbackKeys` entry for `fallback`), if keyless. */
+  forClient(name: string, fallback?: string): Credential | undefined {
+    return this.bySlot.get(fallback === undefined ? name : clientSlot(name, fallback));
   }
 
   get size(): number {
-    return this.all().length;
+    return this.bySlot.size;
   }
 
   start(deps: CredentialDeps): void {
-    for (const credential of this.all()) credential.start(deps);
+    for (const credential of this.bySlot.values()) credential.start(deps);
   }
 
   close(): void {
-    for (const credential of this.all()) credential.close();
+    for (const credential of this.bySlot.values()) credential.close();
   }
 
-  /** Every credential holds a valid token (none expired with no new one in hand). */
+  /**
+   * Every chain in use can serve: one of its upstreams has a static key or a credential holding a valid token.
+   * A keyless fallback whose token endpoint is down does not hold a Pod's readiness while the primary serves.
+   */
   ready(): boolean {
-    return this.all().every((credential) => credential.ready);
+    return this.chains.every((chain) => chain.some((slot) => slot === undefined || this.bySlot.get(slot)!.ready));
   }
 }
 
-/** The default upstream's only if some caller uses it: an unused credential would hold readiness back for nothing. */
-function identitiesInUse(config: Config): { upstream?: WorkloadIdentity; clients: Array<[string, WorkloadIdentity]> } {
-  const upstream = config.upstream.apiKey;
-  const defaultUsed = config.auth === 'none' || config.clients.length === 0 || config.clients.some((c) => !c.upstreamKey);
-  const clients: Array<[string, WorkloadIdentity]> = [];
-  for (const client of config.auth === 'none' ? [] : config.clients) {
-    if (client.upstreamKey?.kind === 'workloadIdentity') clients.push([client.name, client.upstreamKey.identity]);
-  }
-  return upstream?.kind === 'workloadIdentity' && defaultUsed ? { upstream: upstream.identity, clients } : { clients };
+const defaultSlot = (fallback: string) => `${UPSTREAM_CREDENTIAL}:${fallback}`;
+const clientSlot = (client: string, fallback: string) => `${client}:${fallback}`;
+
+/** The default keys serve some caller (an unused credential would hold readiness back for nothing). */
+function defaultKeyUsed(config: Config): boolean {
+  return config.auth === 'none' || config.clients.length === 0 || config.clients.some((c) => !c.upstreamKey);
 }
 
 function tokenFileProblem(path: string): string | undefined {

@@ -1,10 +1,11 @@
 import { createHash, hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ClientLimits, Config, Env, Problem, SecretRef } from '../config/types';
+import type { ClientConfig, ClientLimits, Config, Env, Problem, SecretRef } from '../config/types';
 import type { Credential } from '../credentials/credential';
 import { CredentialSet } from '../credentials/credential-set';
 import { looksLikeJws } from '../jwt/jws';
-import { credentialSecret, upstreamCredential, withheldHeaders, type UpstreamSigning } from '../http/headers';
+import { credentialSecret, withheldHeaders, type UpstreamSigning } from '../http/headers';
+import { chainOf, type Target } from './chains';
 import { DEFAULT_CLIENT } from '../config/clients';
 import { noKeyMessage, resolveKeys, type FileContents } from './secrets';
 import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
@@ -12,11 +13,14 @@ import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
 /** An authenticated caller: its metric/log name and how its upstream requests are signed. */
 export interface Client {
   readonly name: string;
+  /** The upstreams its requests try, in order; the first is the primary. */
+  readonly chain: readonly Target[];
+  /** The primary's signing (`chain[0].signing`). */
   readonly upstream: UpstreamSigning;
   readonly limits?: ClientLimits;
-  /** First 8 hex of the upstream key's SHA-256, for logs. */
+  /** First 8 hex of the primary's upstream key's SHA-256, for logs. */
   readonly upstreamKeyFingerprint: string;
-  /** Keyless upstream: requests are signed with this credential's current token instead of the static key in `upstream.credential`. */
+  /** Keyless primary: requests are signed with this credential's current token instead of `upstream.credential`'s key. */
   readonly credential?: Credential;
 }
 
@@ -66,7 +70,7 @@ function upstreamKeys(table: KeyTable): readonly string[] {
   let keys = upstreamKeysOf.get(table);
   if (!keys) {
     const clients = table.anonymous ? [table.anonymous] : [...table.byDigest.values()];
-    keys = [...new Set(clients.map((c) => credentialSecret(c.upstream.credential)).filter(Boolean))];
+    keys = [...new Set(clients.flatMap((c) => c.chain.map((target) => credentialSecret(target.signing.credential))).filter(Boolean))];
     upstreamKeysOf.set(table, keys);
   }
   return keys;
@@ -100,44 +104,37 @@ export function redactKeys(table: KeyTable, path: string, plainSegments: Readonl
 /** Builds the table from the config and the secret files as last read; every problem is named. */
 export function buildKeyTable(config: Config, env: Env, files: FileContents, credentials = CredentialSet.none): { table?: KeyTable; problems: Problem[] } {
   const problems: Problem[] = [];
+  // Read once per setting: every client without a key of its own shares the default keys.
+  const read = new Map<string, string | undefined>();
   const upstreamKeyOf = (ref: SecretRef | undefined, setting: string): string | undefined => {
     if (!ref || ref.kind === 'workloadIdentity') return undefined;
+    if (read.has(setting)) return read.get(setting);
     const [key] = resolveKeys(ref, env, files);
     const problem = key ? upstreamKeyProblem(key) : noKeyMessage(ref, env);
     if (problem) problems.push({ setting, message: problem });
+    read.set(setting, key);
     return key;
   };
-  const defaultKey = upstreamKeyOf(config.upstream.apiKey, config.upstream.apiKeySetting);
-  const defaultCredential = credentials.forUpstream();
   const withheld = withheldHeaders(config.upstream.passClientHeaders);
-  const makeClient = (
-    name: string,
-    upstreamKey: string | undefined,
-    extra: Readonly<Record<string, string>>,
-    limits?: ClientLimits,
-    credential?: Credential,
-  ): Client => ({
-    name,
-    limits,
-    credential,
-    upstreamKeyFingerprint: upstreamKey ? digestOf(upstreamKey).slice(0, 8) : '',
-    upstream: { host: config.upstream.host, credential: upstreamCredential(config.upstream.authHeader, upstreamKey ?? ''), extra, withheld },
-  });
+  const fingerprint = (key: string) => digestOf(key).slice(0, 8);
+  const makeClient = (name: string, c: ClientConfig | undefined): Client => {
+    const chain = chainOf(config, c, upstreamKeyOf, credentials, fingerprint, { extra: c?.headers ?? {}, withheld });
+    const [primary] = chain;
+    return { name, limits: c?.limits, chain, upstream: primary!.signing, credential: primary!.credential, upstreamKeyFingerprint: primary!.keyFingerprint };
+  };
 
   if (config.auth === 'none') {
     return problems.length
       ? { problems }
       : {
-          table: { byDigest: new Map(), byServiceAccount: new Map(), anonymous: makeClient(DEFAULT_CLIENT, defaultKey, {}, undefined, defaultCredential) },
+          table: { byDigest: new Map(), byServiceAccount: new Map(), anonymous: makeClient(DEFAULT_CLIENT, undefined) },
           problems,
         };
   }
   const byDigest = new Map<string, Client>();
   const byServiceAccount = new Map<string, Client>();
   for (const c of config.clients) {
-    const upstreamKey = c.upstreamKey ? upstreamKeyOf(c.upstreamKey, `${c.setting}.upstreamKey`) : defaultKey;
-    const credential = c.upstreamKey ? credentials.forClient(c.name) : defaultCredential;
-    const client = makeClient(c.name, upstreamKey, c.headers, c.limits, credential);
+    const client = makeClient(c.name, c);
     for (const entry of c.serviceAccounts ?? []) byServiceAccount.set(entry, client);
     if (!c.key) continue;
     const keys = c.key.kind === 'sha256' ? [] : resolveKeys(c.key, env, files);

@@ -93,11 +93,14 @@ export class KeyStore {
 }
 
 function settingOfFile(config: Config, path: string): string {
-  if (config.upstream.apiKey?.kind === 'file' && config.upstream.apiKey.path === path) return config.upstream.apiKeySetting;
+  for (const upstream of [config.upstream, ...config.fallbacks]) {
+    if (upstream.apiKey?.kind === 'file' && upstream.apiKey.path === path) return upstream.apiKeySetting;
+  }
   for (const client of config.clients) {
     const prefix = client.setting.startsWith('clients[') ? `${client.setting}.` : '';
     if (client.key?.kind === 'file' && client.key.path === path) return prefix ? `${prefix}key` : client.setting;
     if (client.upstreamKey?.kind === 'file' && client.upstreamKey.path === path) return `${prefix}upstreamKey`;
+    for (const [name, ref] of Object.entries(client.fallbackKeys ?? {})) if (ref.kind === 'file' && ref.path === path) return `${prefix}fallbackKeys.${name}`;
   }
   return 'PROXY_CONFIG';
 }

@@ -9,8 +9,8 @@ import type { Config, Env, SecretRef } from '../config/types';
 export type FileContents = ReadonlyMap<string, string>;
 
 export function referencedFiles(config: Config): string[] {
-  const refs: (SecretRef | undefined)[] = [config.upstream.apiKey];
-  for (const client of config.clients) refs.push(client.key, client.upstreamKey);
+  const refs: (SecretRef | undefined)[] = [config.upstream.apiKey, ...config.fallbacks.map((f) => f.apiKey)];
+  for (const client of config.clients) refs.push(client.key, client.upstreamKey, ...Object.values(client.fallbackKeys ?? {}));
   const paths = new Set<string>();
   for (const ref of refs) if (ref?.kind === 'file') paths.add(ref.path);
   return [...paths];

@@ -17,6 +17,8 @@ export const METRIC = {
   credentialRefreshes: 'openai_proxy_credential_refreshes_total',
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
   jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
+  upstreamAttempts: 'openai_proxy_upstream_attempts_total',
+  fallbacks: 'openai_proxy_fallbacks_total',
   websocketSessions: 'openai_proxy_websocket_sessions',
   websocketMessages: 'openai_proxy_websocket_messages_total',
   websocketUnread: 'openai_proxy_websocket_unread_messages_total',
@@ -90,6 +92,19 @@ export function createMetrics() {
     ),
     jwksRefreshes: register(
       new CounterFamily(METRIC.jwksRefreshes, "Fetches of the Kubernetes ServiceAccount issuer's signing keys (JWKS), by result.", ['result']),
+    ),
+    upstreamAttempts: register(
+      new CounterFamily(METRIC.upstreamAttempts, 'Upstream attempts by upstream and result: answered, fallback (moved on), failed, skipped (passed over).', [
+        'upstream',
+        'result',
+      ]),
+    ),
+    fallbacks: register(
+      new CounterFamily(METRIC.fallbacks, 'Requests moved on from one upstream to the next, by reason (a status, connect, reset, timeout).', [
+        'from',
+        'to',
+        'reason',
+      ]),
     ),
     websocketSessions: register(new GaugeFamily(METRIC.websocketSessions, 'WebSocket sessions open now (Realtime, Responses).', ['client'])),
     websocketMessages: register(

@@ -17,8 +17,8 @@ export interface RecorderDeps {
   models: ReadonlySet<string>;
   /** The allowlist: its words are never keys, so the log's key check skips them. */
   endpoints: readonly string[];
-  /** The upstream's origin and prefix, named on the lines of requests it failed. */
-  upstream: string;
+  /** Each upstream's origin and prefix by name, named on the lines of requests it failed. */
+  upstreamUrls: ReadonlyMap<string, string>;
 }
 
 /** A request the proxy answered itself instead of proxying it. */
@@ -53,7 +53,7 @@ export function createRecorder(deps: RecorderDeps) {
     metrics.duration.with(client, x.endpoint, String(status)).observe(x.durationMs / 1000);
     if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
     if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
-    log.infoMembers('request', outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), deps.upstream));
+    log.infoMembers('request', outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), x.upstream && deps.upstreamUrls.get(x.upstream)));
   }
 
   function refused(req: IncomingMessage, r: RefusedRequest): void {
@@ -92,15 +92,16 @@ const strOrNull = (value: string | undefined) => (value === undefined ? 'null' :
  * string goes through JSON.stringify; numbers and booleans are written as JSON writes them. Same fields, same
  * order, as the other lines' `{ ...fields }`; the keys are fixed, so none needs escaping.
  */
-function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstream: string): string {
+function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstreamUrl: string | undefined): string {
   const { usage, error } = x;
-  const failure = error instanceof UpstreamError ? `,"upstream":${str(upstream)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
+  const failure = error instanceof UpstreamError ? `,"upstreamUrl":${strOrNull(upstreamUrl)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
   const used = usage
     ? `{"input":${usage.input},"output":${usage.output},"cachedInput":${usage.cachedInput},"reasoning":${usage.reasoning},"estimated":${usage.estimated}}`
     : 'null';
   return (
     `"client":${str(x.client)}${x.serviceAccount === undefined ? '' : `,"serviceAccount":${str(x.serviceAccount)}`}` +
     `,"method":${str(x.method)},"endpoint":${str(x.endpoint)},"path":${str(path)},"status":${x.status}` +
+    `,"upstream":${strOrNull(x.upstream)},"attempts":${x.attempts}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
     `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}${x.session ? `,"websocket":${JSON.stringify(x.session)}` : ''}`

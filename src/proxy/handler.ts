@@ -34,7 +34,8 @@ export interface ProxyDeps {
   keys: KeyStore;
   /** Set when callers may prove a Kubernetes ServiceAccount instead of holding a key. */
   serviceAccounts?: ServiceAccountTokens;
-  upstream: Upstream;
+  /** Every upstream by name: the primary and the fallbacks. */
+  upstreams: ReadonlyMap<string, Upstream>;
   metrics: Metrics;
   log: Logger;
   /** True once shutdown began: responses then close their connection. */
@@ -67,8 +68,9 @@ export function createProxyHandler(deps: ProxyDeps) {
   const { recorder } = deps;
   const requestDeps = {
     deadlines,
-    upstream: deps.upstream,
-    upstreamConfig: config.upstream,
+    upstreams: deps.upstreams,
+    fallbackOn: config.fallbackOn,
+    fallbackBodyLimitBytes: config.fallbackBodyLimitBytes,
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     log,

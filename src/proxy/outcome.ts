@@ -14,6 +14,10 @@ export interface Outcome {
   readonly endpoint: string;
   /** The canonical path (and query) sent upstream. */
   readonly path: string;
+  /** The upstream that answered (or was tried last); undefined when none was tried. */
+  readonly upstream: string | undefined;
+  /** Upstreams tried (fallbacks after the first); 0 when the request never reached one. */
+  readonly attempts: number;
   /** What the client got: the response status, or 499 when it left before a response head was sent. */
   readonly status: number;
   readonly bytesIn: number;

@@ -1,32 +1,30 @@
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { DeadlineSweep } from './deadlines';
-import type { Client } from '../keys/key-table';
-import { ProxyError, bodyTooLarge, rateLimited, requestTimeout } from '../http/errors';
-import { bodyPending, sendError } from '../http/respond';
-import type { LimitExceeded } from '../usage/limits';
-import type { Usage } from '../usage/tap';
-import { describeRequest } from '../usage/request';
-import { credentialSecret, upstreamRequestHeaders } from '../http/headers';
+import type { FallbackOn } from '../config/types';
+import { credentialUnavailable } from '../credentials/errors';
 import { closeAfter } from '../http/closing';
-import { forwardInterim } from './interim';
-import { GATHERED_BODY_BYTES, READ_BODY_BYTES, Upload, bodyModeOf } from './upload';
-import { forwardResponse, type ForwardedResponse } from './forward-response';
-import { askForUsage, mayAskForUsage, rewrittenHeaders } from './stream-usage';
+import { type ProxyError, bodyTooLarge, rateLimited, requestTimeout } from '../http/errors';
+import { bodyPending, sendError } from '../http/respond';
+import { UpstreamError, badResponse, classifyUpstreamError, isReplayable, isStaleSocketError, unforwardable } from '../http/upstream-errors';
+import type { Client } from '../keys/key-table';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
-import { UpstreamError, badResponse, classifyUpstreamError, isReplayable, isStaleSocketError, switchedProtocols, unforwardable } from '../http/upstream-errors';
-import type { Upstream } from './upstream';
-import { UpstreamTimers } from './timers';
-import type { UpstreamConfig } from '../config/types';
-import { CredentialUse } from '../credentials/credential-use';
-import { credentialUnavailable } from '../credentials/errors';
+import type { LimitExceeded } from '../usage/limits';
+import { describeRequest } from '../usage/request';
+import type { Usage } from '../usage/tap';
+import { Attempt, type AttemptOwner } from './attempt';
+import type { DeadlineSweep } from './deadlines';
+import { type ForwardedResponse, forwardResponse } from './forward-response';
 import type { Outcome } from './outcome';
+import { RequestBody } from './request-body';
+import type { Upstream } from './upstream';
+import { type Hop, UpstreamChain, reasonOfFailure, reasonOfStatus } from './upstream-chain';
 
 export interface ProxiedRequestDeps {
-  upstream: Upstream;
-  upstreamConfig: UpstreamConfig;
+  /** Every upstream by name: the primary and the fallbacks. */
+  upstreams: ReadonlyMap<string, Upstream>;
+  fallbackOn: FallbackOn;
+  fallbackBodyLimitBytes: number;
   maxBodyBytes: number;
   metrics: Metrics;
   log: Logger;
@@ -39,11 +37,12 @@ export interface ProxiedRequestDeps {
 }
 
 /**
- * One proxied request: the body sent up (gathered whole, or relayed as it arrives), the response piped back,
- * the upstream timers, and one place (`fail`, `onClientClose`) that decides how it ended. What happened is kept
- * in private fields and handed over once, as a frozen Outcome, when the client's response closes.
+ * One proxied request: its body (gathered whole, or relayed as it arrives), one attempt after another along the
+ * client's chain of upstreams until one answers, that answer piped back, and one place (`fail`, `onClientClose`)
+ * that decides how it ended. What happened is kept in private fields and handed over once, as a frozen Outcome,
+ * when the client's response closes.
  */
-export class ProxiedRequest {
+export class ProxiedRequest implements AttemptOwner {
   private readonly startedAt = performance.now();
   private ttfbMs: number | undefined;
   private upstreamRequestId: string | undefined;
@@ -54,23 +53,16 @@ export class ProxiedRequest {
   private stream = false;
   private admitted = false;
   private usage: Usage | undefined;
-  private upstreamReq: ClientRequest | undefined;
-  /** The upstream's response, once its head has arrived. */
-  private upRes: IncomingMessage | undefined;
-  private retried = false;
-  private readonly upload: Upload;
-  /** Whether the body is read so that usage can be asked for on the client's behalf (`usage.streamUsage`). */
-  private readonly usageAskable: boolean;
-  /** The body went up asking for a usage chunk the client did not ask for: the stream filter takes it out. */
-  private askedForUsage = false;
+  /** The attempt whose response (if any) is the one the client gets. */
+  private attempt: Attempt | undefined;
+  /** Set once a response head went to the client: nothing is sent again from then on. */
+  private answered = false;
+  private staleRetried = false;
+  private readonly chain: UpstreamChain;
+  private readonly body: RequestBody;
   /** The response on its way to the client, once its head was forwarded. */
   private copy: ForwardedResponse | undefined;
-  /** The key or access token the request went upstream with. */
-  private sentSecret = '';
-  private readonly timers: UpstreamTimers;
   private readonly onBodyStall = () => this.fail(requestTimeout());
-  /** Set for a keyless client: the short-lived token this request goes with. */
-  private readonly credential: CredentialUse | undefined;
 
   constructor(
     private readonly deps: ProxiedRequestDeps,
@@ -82,21 +74,17 @@ export class ProxiedRequest {
     /** `namespace/name` when the caller proved a ServiceAccount rather than sending a key. */
     private readonly serviceAccount?: string,
   ) {
-    const path = upstreamPath.split('?', 1)[0]!;
-    this.usageAskable = mayAskForUsage(req, path, deps.upstreamConfig.streamUsage);
-    const gatherLimit = this.usageAskable ? READ_BODY_BYTES : GATHERED_BODY_BYTES;
-    this.credential = client.credential && new CredentialUse(client.credential);
-    this.upload = new Upload(req, bodyModeOf(req, gatherLimit));
-    this.timers = new UpstreamTimers(deps.upstreamConfig, deps.deadlines, deps.upstream.tls, (err) => this.fail(err));
+    this.chain = new UpstreamChain(client.chain, deps.upstreams, deps.metrics);
+    this.body = new RequestBody(req, upstreamPath.split('?', 1)[0]!, client.chain, deps.upstreams, deps.fallbackBodyLimitBytes);
   }
 
   start(): void {
     this.res.on('close', () => this.onClientClose());
-    if (this.upload.mode !== 'whole') return this.begin();
+    if (this.body.upload.mode !== 'whole') return this.begin();
     // No upstream socket yet to carry the idle timer: a gathered body that has not arrived within the idle
     // timeout has stalled.
-    this.deps.deadlines.add(this.onBodyStall, this.deps.upstreamConfig.idleTimeoutMs);
-    this.upload.gather(() => {
+    this.deps.deadlines.add(this.onBodyStall, this.firstRoute().config.idleTimeoutMs);
+    this.body.upload.gather(() => {
       this.deps.deadlines.remove(this.onBodyStall);
       if (!this.error && !this.clientGone) this.begin();
     });
@@ -104,95 +92,82 @@ export class ProxiedRequest {
 
   /** Reads what the request says about itself, applies the client's limits, then sends it. */
   private begin(): void {
-    const { whole } = this.upload;
-    const described = describeRequest(this.req.headers['content-type'], whole);
+    const described = describeRequest(this.req.headers['content-type'], this.body.upload.whole);
     this.model = described.model;
     this.stream = described.stream;
     const refusal = this.deps.admit(this.client, this.stream);
     if (refusal) return this.fail(rateLimited(refusal.limit, refusal.retryAfterSeconds));
     this.admitted = true;
-    const rewrite = this.usageAskable && whole && this.stream ? askForUsage(whole, described.json) : undefined;
-    if (rewrite) {
-      this.upload.whole = rewrite.body;
-      this.askedForUsage = true;
-    }
-    this.send();
+    this.body.described(described);
+    this.sendTo(this.chain.first(Date.now()));
   }
 
-  private send(): void {
-    const { req } = this;
-    if (this.credential && this.credential.token === undefined) return this.sendWithCredential(this.credential);
-    let up: ClientRequest;
-    try {
-      const signing = this.credential ? this.credential.sign(this.client.upstream) : this.client.upstream;
-      this.sentSecret = credentialSecret(signing.credential);
-      const headers = upstreamRequestHeaders(req.headers, signing);
-      const sendHeaders = this.askedForUsage ? rewrittenHeaders(headers, this.upload.whole!) : headers;
-      // A retry after a stale pooled connection goes on one made for it: another pooled one may be closing too.
-      up = this.deps.upstream.request(req.method!, this.upstreamPath, sendHeaders, this.retried);
-    } catch (err) {
-      // Node's outgoing header validation is stricter than its parser in corner cases: a 400, not a crash.
-      return this.fail(new ProxyError(400, 'bad_request', 'The request has a header the proxy cannot forward.', { cause: err }));
-    }
-    this.upstreamReq = up;
-    this.timers.track(up);
-    up.on('information', (info) => {
-      if (up !== this.upstreamReq) return;
-      this.timers.interim();
-      forwardInterim(this.res, info);
-    });
-    up.on('response', (upRes) => up === this.upstreamReq && this.onResponse(upRes));
-    // Without a listener, Node drops an upgraded socket silently and the request would never end.
-    up.on('upgrade', (_upRes, socket: Socket) => {
-      socket.destroy();
-      if (up === this.upstreamReq) this.fail(switchedProtocols());
-    });
-    up.on('error', (err) => up === this.upstreamReq && this.onUpstreamError(err));
-    if (this.upload.mode !== 'stream') return void up.end(this.upload.whole);
-    // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
-    const limit = req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
-    this.upload.streamTo(up, (chunk, first) => {
-      if (first) this.model = describeRequest(req.headers['content-type'], chunk).model;
-      if (this.upload.bytes > limit) this.fail(bodyTooLarge(limit));
-    });
+  private firstRoute(): Upstream {
+    return this.deps.upstreams.get(this.client.chain[0]!.upstream)!;
   }
 
-  /** No credential yet (the first is late, or the last was just dropped): 503, nothing sent upstream. */
-  private sendWithCredential(credential: CredentialUse): void {
-    void credential.acquire().then((ok) => {
-      if (this.error || this.clientGone) return;
-      if (ok) this.send();
-      else this.fail(credentialUnavailable());
-    });
-  }
-
-  /** A replayable request refused with the credential it carried goes once more, with the next credential. */
-  private resendAfterUnauthorized(upRes: IncomingMessage): void {
-    upRes.resume();
-    this.deps.log.debug('upstream_retry', { client: this.client.name, reason: 'unauthorized' });
-    this.upstreamReq = undefined;
+  private sendTo(hop: Hop, again?: Attempt): void {
+    const attempt = again ?? new Attempt(hop.route, hop.target, this, this.deps.deadlines);
+    this.attempt = attempt;
     this.ttfbMs = undefined;
-    this.send();
+    if (attempt.credential && attempt.credential.token === undefined) return this.sendWithCredential(attempt);
+    try {
+      // A retry after a stale pooled connection goes on one made for it: another pooled one may be closing too.
+      const up = attempt.send(this.req, this.res, this.upstreamPath, this.body.forUpstream(hop.route.config), this.staleRetried);
+      if (this.body.upload.mode === 'stream') this.streamBody(up);
+      else up.end(this.body.sending);
+    } catch (err) {
+      this.fail(err as ProxyError);
+    }
   }
 
-  private onResponse(upRes: IncomingMessage): void {
+  private streamBody(up: ClientRequest): void {
+    // Errors of this direction surface as an upstream 'error' or a client 'close'; both are handled there.
+    const limit = this.req.headers['content-length'] === undefined ? this.deps.maxBodyBytes : Infinity;
+    this.body.upload.streamTo(up, (chunk, first) => {
+      if (first) this.model = describeRequest(this.req.headers['content-type'], chunk).model;
+      if (this.body.upload.bytes > limit) this.fail(bodyTooLarge(limit));
+    });
+  }
+
+  /** No credential yet (the first is late, or none could be had): 503, nothing sent upstream. */
+  private sendWithCredential(attempt: Attempt): void {
+    void attempt.credential!.acquire().then((ok) => {
+      if (this.error || this.clientGone || attempt !== this.attempt) return;
+      if (ok) return this.sendTo(this.chain.current, attempt);
+      if (!this.moveOn('credential')) this.fail(credentialUnavailable());
+    });
+  }
+
+  onResponse(attempt: Attempt, upRes: IncomingMessage): void {
+    if (attempt !== this.attempt) return void upRes.resume();
     this.ttfbMs = performance.now() - this.startedAt;
-    this.timers.advance('streaming');
+    attempt.timers.advance('streaming');
     if (this.error || this.clientGone) return void upRes.resume();
     const refused = unforwardable(upRes);
-    if (refused) return this.fail(refused);
-    if (upRes.statusCode === 401 && this.credential?.retryAfterUnauthorized(this.upload.mode !== 'stream')) return this.resendAfterUnauthorized(upRes);
-    this.upRes = upRes;
+    if (refused) return this.onFailure(attempt, refused);
+    if (upRes.statusCode === 401 && attempt.credential?.retryAfterUnauthorized(this.body.resendable)) {
+      upRes.resume();
+      this.deps.log.debug('upstream_retry', { client: this.client.name, reason: 'unauthorized' });
+      return this.sendTo(this.chain.current, attempt.again(this, this.deps.deadlines));
+    }
+    const reason = reasonOfStatus(upRes, this.deps.fallbackOn);
+    if (reason && this.moveOn(reason, upRes)) return void upRes.resume();
+    this.forward(attempt, upRes);
+  }
+
+  private forward(attempt: Attempt, upRes: IncomingMessage): void {
+    this.answered = true;
+    this.chain.answered();
     // Nothing sends it again from here on; a stream can stay open for minutes, and its prompt with it.
-    this.upload.whole = undefined;
+    this.body.release();
     const requestId = upRes.headers['x-request-id'];
     this.upstreamRequestId = typeof requestId === 'string' ? requestId : undefined;
-    const json = this.req.headers['content-type']?.startsWith('application/json') === true;
     this.copy = forwardResponse(upRes, this.res, {
       method: this.req.method!,
-      secret: this.sentSecret,
-      askedForUsage: this.askedForUsage,
-      reservation: json ? Math.ceil(this.upload.bytes / 4) : 0,
+      secret: attempt.secret,
+      askedForUsage: attempt.askedForUsage,
+      reservation: this.body.reservation,
       beforeHead: (headers) => {
         if (!this.req.complete) this.answerEarly(upRes, headers);
       },
@@ -214,36 +189,57 @@ export class ProxiedRequest {
   private answerEarly(upRes: IncomingMessage, headers: OutgoingHttpHeaders): void {
     headers.connection = 'close';
     closeAfter(this.res);
-    this.upload.detach();
+    this.body.upload.detach();
+    const up = this.attempt!.up!;
     upRes.once('end', () => {
-      this.upload.abandon();
+      this.body.upload.abandon();
       // An upload cut short leaves the upstream connection mid-body: it cannot carry another request.
-      if (!this.upstreamReq!.writableFinished) this.upstreamReq!.destroy();
+      if (!up.writableFinished) up.destroy();
     });
   }
 
-  private onUpstreamError(err: NodeJS.ErrnoException): void {
-    if (this.clientGone || this.error) return;
+  onError(attempt: Attempt, err: NodeJS.ErrnoException): void {
+    if (attempt !== this.attempt || this.clientGone || this.error) return;
     // Once the response has begun, its own stream reports how it ends: an error here is the upload failing
     // (the upstream no longer reads the body) or the connection dying after a complete response.
-    if (this.upRes) return this.upload.abandon();
-    if (this.canRetry(err)) {
-      this.retried = true;
-      this.deps.upstream.dropIdleConnections();
+    if (this.answered) return this.body.upload.abandon();
+    if (this.canRetryStale(attempt, err)) {
+      this.staleRetried = true;
+      attempt.route.dropIdleConnections();
       this.deps.log.debug('upstream_retry', { client: this.client.name, reason: err.code });
-      this.send();
-      return;
+      return this.sendTo(this.chain.current, attempt.again(this, this.deps.deadlines));
     }
-    this.fail(classifyUpstreamError(err, this.ttfbMs !== undefined));
+    this.onFailure(attempt, classifyUpstreamError(err, this.ttfbMs !== undefined));
+  }
+
+  onFailure(attempt: Attempt, err: ProxyError): void {
+    if (attempt !== this.attempt || this.clientGone || this.error) return;
+    const reason = this.answered ? undefined : reasonOfFailure(err, this.deps.fallbackOn);
+    if (reason && this.moveOn(reason)) return;
+    if (!this.answered) this.chain.failed(Date.now(), reason !== undefined);
+    this.fail(err);
   }
 
   /**
    * Once, for an idempotent request we can send again whole, that failed on a reused socket before any
-   * response. A POST is never sent twice: the reset may have come after the upstream began working on it.
+   * response. A POST is never sent twice to one upstream: the reset may have come after it began working on it.
    */
-  private canRetry(err: NodeJS.ErrnoException): boolean {
-    if (this.retried || this.upload.mode === 'stream' || this.ttfbMs !== undefined) return false;
-    return isReplayable(this.req.method!) && this.upstreamReq!.reusedSocket && isStaleSocketError(err);
+  private canRetryStale(attempt: Attempt, err: NodeJS.ErrnoException): boolean {
+    if (this.staleRetried || !this.body.resendable || this.ttfbMs !== undefined) return false;
+    return isReplayable(this.req.method!) && attempt.up!.reusedSocket && isStaleSocketError(err);
+  }
+
+  /** Moves on to the next upstream of the chain when there is one and the body can be sent again; else false. */
+  private moveOn(reason: string, res?: IncomingMessage): boolean {
+    if (!this.chain.hasNext || !this.body.replayable) return false;
+    const from = this.attempt!;
+    const hop = this.chain.next(reason, Date.now(), res);
+    if (!hop) return false;
+    from.abandon();
+    this.deps.log.info('upstream_fallback', { client: this.client.name, from: from.route.name, to: hop.route.name, reason });
+    this.staleRetried = false;
+    this.sendTo(hop);
+    return true;
   }
 
   /** Answers with the error while nothing was sent, else cuts the client connection; stops the upstream. */
@@ -251,21 +247,22 @@ export class ProxiedRequest {
     if (this.error || this.clientGone) return;
     this.error = err;
     if (err instanceof UpstreamError) this.deps.metrics.upstreamErrors.with(err.reason).inc();
-    this.timers.stop();
+    this.attempt?.timers.stop();
     const pending = bodyPending(this.req);
     // Destroying the upstream request below must not take the client's request (and socket) with it.
-    if (!this.res.headersSent) this.upload.abandon();
+    if (!this.res.headersSent) this.body.upload.abandon();
     sendError(this.res, err, pending);
     this.copy?.stop();
-    this.upstreamReq?.destroy();
+    this.attempt?.up?.destroy();
   }
 
   private onClientClose(): void {
     if (!this.res.writableFinished && !this.error) {
       this.clientGone = true;
-      this.upstreamReq?.destroy();
+      if (!this.answered) this.chain.abandoned();
+      this.attempt?.up?.destroy();
     }
-    this.timers.stop();
+    this.attempt?.timers.stop();
     this.deps.deadlines.remove(this.onBodyStall);
     // A response cut short (either side gone) reported no usage: what it streamed is counted as an estimate.
     if (this.usage === undefined && this.copy) this.usage = this.copy.usage();
@@ -280,8 +277,10 @@ export class ProxiedRequest {
       method: req.method!,
       endpoint: this.endpoint,
       path: this.upstreamPath,
+      upstream: this.attempt?.route.name,
+      attempts: this.chain.attempts,
       status: res.headersSent ? res.statusCode : 499,
-      bytesIn: this.upload.bytes,
+      bytesIn: this.body.upload.bytes,
       bytesOut: this.copy?.bytesOut ?? 0,
       durationMs: performance.now() - this.startedAt,
       ttfbMs: this.ttfbMs,

@@ -3,11 +3,17 @@ import https from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { UpstreamConfig } from '../config/types';
+import { UpstreamHealth } from './upstream-health';
 
 /** Idle keep-alive sockets kept per upstream; busy sockets are bounded by the connections clients hold. */
 const MAX_FREE_SOCKETS = 256;
 
 export interface Upstream {
+  /** Its name: the `upstream` label of metrics and log lines. */
+  readonly name: string;
+  readonly config: UpstreamConfig;
+  /** How its last attempts went: whether requests should try it now. */
+  readonly health: UpstreamHealth;
   readonly agent: http.Agent;
   readonly tls: boolean;
   /** `fresh`: on a connection made for this request, never a pooled one (a retry after a stale connection). */
@@ -38,6 +44,9 @@ export function createUpstream(config: UpstreamConfig): Upstream {
   const send = tls ? https.request : http.request;
   const { hostname, port, basePath } = config;
   return {
+    name: config.name,
+    config,
+    health: new UpstreamHealth(),
     agent,
     tls,
     request: (method, path, headers, fresh = false) => send({ agent: fresh ? false : agent, hostname, port, method, path: basePath + path, headers }),

@@ -21,6 +21,8 @@ export interface SessionStart {
   endpoint: string;
   /** The canonical path and query sent upstream. */
   path: string;
+  /** The upstream's name (the primary: sessions have no fallback). */
+  upstream: string;
   /** Realtime names the model in the query (`?model=`); its events often do not. */
   model: string | undefined;
   startedAt: number;
@@ -91,6 +93,8 @@ function sessionOutcome(start: SessionStart, s: SessionOutcome, seen: { ttfbMs: 
     method: 'GET',
     endpoint: start.endpoint,
     path: start.path,
+    upstream: start.upstream,
+    attempts: 1,
     status: 101,
     bytesIn: s.fromClient.bytes,
     bytesOut: s.fromUpstream.bytes,

@@ -79,7 +79,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return refuse(req, socket, upgradeRefused(), refusal(400, endpoint, client.name, 'upgrade_not_supported', serviceAccount));
     const path = target.query ? `${target.path}?${target.query}` : target.path;
     const model = new URLSearchParams(target.query).get('model') ?? undefined;
-    void connect({ req, socket, head, client, serviceAccount, endpoint, path, model, startedAt });
+    void connect({ req, socket, head, client, serviceAccount, endpoint, path, model, startedAt, upstream: deps.upstream.name });
 
     function refusal(status: number, at: string | undefined, name: string, code: string | undefined, account?: string): RefusedRequest {
       return { status, endpoint: at || undefined, client: name, code, startedAt, serviceAccount: account };

@@ -1,4 +1,4 @@
-// A 502 says why: the request's log line names the upstream and the cause (Node's error code and words, the
+// A 502 says why: the request's log line names the upstream (its name and URL) and the cause (Node's error code and words, the
 // TLS complaint) for a refused connection, a name that does not resolve and a certificate that does not
 // verify. Before, all three logged only `upstream_unreachable`. No key appears (startProxy's guard).
 import t, { type Test } from 'tap';
@@ -21,7 +21,8 @@ t.test('connection refused', async (t) => {
   const line = await failedLine(t, `https://127.0.0.1:${port}`);
   t.match(line, {
     error: 'upstream_unreachable',
-    upstream: `https://127.0.0.1:${port}`,
+    upstream: 'primary',
+    upstreamUrl: `https://127.0.0.1:${port}`,
     cause: { reason: 'unreachable', code: 'ECONNREFUSED', message: new RegExp(`127\\.0\\.0\\.1:${port}`) },
   });
 });
@@ -29,7 +30,7 @@ t.test('connection refused', async (t) => {
 t.test('DNS failure', async (t) => {
   const line = await failedLine(t, 'https://api.openai-proxy-test.invalid');
   t.match(line, {
-    upstream: 'https://api.openai-proxy-test.invalid',
+    upstreamUrl: 'https://api.openai-proxy-test.invalid',
     cause: { reason: 'unreachable', code: /^(ENOTFOUND|EAI_AGAIN)$/, message: /api\.openai-proxy-test\.invalid/ },
   });
 });
@@ -37,5 +38,5 @@ t.test('DNS failure', async (t) => {
 t.test('TLS: a certificate that does not verify', async (t) => {
   const rogue = await startRawUpstream(t, { cert: 'rogue', answer: (_head, socket) => socket.end() });
   const line = await failedLine(t, rogue.url);
-  t.match(line, { upstream: rogue.url, cause: { reason: 'tls', code: /SELF_SIGNED|UNABLE_TO_VERIFY/, message: /certificate/ } });
+  t.match(line, { upstream: 'primary', upstreamUrl: rogue.url, cause: { reason: 'tls', code: /SELF_SIGNED|UNABLE_TO_VERIFY/, message: /certificate/ } });
 });
