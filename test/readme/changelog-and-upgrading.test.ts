@@ -17,7 +17,8 @@ t.test('CHANGELOG.md', async (t) => {
   t.ok(unreleased, 'an Unreleased section');
   t.match(unreleased, `Image ${chart.appVersion}, chart ${chart.version}, config format 1`, 'the versions of chart/Chart.yaml');
   for (const heading of ['Renamed', 'Changed', 'Added']) t.match(unreleased, new RegExp(`^### ${heading}$`, 'm'), `a ${heading} list`);
-  for (const rename of ['`tokens`', '`credential_dropped`', '`credential_refused`', '`"none"`']) t.match(unreleased, rename, `names ${rename}`);
+  for (const rename of ['`tokens`', '`upstreamUrl`', '`credential_dropped`', '`credential_refused`', '`"none"`'])
+    t.match(unreleased, rename, `names ${rename}`);
 });
 
 t.test("the README's Upgrading section", async (t) => {
