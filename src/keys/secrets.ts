@@ -70,6 +70,12 @@ export function resolveKeys(ref: SecretRef, env: Env, files: FileContents): stri
   }
 }
 
+/** Why a reference yielded no key: an unset variable is named as such, not as one that "holds no key". */
+export function noKeyMessage(ref: SecretRef, env: Env): string {
+  if (ref.kind === 'env' && !env[ref.name]) return `environment variable ${ref.name} is not set`;
+  return `${describeRef(ref)} holds no key`;
+}
+
 /** For messages: where a reference points, never what it holds. */
 export function describeRef(ref: SecretRef): string {
   switch (ref.kind) {

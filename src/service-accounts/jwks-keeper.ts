@@ -61,8 +61,9 @@ export class JwksKeeper {
     return this.current !== undefined;
   }
 
+  /** The first fetch is logged with `trigger: start`, as the first token exchange is. */
   start(): void {
-    this.tick();
+    this.tick('start');
   }
 
   close(): void {
@@ -81,8 +82,8 @@ export class JwksKeeper {
     return this.refresh('unknown_kid');
   }
 
-  private tick(): void {
-    this.refresh('schedule').then((ok) => {
+  private tick(trigger = 'schedule'): void {
+    this.refresh(trigger).then((ok) => {
       if (this.closed) return;
       this.timer = setTimeout(() => this.tick(), nextFetchDelay(ok, this.failures, this.schedule));
       this.timer.unref();

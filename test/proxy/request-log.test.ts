@@ -40,7 +40,7 @@ t.test('request and lifecycle log lines', async (t) => {
 
   await request(`${s.proxy.url}/v1/files/../files`, { headers: s.auth });
   const refused = await s.proxy.waitForLog((l) => l.event === 'request' && l.status === 404);
-  t.equal(refused.endpoint, null, 'endpoint null when nothing matched');
+  t.equal(refused.endpoint, 'none', 'endpoint "none" when nothing matched, as the metric label');
   t.equal(refused.error, 'endpoint_not_allowed');
   await noKeyLeak(t, s);
 });

@@ -12,7 +12,7 @@ import { assertNoKeyLeak, randomKey, startProxy } from '../helpers/proxy';
 import { tempDir } from '../helpers/tmp';
 import { codeBlocks, curlCommands, parseCurl, section } from './readme';
 
-const QUICK_START = section('Quick start: one key for everyone');
+const QUICK_START = section('Quick start with your OpenAI key');
 
 t.test("the README's line puts the client key into the shell, and neither the real key nor the base URL", async (t) => {
   const exportLine = codeBlocks(QUICK_START, 'sh')
