@@ -110,6 +110,9 @@ fallbackKeys that name a fallback and say where their key is.
 {{- fail (printf "upstream.fallbacks: the name %q is used by another upstream too (the primary is %q, upstream.name)" .name (first $names)) }}
 {{- end }}
 {{- $names = append $names .name }}
+{{- if and .existingSecret (kindIs "map" .workloadIdentity) }}
+{{- fail (printf "upstream.fallbacks: %q has existingSecret and workloadIdentity: its key comes from one of them, remove the other" .name) }}
+{{- end }}
 {{- if and (kindIs "map" .workloadIdentity) (not $keyless) }}
 {{- fail (printf "upstream.fallbacks: %q has a workloadIdentity, which needs upstream.workloadIdentity.enabled (the Pod's token it exchanges)" .name) }}
 {{- end }}
@@ -123,6 +126,9 @@ fallbackKeys that name a fallback and say where their key is.
 {{- range $upstream, $ref := .fallbackKeys }}
 {{- if not (has $upstream $fallbacks) }}
 {{- fail (printf "clients: %q has fallbackKeys.%s, which names no fallback upstream (upstream.fallbacks: %s)" $client.name $upstream (join ", " $fallbacks | default "none")) }}
+{{- end }}
+{{- if and (kindIs "map" $ref.workloadIdentity) (or $ref.existingSecret $ref.keyName) }}
+{{- fail (printf "clients: %q has fallbackKeys.%s with a workloadIdentity and a Secret's key: its key comes from one of them, remove the other" $client.name $upstream) }}
 {{- end }}
 {{- if and (kindIs "map" $ref.workloadIdentity) (not $keyless) }}
 {{- fail (printf "clients: %q has fallbackKeys.%s.workloadIdentity, which needs upstream.workloadIdentity.enabled" $client.name $upstream) }}
