@@ -155,6 +155,8 @@ rule as a bare "minLength: got 0, want 1"; these say what to set.
 {{- fail (printf "clients: %q lists serviceAccounts, which need auth.serviceAccounts.enabled: true" .name) }}
 {{- end }}
 {{- end }}
+{{- include "openai-proxy.validateFallbacks" . }}
+{{- include "openai-proxy.validateLimits" . }}
 {{- include "openai-proxy.validateSecurityContext" . }}
 {{- if and .Values.injector.enabled (eq (int .Values.injector.port) (int .Values.injector.adminPort)) }}
 {{- fail "injector.port and injector.adminPort must differ: they are the same container's" }}
@@ -235,9 +237,11 @@ node's 1000, distroless' 65532) would let an app process beside the proxy read i
 {{/* The proxy's YAML config file (PROXY_CONFIG). Upstream and client keys are file references only. */}}
 {{- define "openai-proxy.configYaml" -}}
 {{- $config := dict "upstream" (dict "baseUrl" .Values.upstream.baseUrl "authHeader" .Values.upstream.authHeader) }}
+{{- with .Values.upstream.name }}{{ $_ := set $config.upstream "name" . }}{{ end }}
 {{- if include "openai-proxy.keyless" . }}
 {{- $_ := set $config.upstream "apiKey" (include "openai-proxy.workloadIdentityRef" (dict "root" .) | fromYaml) }}
 {{- end }}
+{{- $_ := mergeOverwrite $config.upstream (include "openai-proxy.fallbacksConfig" . | fromYaml) }}
 {{- $clients := list }}
 {{- range .Values.clients }}
 {{- $dir := printf "%s/%s" (include "openai-proxy.clientsDir" $) .name }}
@@ -249,7 +253,9 @@ node's 1000, distroless' 65532) would let an app process beside the proxy read i
 {{- else if .workloadIdentity }}
 {{- $_ := set $client "upstreamKey" (include "openai-proxy.workloadIdentityRef" (dict "root" $ "own" .workloadIdentity) | fromYaml) }}
 {{- end }}
+{{- if .fallbackKeys }}{{ $_ := set $client "fallbackKeys" (include "openai-proxy.clientFallbackKeys" (dict "root" $ "client" .) | fromYaml) }}{{ end }}
 {{- if .headers }}{{ $_ := set $client "headers" .headers }}{{ end }}
+{{- if .allowedModels }}{{ $_ := set $client "allowedModels" .allowedModels }}{{ end }}
 {{- if .limits }}{{ $_ := set $client "limits" .limits }}{{ end }}
 {{- $clients = append $clients $client }}
 {{- end }}
@@ -261,6 +267,8 @@ node's 1000, distroless' 65532) would let an app process beside the proxy read i
 {{- end }}{{ end }}
 {{- if .Values.models }}{{ $_ := set $config "models" .Values.models }}{{ end }}
 {{- if .Values.endpoints }}{{ $_ := set $config "endpoints" .Values.endpoints }}{{ end }}
+{{- with .Values.usage.streamUsage }}{{ $_ := set $config "usage" (dict "streamUsage" .) }}{{ end }}
+{{- with include "openai-proxy.limitsConfig" . | fromYaml }}{{ $_ := set $config "limits" . }}{{ end }}
 {{- toYaml $config }}
 {{- end }}
 

@@ -41,6 +41,9 @@ name in). Keyless: upstream.workloadIdentity as set, with the Pod's own ServiceA
 {{- $values := mergeOverwrite (deepCopy .root.Values) (dict "mode" "sidecar" "auth" $auth) }}
 {{- $_ := set $values "clients" list }}
 {{- $_ := set $values.upstream.workloadIdentity "enabled" .keyless }}
+{{- /* Limits and prices belong to clients, which an injected sidecar has none of: no store, no Secret for it. */}}
+{{- $_ := set $values "limits" (dict "store" (dict "redis" dict) "onStoreError" "local" "prices" dict) }}
+{{- $_ := set $values "redis" (dict "deploy" false) }}
 {{- toYaml $values }}
 {{- end }}
 
@@ -79,9 +82,13 @@ could be changed by anyone who may edit the Pod, while a container's env is fixe
 
 {{/*
 What sidecar mode's config file says, as the environment variables that set the same (an injected sidecar has
-no clients and no ServiceAccount callers, so nothing else is in that file): list items.
+no clients and no ServiceAccount callers, so no limits either): list items. Fallbacks have no environment form:
+refused, rather than a sidecar that silently never fails over. upstream.name, a label only, is left out.
 */}}
 {{- define "openai-proxy.injector.settingsEnv" -}}
+{{- if .Values.upstream.fallbacks }}
+{{- fail "upstream.fallbacks has no environment variable, and an injected sidecar takes its settings from env only: with injector.enabled leave upstream.fallbacks empty (install the shared Service with fallbacks as a release of its own)" }}
+{{- end }}
 - name: OPENAI_BASE_URL
   value: {{ .Values.upstream.baseUrl | quote }}
 - name: OPENAI_AUTH_HEADER
@@ -129,6 +136,10 @@ no clients and no ServiceAccount callers, so nothing else is in that file): list
 {{- with .Values.endpoints }}
 - name: PROXY_ENDPOINTS
   value: {{ join "," . | quote }}
+{{- end }}
+{{- with .Values.usage.streamUsage }}
+- name: PROXY_STREAM_USAGE
+  value: {{ . | quote }}
 {{- end }}
 {{- end }}
 

@@ -93,6 +93,8 @@ securityContext:
     defaultMode: 288
 {{- end }}
 {{- end }}
+{{- include "openai-proxy.fallbackVolumes" . }}
+{{- include "openai-proxy.limitsVolumes" . }}
 {{- if .Values.auth.serviceAccounts.enabled }}
 # What automountServiceAccountToken would give, for the proxy container alone: a token the kubelet renews,
 # for the API server's audience, and the cluster CA.
@@ -216,6 +218,8 @@ fsGroup: {{ .Values.podSecurityContext.fsGroup | default .Values.proxy.securityC
   readOnly: true
 {{- end }}
 {{- end }}
+{{- include "openai-proxy.fallbackVolumeMounts" . }}
+{{- include "openai-proxy.limitsVolumeMounts" . }}
 {{- if .Values.auth.serviceAccounts.enabled }}
 # The proxy's own API token, to read the ServiceAccount signing keys (JWKS) from the API server.
 - name: openai-proxy-kube-api

@@ -8,7 +8,7 @@
  *   CI_VALUES               chart/ci/*-values.yaml, as paths relative to the repo root
  *   KUBE_VERSIONS           the two Kubernetes versions every mode is rendered for: before and after native sidecars
  *   find / findAll / podSpec / proxyContainer / appContainers / envOf: small accessors on rendered objects
- *   isInjector / proxyDeployments: tell the sidecar injector's objects from the proxy's
+ *   isInjector / isRedis / proxyDeployments: tell the sidecar injector's and redis.deploy's objects from the proxy's
  *
  * Tests run with cwd = repo root (tap's default), so paths here are relative to it.
  */
@@ -105,8 +105,11 @@ export function find(objs: K8sObject[], kind: string): K8sObject {
 /** The sidecar injector's objects carry this component label; everything else is the proxy's (or its app's). */
 export const isInjector = (obj: K8sObject): boolean => obj.metadata?.labels?.['app.kubernetes.io/component'] === 'injector';
 
-/** The proxy's (or, in sidecar mode, the app's) Deployment: the one that is not the injector's. */
-export const proxyDeployments = (objs: K8sObject[]): K8sObject[] => findAll(objs, 'Deployment').filter((d) => !isInjector(d));
+/** redis.deploy's Redis carries this component label. */
+export const isRedis = (obj: K8sObject): boolean => obj.metadata?.labels?.['app.kubernetes.io/component'] === 'redis';
+
+/** The proxy's (or, in sidecar mode, the app's) Deployment: the one that is neither the injector's nor Redis's. */
+export const proxyDeployments = (objs: K8sObject[]): K8sObject[] => findAll(objs, 'Deployment').filter((d) => !isInjector(d) && !isRedis(d));
 
 export const podSpec = (objs: K8sObject[]): K8sObject => find(proxyDeployments(objs), 'Deployment').spec.template.spec;
 

@@ -9,15 +9,20 @@ import { CI_VALUES, KUBE_VERSIONS, allContainers, envOf, find, findAll, podSpec,
 
 const under = (path: string, mounts: K8sObject[]) => mounts.some((m) => path.startsWith(`${m.mountPath}/`));
 
-/** Every `file:` reference in the proxy's config file. */
+/** Every `file:` reference in the proxy's config file (keys, fallback keys, the limits store's URL, user, password, CA). */
 function configFileRefs(config: K8sObject): string[] {
   const refs: string[] = [];
   const upstreamRefs = (ref: K8sObject | undefined) => [ref?.file, ref?.workloadIdentity?.tokenFile].filter((p): p is string => !!p);
   refs.push(...upstreamRefs(config.upstream?.apiKey));
+  for (const fallback of config.upstream?.fallbacks ?? []) refs.push(...upstreamRefs(fallback.apiKey));
   for (const client of config.clients ?? []) {
     if (client.key?.file) refs.push(client.key.file);
     refs.push(...upstreamRefs(client.upstreamKey));
+    for (const ref of Object.values(client.fallbackKeys ?? {})) refs.push(...upstreamRefs(ref as K8sObject));
   }
+  const redis = config.limits?.store?.redis;
+  for (const ref of [redis?.url, redis?.username, redis?.password]) if (ref?.file) refs.push(ref.file);
+  if (redis?.caFile) refs.push(redis.caFile);
   return refs;
 }
 
