@@ -189,6 +189,7 @@ export function printTable(r) {
   console.log(`command: ${r.commands.latency1}`);
 
   const comparisons = [
+    ['proxy', 'floor', 'the proxy, every feature on, vs the least a Node proxy does'],
     ['proxy', 'proxy-nofallback', 'a fallback upstream configured (never used)'],
     ['proxy-limits-redis', 'proxy', 'limits shared in Redis instead of in memory'],
     ['proxy-sa-token', 'proxy', 'a cached ServiceAccount token instead of a key'],
