@@ -8,6 +8,8 @@ import type { KeyStore } from './keys/keystore';
 import type { Logger } from './observability/log';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { closeAfterAnswer, isClosing } from './http/closing';
+import { createLimits, type Limits, warnOncePerModel } from './limits';
+import type { AdmissionDeps } from './proxy/admission';
 import { createRecorder } from './proxy/access-log';
 import { createProxyHandler } from './proxy/handler';
 import { createUpgradeHandler } from './proxy/websocket-upgrade';
@@ -55,7 +57,9 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
     upstreamUrls: new Map([...upstreams.values()].map((u) => [u.name, u.config.display])),
   });
   const isDraining = () => draining;
-  const callers = { config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, upstreams, metrics, recorder, isDraining };
+  const limits = startLimits(config, metrics, log);
+  const admission = admissionOf(config, limits, metrics, log);
+  const callers = { config, keys, serviceAccounts: serviceAccounts?.tokens, upstream, upstreams, metrics, recorder, isDraining, admission };
   const handler = createProxyHandler({ ...callers, log });
   const upgrades = createUpgradeHandler(callers);
   const server = http.createServer(
@@ -89,6 +93,7 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
   const admin = createAdminServer({
     metrics,
     isReady: () => listening && !draining && keys.credentials.ready() && jwksLoaded(),
+    limits: () => limits.snapshot(),
     notReadyStatus: () =>
       draining ? 'draining' : !listening ? 'starting' : !keys.credentials.ready() ? 'waiting_for_upstream_credential' : 'waiting_for_service_account_keys',
   });
@@ -121,9 +126,42 @@ export async function startApp(config: Config, keys: KeyStore, log: Logger): Pro
       // Sessions still open after the grace period are told the server is going away, on both sides.
       await upgrades.closeAll(CLOSE.goingAway, 'shutting_down');
       release();
+      // What the replica counted reaches the store before it goes.
+      await limits.close();
       await new Promise((resolve) => admin.close(resolve));
       return cut;
     },
+  };
+}
+
+/**
+ * The clients' limits: shared by every replica on Redis when `limits.store.redis` is set, else this replica's
+ * alone, in memory. Redis being unreachable is a state (local or deny), never a start failure.
+ */
+function startLimits(config: Config, metrics: Metrics, log: Logger): Limits {
+  const limits = createLimits({
+    config: config.limits,
+    clients: config.clients,
+    log,
+    hooks: {
+      storeUp: (up) => metrics.limitsStoreUp.with().set(up ? 1 : 0),
+      storeError: (reason) => metrics.limitsStoreErrors.with(reason).inc(),
+      storeDuration: (seconds) => metrics.limitsStoreDuration.with().observe(seconds),
+      pendingDropped: (count) => metrics.limitsStoreErrors.with('pending_dropped').inc(count),
+    },
+  });
+  if (limits.store === 'redis') log.info('limits_store', { store: 'redis', url: config.limits.redis!.display, onStoreError: config.limits.onStoreError });
+  return limits;
+}
+
+function admissionOf(config: Config, limits: Limits, metrics: Metrics, log: Logger): AdmissionDeps {
+  const prices = config.limits.prices;
+  return {
+    limits,
+    prices,
+    metrics,
+    pricesGiven: Object.keys(prices).length > 0,
+    unpriced: warnOncePerModel((model) => log.warn('model_unpriced', { model, reason: 'limits.prices has no price for it: it costs 0' })),
   };
 }
 

@@ -1,7 +1,8 @@
-import type { ClientConfig, ClientLimits, Env, SecretRef, UpstreamConfig } from './types';
+import type { ClientConfig, Env, SecretRef, UpstreamConfig } from './types';
 import { type Problems, headerProblem, isLoopback, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
 import { UPSTREAM_CREDENTIAL, isUpstreamKeySetting, parseUpstreamKey } from './workload-identity';
 import { checkServiceAccountOwners, parseServiceAccounts } from './kubernetes';
+import { parseAllowedModels, parseClientLimits } from './limits';
 
 /** The `clients:` list of the config file, the env-defined `default` client, and the checks across them. */
 
@@ -24,7 +25,7 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
       problems.add(setting, 'must be a mapping with name and key (or serviceAccounts)');
       continue;
     }
-    rejectUnknownKeys(entry, ['name', 'key', 'serviceAccounts', 'upstreamKey', 'fallbackKeys', 'headers', 'limits'], setting, problems);
+    rejectUnknownKeys(entry, ['name', 'key', 'serviceAccounts', 'upstreamKey', 'fallbackKeys', 'headers', 'limits', 'allowedModels'], setting, problems);
     const name = entry.name;
     if (typeof name !== 'string' || !CLIENT_NAME.test(name)) {
       problems.add(`${setting}.name`, 'must be 1-64 characters of a-z 0-9 . _ -');
@@ -48,9 +49,11 @@ export function parseClients(raw: unknown, problems: Problems): ClientConfig[] {
       );
     }
     const headers = parseClientHeaders(entry.headers, `${setting}.headers`, problems);
-    const limits = parseLimits(entry.limits, `${setting}.limits`, problems);
+    const limits = parseClientLimits(entry.limits, `${setting}.limits`, problems);
+    const allowedModels = parseAllowedModels(entry.allowedModels, `${setting}.allowedModels`, problems);
     const fallbackKeys = parseFallbackKeys(entry.fallbackKeys, `${setting}.fallbackKeys`, problems);
-    if (typeof name === 'string' && (key || serviceAccounts)) clients.push({ name, setting, key, serviceAccounts, upstreamKey, fallbackKeys, headers, limits });
+    if (typeof name === 'string' && (key || serviceAccounts))
+      clients.push({ name, setting, key, serviceAccounts, upstreamKey, fallbackKeys, headers, limits, allowedModels });
   }
   checkServiceAccountOwners(clients, problems);
   return clients;
@@ -84,25 +87,6 @@ function parseClientHeaders(raw: unknown, setting: string, problems: Problems): 
     else headers[name.toLowerCase()] = value as string;
   }
   return headers;
-}
-
-const LIMIT_NAMES = ['requestsPerMinute', 'tokensPerMinute', 'concurrentStreams'] as const;
-
-function parseLimits(raw: unknown, setting: string, problems: Problems): ClientLimits | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (!isRecord(raw)) {
-    problems.add(setting, 'must be a mapping');
-    return undefined;
-  }
-  rejectUnknownKeys(raw, LIMIT_NAMES, setting, problems);
-  const limits: ClientLimits = {};
-  for (const name of LIMIT_NAMES) {
-    const value = raw[name];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) problems.add(`${setting}.${name}`, 'must be a whole number >= 1');
-    else limits[name] = value;
-  }
-  return limits;
 }
 
 /** `PROXY_X_API_KEY` is the single-tenant client; alongside a config file it adds a client named `default`. */

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../observability/log';
 import { DEFAULT_ENDPOINTS, normaliseTarget } from '../http/routes';
 import { Problems } from './checks';
-import type { Config, Env, Problem } from './types';
+import type { Config, Env, Origins, Problem } from './types';
 import { checkClients, envClient, parseClients } from './clients';
 import { originsOf, readConfigFile, type ReadText } from './file';
 import { parseKubernetes } from './kubernetes';
 import { checkFallbackKeys, parseFallbacks } from './fallbacks';
+import { checkUsdLimitsHavePrices, parseLimitsConfig } from './limits';
 import { parseUpstream } from './upstream';
 import { parseStreamUsage } from './usage';
 
@@ -32,6 +33,8 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
   const clients = [...parseClients(file.clients, problems), ...envClient(env, problems)];
   checkClients(clients, auth, host, upstream, problems);
   checkFallbackKeys(clients, chain.fallbacks, auth, problems);
+  const limits = parseLimitsConfig(file.limits, env, problems);
+  checkUsdLimitsHavePrices(clients, limits, problems);
 
   const config: Config = {
     host,
@@ -45,6 +48,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
     upstream,
     ...chain,
     clients,
+    limits,
     kubernetes: parseKubernetes(
       file.kubernetes,
       clients.some((c) => c.serviceAccounts),
@@ -52,7 +56,7 @@ export function loadConfig(env: Env, readText: ReadText = (p) => readFileSync(p,
     ),
     models: parseModels(env, file.models, problems),
     endpoints: parseEndpoints(env, file.endpoints, problems),
-    origins: originsOf(env, get('PROXY_CONFIG'), file),
+    origins: withOverridden(originsOf(env, get('PROXY_CONFIG'), file), limits.overridden),
   };
   if (config.port !== 0 && config.port === config.adminPort && config.host === config.adminHost) {
     problems.add('ADMIN_PORT', 'must differ from PORT');
@@ -96,6 +100,10 @@ const commaList = (value: string): string[] =>
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
+
+function withOverridden(origins: Origins, more: Readonly<Record<string, string>>): Origins {
+  return Object.keys(more).length === 0 ? origins : { ...origins, overridden: { ...origins.overridden, ...more } };
+}
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

@@ -10,6 +10,7 @@ export interface ConfigFile {
   models?: unknown;
   endpoints?: unknown;
   usage?: unknown;
+  limits?: unknown;
 }
 
 export type ReadText = (path: string) => string;
@@ -33,10 +34,10 @@ export function readConfigFile(path: string, readText: ReadText, problems: Probl
   const doc: unknown = parsed.toJS();
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) {
-    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints, usage)`);
+    problems.add('PROXY_CONFIG', `${path} must hold a mapping (upstream, clients, kubernetes, models, endpoints, usage, limits)`);
     return {};
   }
-  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints', 'usage'], '', problems);
+  rejectUnknownKeys(doc, ['upstream', 'clients', 'kubernetes', 'models', 'endpoints', 'usage', 'limits'], '', problems);
   return doc;
 }
 

@@ -1,50 +1,26 @@
 import { parseRedisUrl, redactRedisUrl } from '../redis/url';
 import { type Problems, isRecord, parseSecretRef, rejectUnknownKeys, secretFromEnv } from './checks';
-import type { Env, SecretRef } from './types';
+import type { ClientLimits, Env, LimitName, LimitsConfig, Price, Prices, RedisStoreConfig } from './types';
+
+export type { ClientLimits, LimitName, LimitsConfig, Price, Prices, RedisStoreConfig };
 
 /** The `limits:` section (the shared store, what a store fault does, prices) and a client's `limits` and `allowedModels`. */
 
-export const LIMIT_NAMES = ['requestsPerMinute', 'tokensPerMinute', 'tokensPerDay', 'tokensPerMonth', 'usdPerDay', 'usdPerMonth', 'concurrentStreams'] as const;
-export type LimitName = (typeof LIMIT_NAMES)[number];
-export type ClientLimits = Partial<Record<LimitName, number>>;
+export const LIMIT_NAMES: readonly LimitName[] = [
+  'requestsPerMinute',
+  'tokensPerMinute',
+  'tokensPerDay',
+  'tokensPerMonth',
+  'usdPerDay',
+  'usdPerMonth',
+  'concurrentStreams',
+];
 
 /** Day and month windows: their refusals are `budget_exceeded`, the per-minute ones and streams `rate_limit_exceeded`. */
 export const BUDGETS: ReadonlySet<LimitName> = new Set(['tokensPerDay', 'tokensPerMonth', 'usdPerDay', 'usdPerMonth']);
 const USD_LIMITS: ReadonlySet<LimitName> = new Set(['usdPerDay', 'usdPerMonth']);
 /** Money is counted in whole nano-dollars in a double: exact up to 2^53, so a budget stays under 9 million dollars. */
 export const MAX_USD_LIMIT = 9_000_000;
-
-/** USD per 1M tokens. */
-export interface Price {
-  input: number;
-  /** Cached input tokens (default: `input`). */
-  cachedInput: number;
-  output: number;
-}
-export type Prices = Readonly<Record<string, Price>>;
-
-export interface RedisStoreConfig {
-  url: SecretRef;
-  /** Where the URL came from: `limits.store.redis.url` or `LIMITS_REDIS_URL`. */
-  urlSetting: string;
-  /** For logs: the URL with its password hidden, or where it is read from. */
-  display: string;
-  username?: SecretRef;
-  password?: SecretRef;
-  caFile?: string;
-  keyPrefix: string;
-  /** One command's deadline. */
-  timeoutMs: number;
-}
-
-export interface LimitsConfig {
-  /** Absent: each replica counts alone, in memory. */
-  redis?: RedisStoreConfig;
-  onStoreError: 'local' | 'deny';
-  prices: Prices;
-  /** Config file settings an environment variable replaced (for Origins.overridden). */
-  overridden: Readonly<Record<string, string>>;
-}
 
 const AT = 'limits.store.redis';
 const DEFAULT_PREFIX = 'openai-proxy:';

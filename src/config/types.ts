@@ -25,10 +25,40 @@ export type SecretRef =
   | { kind: 'sha256'; digest: string }
   | { kind: 'workloadIdentity'; identity: WorkloadIdentity };
 
-export interface ClientLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
-  concurrentStreams?: number;
+/** A client's limits: per-minute token buckets, UTC day and month windows, open streams. */
+export type LimitName = 'requestsPerMinute' | 'tokensPerMinute' | 'tokensPerDay' | 'tokensPerMonth' | 'usdPerDay' | 'usdPerMonth' | 'concurrentStreams';
+export type ClientLimits = Partial<Record<LimitName, number>>;
+
+/** USD per 1M tokens. */
+export interface Price {
+  input: number;
+  /** Cached input tokens (default: `input`). */
+  cachedInput: number;
+  output: number;
+}
+export type Prices = Readonly<Record<string, Price>>;
+
+export interface RedisStoreConfig {
+  url: SecretRef;
+  /** Where the URL came from: `limits.store.redis.url` or `LIMITS_REDIS_URL`. */
+  urlSetting: string;
+  /** For logs: the URL with its password hidden, or where it is read from. */
+  display: string;
+  username?: SecretRef;
+  password?: SecretRef;
+  caFile?: string;
+  keyPrefix: string;
+  /** One command's deadline. */
+  timeoutMs: number;
+}
+
+export interface LimitsConfig {
+  /** Absent: each replica counts alone, in memory. */
+  redis?: RedisStoreConfig;
+  onStoreError: 'local' | 'deny';
+  prices: Prices;
+  /** Config file settings an environment variable replaced (for Origins.overridden). */
+  overridden: Readonly<Record<string, string>>;
 }
 
 export interface ClientConfig {
@@ -44,6 +74,8 @@ export interface ClientConfig {
   fallbackKeys?: Readonly<Record<string, SecretRef>>;
   headers: Readonly<Record<string, string>>;
   limits?: ClientLimits;
+  /** The models the client may name; any other gets 403 model_not_allowed. */
+  allowedModels?: readonly string[];
 }
 
 /**
@@ -96,6 +128,8 @@ export interface Config {
   /** Bodies up to this size are kept to be sent again to a fallback; larger ones get no fallback. */
   fallbackBodyLimitBytes: number;
   clients: readonly ClientConfig[];
+  /** Where the clients' limits are counted (one replica's memory, or Redis for all), and prices. */
+  limits: LimitsConfig;
   /** Set when ServiceAccount tokens are accepted (some client lists `serviceAccounts`). */
   kubernetes?: KubernetesConfig;
   models: readonly string[];

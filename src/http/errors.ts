@@ -7,15 +7,18 @@ export class ProxyError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; retry?: false },
   ) {
     super(message, options);
     this.name = 'ProxyError';
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.retry = options?.retry;
   }
 
   /** Sent as `retry-after` (429s). */
   readonly retryAfterSeconds: number | undefined;
+  /** `false` is sent as `x-should-retry: false`: the OpenAI SDKs then do not retry in vain (a spent budget). */
+  readonly retry: false | undefined;
 }
 
 export const notAllowed = () => new ProxyError(404, 'endpoint_not_allowed', 'This path is not an allowed endpoint of this proxy.');
@@ -27,13 +30,21 @@ export const shuttingDown = () => new ProxyError(503, 'shutting_down', 'This pro
 export const bodyTooLarge = (limit: number) => new ProxyError(413, 'body_too_large', `The request body is larger than this proxy accepts (${limit} bytes).`);
 export const headersTooLarge = () => new ProxyError(431, 'headers_too_large', 'The request headers are larger than this proxy accepts.');
 export const rateLimited = (limit: string, retryAfterSeconds: number) =>
+  new ProxyError(429, 'rate_limit_exceeded', `This client's ${limit} limit is reached; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+export const budgetExceeded = (limit: string, retryAfterSeconds: number) =>
+  new ProxyError(429, 'budget_exceeded', `This client's ${limit} budget is used up until it resets in ${retryAfterSeconds} s.`, {
+    retryAfterSeconds,
+    retry: false,
+  });
+export const limitsUnavailable = () =>
+  new ProxyError(503, 'limits_unavailable', "The proxy cannot reach the store of this client's limits right now; retry shortly.", { retryAfterSeconds: 1 });
+export const modelNotAllowed = () => new ProxyError(403, 'model_not_allowed', 'This client may not use the model the request names.');
+export const modelUnreadable = () =>
   new ProxyError(
-    429,
-    'rate_limit_exceeded',
-    `This client's ${LIMIT_TEXT[limit] ?? limit} limit on this proxy replica is reached; retry after ${retryAfterSeconds} s.`,
-    { retryAfterSeconds },
+    403,
+    'model_not_allowed',
+    "The request's model could not be read before forwarding (a client with allowed models names it early in the body).",
   );
-const LIMIT_TEXT: Record<string, string> = { requests: 'requests-per-minute', tokens: 'tokens-per-minute', streams: 'concurrent-streams' };
 export const serviceAccountKeysUnavailable = () =>
   new ProxyError(
     503,

@@ -31,6 +31,7 @@ export function sendError(res: ServerResponse, err: ProxyError, closeConnection 
     return;
   }
   if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
+  if (err.retry === false) res.setHeader('x-should-retry', 'false');
   sendJson(res, err.status, errorBody(err), closeConnection);
 }
 
@@ -56,7 +57,8 @@ export function sendJson(res: ServerResponse, status: number, body: string, clos
  * it: lingering (reading what the client still sends) unless `linger` is false.
  */
 export function refuseSocket(socket: Socket, err: ProxyError, linger = true): void {
-  const extra = err.retryAfterSeconds === undefined ? '' : `retry-after: ${err.retryAfterSeconds}\r\n`;
+  const extra =
+    (err.retryAfterSeconds === undefined ? '' : `retry-after: ${err.retryAfterSeconds}\r\n`) + (err.retry === false ? 'x-should-retry: false\r\n' : '');
   answerSocket(socket, err.status, errorBody(err), extra, linger);
 }
 

@@ -18,6 +18,8 @@ export interface Client {
   /** The primary's signing (`chain[0].signing`). */
   readonly upstream: UpstreamSigning;
   readonly limits?: ClientLimits;
+  /** The models it may name; undefined: any. */
+  readonly allowedModels?: ReadonlySet<string>;
   /** First 8 hex of the primary's upstream key's SHA-256, for logs. */
   readonly upstreamKeyFingerprint: string;
   /** Keyless primary: requests are signed with this credential's current token instead of `upstream.credential`'s key. */
@@ -120,7 +122,16 @@ export function buildKeyTable(config: Config, env: Env, files: FileContents, cre
   const makeClient = (name: string, c: ClientConfig | undefined): Client => {
     const chain = chainOf(config, c, upstreamKeyOf, credentials, fingerprint, { extra: c?.headers ?? {}, withheld });
     const [primary] = chain;
-    return { name, limits: c?.limits, chain, upstream: primary!.signing, credential: primary!.credential, upstreamKeyFingerprint: primary!.keyFingerprint };
+    const allowedModels = c?.allowedModels && new Set(c.allowedModels);
+    return {
+      name,
+      limits: c?.limits,
+      allowedModels,
+      chain,
+      upstream: primary!.signing,
+      credential: primary!.credential,
+      upstreamKeyFingerprint: primary!.keyFingerprint,
+    };
   };
 
   if (config.auth === 'none') {

@@ -8,6 +8,8 @@ export interface AdminDeps {
   isReady(): boolean;
   /** The `/readyz` body's status while not ready. */
   notReadyStatus?(): string;
+  /** `GET /limits`: each client's limits as the store counts them (the proxy only). */
+  limits?(): Promise<unknown>;
 }
 
 /** `/metrics`, `/healthz`, `/readyz` on their own listener, so metrics never share a port with clients. */
@@ -21,6 +23,13 @@ export function createAdminServer(deps: AdminDeps): http.Server {
       case '/readyz':
         if (deps.isReady()) return sendJson(res, 200, '{"status":"ready"}', false);
         return sendJson(res, 503, JSON.stringify({ status: deps.notReadyStatus?.() ?? 'draining' }), false);
+      case '/limits':
+        if (!deps.limits) return sendJson(res, 404, '{"error":"not found"}', false);
+        deps.limits().then(
+          (doc) => sendJson(res, 200, JSON.stringify(doc), false),
+          () => sendJson(res, 503, '{"error":"the limits store could not be read"}', false),
+        );
+        return;
       case '/metrics':
         deps.metrics.registry.metrics().then(
           (text) => {

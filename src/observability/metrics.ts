@@ -18,6 +18,10 @@ export const METRIC = {
   credentialExpiry: 'openai_proxy_credential_expiry_timestamp_seconds',
   jwksRefreshes: 'openai_proxy_jwks_refreshes_total',
   upstreamAttempts: 'openai_proxy_upstream_attempts_total',
+  costUsd: 'openai_proxy_cost_usd_total',
+  limitsStoreUp: 'openai_proxy_limits_store_up',
+  limitsStoreErrors: 'openai_proxy_limits_store_errors_total',
+  limitsStoreDuration: 'openai_proxy_limits_store_duration_seconds',
   fallbacks: 'openai_proxy_fallbacks_total',
   websocketSessions: 'openai_proxy_websocket_sessions',
   websocketMessages: 'openai_proxy_websocket_messages_total',
@@ -28,6 +32,9 @@ export const METRIC = {
 export const INJECTOR_METRIC = {
   injections: 'openai_proxy_injections_total',
 } as const;
+
+/** Redis on the same network answers in a fraction of a millisecond; the deadline is 100 ms by default. */
+const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 /** LLM calls run from milliseconds (embeddings) to many minutes (reasoning, long streams). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -92,6 +99,20 @@ export function createMetrics() {
     ),
     jwksRefreshes: register(
       new CounterFamily(METRIC.jwksRefreshes, "Fetches of the Kubernetes ServiceAccount issuer's signing keys (JWKS), by result.", ['result']),
+    ),
+    costUsd: register(new CounterFamily(METRIC.costUsd, 'What the responses cost in USD, from limits.prices (estimates included).', ['client', 'model'])),
+    limitsStoreUp: register(
+      new GaugeFamily(METRIC.limitsStoreUp, "1 while the shared limits' store (Redis) answers, 0 while it does not; absent without a store."),
+    ),
+    limitsStoreErrors: register(
+      new CounterFamily(
+        METRIC.limitsStoreErrors,
+        "Failures of the shared limits' store, by reason (timeout, closed, auth, connect, reply, pending_dropped, ...).",
+        ['reason'],
+      ),
+    ),
+    limitsStoreDuration: register(
+      new HistogramFamily(METRIC.limitsStoreDuration, "Each command to the shared limits' store, from sending to its reply.", [], STORE_BUCKETS),
     ),
     upstreamAttempts: register(
       new CounterFamily(METRIC.upstreamAttempts, 'Upstream attempts by upstream and result: answered, fallback (moved on), failed, skipped (passed over).', [

@@ -44,16 +44,21 @@ export function createRecorder(deps: RecorderDeps) {
   const isKey = (name: string) => isKnownKey(deps.keys.table, name);
   const modelLabels = new ModelLabels(deps.models, isKey);
 
-  function proxied(x: Outcome): void {
+  /** `costUsd`: what it cost, with `limits.prices`. */
+  function proxied(x: Outcome, costUsd: number | undefined): void {
     const { client, status } = x;
     const model = modelLabels.label(x.model);
     metrics.requests.with(client, x.endpoint, x.method, String(status), model).inc();
     if (x.usage) countTokens(metrics.tokens, client, model, x.usage);
     if (x.usage?.estimated) countTokens(metrics.tokensEstimated, client, model, x.usage);
+    if (costUsd) metrics.costUsd.with(client, model).inc(costUsd);
     metrics.duration.with(client, x.endpoint, String(status)).observe(x.durationMs / 1000);
     if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
     if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
-    log.infoMembers('request', outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), x.upstream && deps.upstreamUrls.get(x.upstream)));
+    log.infoMembers(
+      'request',
+      outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), x.upstream && deps.upstreamUrls.get(x.upstream), costUsd),
+    );
   }
 
   function refused(req: IncomingMessage, r: RefusedRequest): void {
@@ -90,7 +95,7 @@ const strOrNull = (value: string | undefined) => (value === undefined ? 'null' :
  * string goes through JSON.stringify; numbers and booleans are written as JSON writes them. Same fields, same
  * order, as the other lines' `{ ...fields }`; the keys are fixed, so none needs escaping.
  */
-function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstreamUrl: string | undefined): string {
+function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstreamUrl: string | undefined, costUsd: number | undefined): string {
   const { usage, error } = x;
   const failure = error instanceof UpstreamError ? `,"upstreamUrl":${strOrNull(upstreamUrl)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
   const used = usage
@@ -102,7 +107,7 @@ function outcomeMembers(x: Outcome, model: string | undefined, path: string, ups
     `,"upstream":${strOrNull(x.upstream)},"attempts":${x.attempts}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
-    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}${x.session ? `,"websocket":${JSON.stringify(x.session)}` : ''}`
+    `${error === undefined ? '' : `,"error":${str(error.code)}`}${failure},"model":${strOrNull(model)},"usage":${used}${costUsd === undefined || !usage ? '' : `,"costUsd":${Number(costUsd.toFixed(9))}`}${x.session ? `,"websocket":${JSON.stringify(x.session)}` : ''}`
   );
 }
 

@@ -24,10 +24,10 @@ import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
 import { matchEndpoint, normaliseTarget } from '../http/routes';
 import type { Upstream } from './upstream';
-import { ClientLimiter } from '../usage/limits';
+import type { Ticket } from '../limits';
+import { type AdmissionDeps, priced } from './admission';
 import { DeadlineSweep } from './deadlines';
 import type { Recorder, RefusedRequest } from './access-log';
-import type { Usage } from '../usage/tap';
 
 export interface ProxyDeps {
   config: Config;
@@ -42,6 +42,8 @@ export interface ProxyDeps {
   isDraining(): boolean;
   /** Each request's metrics and access log line. */
   recorder: Recorder;
+  /** The clients' limits and prices. */
+  admission: AdmissionDeps;
 }
 
 const HEALTH_BODY = '{"status":"ok"}';
@@ -63,7 +65,6 @@ export function createProxyHandler(deps: ProxyDeps) {
   // A count, not a Set of the requests: a long-lived collection that every request enters and leaves keeps
   // young objects reachable at each scavenge, and that alone cost about a tenth of the CPU per request.
   let open = 0;
-  const limiters = createLimiters(config);
   const deadlines = new DeadlineSweep();
   const { recorder } = deps;
   const requestDeps = {
@@ -74,16 +75,14 @@ export function createProxyHandler(deps: ProxyDeps) {
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     log,
-    admit: (client: Client, stream: boolean) => {
-      const refusal = limiters.get(client.name)?.admit(stream, Date.now());
-      if (refusal) metrics.rateLimited.with(client.name, refusal.limit).inc();
-      return refusal;
-    },
-    onEnd: (outcome: Outcome) => {
+    admission: deps.admission,
+    onEnd: (outcome: Outcome, ticket: Ticket | undefined) => {
       open--;
       metrics.inflight.with(outcome.client).dec();
-      if (outcome.admitted) limiters.get(outcome.client)?.release(outcome.stream, totalTokens(outcome.usage), Date.now());
-      recorder.proxied(outcome);
+      // Whatever was used, exact or estimated, replaces what the request reserved.
+      const cost = priced(deps.admission, outcome.model, outcome.usage);
+      ticket?.end(cost.spend);
+      recorder.proxied(outcome, cost.costUsd);
     },
   };
 
@@ -190,14 +189,4 @@ interface Admission {
   path: string | undefined;
   startedAt: number;
   expectsContinue: boolean;
-}
-
-/** Limits are per client name, so they survive a key rotation that rebuilds the Client objects. */
-function createLimiters(config: Config): Map<string, ClientLimiter> {
-  const now = Date.now();
-  return new Map(config.clients.filter((c) => c.limits).map((c) => [c.name, new ClientLimiter(c.limits!, now)]));
-}
-
-function totalTokens(usage: Usage | undefined): number {
-  return usage ? usage.input + usage.output : 0;
 }

@@ -1,17 +1,18 @@
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FallbackOn } from '../config/types';
 import { credentialUnavailable } from '../credentials/errors';
 import { closeAfter } from '../http/closing';
-import { type ProxyError, bodyTooLarge, rateLimited, requestTimeout } from '../http/errors';
+import { ProxyError, bodyTooLarge, requestTimeout } from '../http/errors';
 import { bodyPending, sendError } from '../http/respond';
 import { UpstreamError, badResponse, classifyUpstreamError, isReplayable, isStaleSocketError, unforwardable } from '../http/upstream-errors';
 import type { Client } from '../keys/key-table';
 import type { Logger } from '../observability/log';
 import type { Metrics } from '../observability/metrics';
-import type { LimitExceeded } from '../usage/limits';
+import { NO_SPEND, type Ticket } from '../limits';
 import { describeRequest } from '../usage/request';
 import type { Usage } from '../usage/tap';
+import { type AdmissionDeps, admitTo, modelRefusal } from './admission';
 import { Attempt, type AttemptOwner } from './attempt';
 import type { DeadlineSweep } from './deadlines';
 import { type ForwardedResponse, forwardResponse } from './forward-response';
@@ -30,10 +31,10 @@ export interface ProxiedRequestDeps {
   log: Logger;
   /** Deadlines on one shared timer: bodies being gathered, response headers being awaited. */
   deadlines: DeadlineSweep;
-  /** Per-client limits: undefined admits the request. */
-  admit(client: Client, stream: boolean): LimitExceeded | undefined;
-  /** Called once, when the client's response is closed, whatever the outcome. */
-  onEnd(outcome: Outcome): void;
+  /** The clients' limits, asked once per request. */
+  admission: AdmissionDeps;
+  /** Called once, when the client's response is closed, whatever the outcome; with the ticket of an admitted request. */
+  onEnd(outcome: Outcome, ticket: Ticket | undefined): void;
 }
 
 /**
@@ -52,6 +53,8 @@ export class ProxiedRequest implements AttemptOwner {
   private model: string | undefined;
   private stream = false;
   private admitted = false;
+  /** What the client's limits reserved for it: settled with its usage when it ends. */
+  private ticket: Ticket | undefined;
   private usage: Usage | undefined;
   /** The attempt whose response (if any) is the one the client gets. */
   private attempt: Attempt | undefined;
@@ -75,30 +78,43 @@ export class ProxiedRequest implements AttemptOwner {
     private readonly serviceAccount?: string,
   ) {
     this.chain = new UpstreamChain(client.chain, deps.upstreams, deps.metrics);
-    this.body = new RequestBody(req, upstreamPath.split('?', 1)[0]!, client.chain, deps.upstreams, deps.fallbackBodyLimitBytes);
+    this.body = new RequestBody(
+      req,
+      upstreamPath.split('?', 1)[0]!,
+      client.chain,
+      deps.upstreams,
+      deps.fallbackBodyLimitBytes,
+      client.allowedModels !== undefined,
+    );
   }
 
   start(): void {
     this.res.on('close', () => this.onClientClose());
-    if (this.body.upload.mode !== 'whole') return this.begin();
-    // No upstream socket yet to carry the idle timer: a gathered body that has not arrived within the idle
+    // No upstream socket yet to carry the idle timer: a body being read that has not arrived within the idle
     // timeout has stalled.
-    this.deps.deadlines.add(this.onBodyStall, this.firstRoute().config.idleTimeoutMs);
-    this.body.upload.gather(() => {
-      this.deps.deadlines.remove(this.onBodyStall);
-      if (!this.error && !this.clientGone) this.begin();
-    });
+    const stall = { deadlines: this.deps.deadlines, onStall: this.onBodyStall, ms: this.firstRoute().config.idleTimeoutMs };
+    this.body.read(this.client.allowedModels !== undefined, stall, (head) => !this.error && !this.clientGone && this.begin(head));
   }
 
-  /** Reads what the request says about itself, applies the client's limits, then sends it. */
-  private begin(): void {
-    const described = describeRequest(this.req.headers['content-type'], this.body.upload.whole);
+  /** Reads what the request says about itself (`head`: the start of a streamed body), applies the client's limits, then sends it. */
+  private begin(head: Buffer | undefined): void {
+    const described = describeRequest(this.req.headers['content-type'], this.body.upload.whole ?? head);
     this.model = described.model;
     this.stream = described.stream;
-    const refusal = this.deps.admit(this.client, this.stream);
-    if (refusal) return this.fail(rateLimited(refusal.limit, refusal.retryAfterSeconds));
-    this.admitted = true;
     this.body.described(described);
+    const refusal = modelRefusal(this.client.allowedModels, this.body.upload.mode !== 'none', described.model);
+    if (refusal) return this.fail(refusal);
+    const verdict = admitTo(this.deps.admission, this.client.name, { stream: this.stream, tokens: this.body.reservation, model: this.model });
+    if (verdict instanceof Promise) void verdict.then((v) => this.onAdmission(v));
+    else this.onAdmission(verdict);
+  }
+
+  private onAdmission(verdict: Ticket | ProxyError): void {
+    if (verdict instanceof ProxyError) return this.fail(verdict);
+    // The client left while the store decided: nothing was used.
+    if (this.error || this.clientGone) return verdict.end(NO_SPEND);
+    this.ticket = verdict;
+    this.admitted = true;
     this.sendTo(this.chain.first(Date.now()));
   }
 
@@ -168,8 +184,12 @@ export class ProxiedRequest implements AttemptOwner {
       secret: attempt.secret,
       askedForUsage: attempt.askedForUsage,
       reservation: this.body.reservation,
+      // An answer before the upload is complete goes out whole, and the connection closes after it (Upload.answeredEarly).
       beforeHead: (headers) => {
-        if (!this.req.complete) this.answerEarly(upRes, headers);
+        if (this.req.complete) return;
+        headers.connection = 'close';
+        closeAfter(this.res);
+        this.body.upload.answeredEarly(upRes, attempt.up!);
       },
       onHeadFailed: (err) => this.fail(badResponse(err)),
     });
@@ -177,24 +197,6 @@ export class ProxiedRequest implements AttemptOwner {
     upRes.on('error', (err) => this.fail(classifyUpstreamError(err, true)));
     upRes.on('end', () => {
       this.usage = this.copy!.usage();
-    });
-  }
-
-  /**
-   * The upstream answered before the client finished uploading (an early 413 or 401). The answer goes to the
-   * client whole: the body keeps flowing upstream while the upstream takes it (so a full-duplex conversation
-   * works), a failure of the upload no longer cuts the client, and once the answer is complete the rest of the
-   * body is read and discarded and the connection closes the lingering way.
-   */
-  private answerEarly(upRes: IncomingMessage, headers: OutgoingHttpHeaders): void {
-    headers.connection = 'close';
-    closeAfter(this.res);
-    this.body.upload.detach();
-    const up = this.attempt!.up!;
-    upRes.once('end', () => {
-      this.body.upload.abandon();
-      // An upload cut short leaves the upstream connection mid-body: it cannot carry another request.
-      if (!up.writableFinished) up.destroy();
     });
   }
 
@@ -266,7 +268,7 @@ export class ProxiedRequest implements AttemptOwner {
     this.deps.deadlines.remove(this.onBodyStall);
     // A response cut short (either side gone) reported no usage: what it streamed is counted as an estimate.
     if (this.usage === undefined && this.copy) this.usage = this.copy.usage();
-    this.deps.onEnd(this.outcome());
+    this.deps.onEnd(this.outcome(), this.ticket);
   }
 
   private outcome(): Outcome {

@@ -3,6 +3,7 @@ import type { StreamUsage, UpstreamConfig } from '../config/types';
 import type { Target } from '../keys/chains';
 import type { RequestDescription } from '../usage/request';
 import { askForUsage, mayAskForUsage } from './stream-usage';
+import type { DeadlineSweep } from './deadlines';
 import type { Upstream } from './upstream';
 import { GATHERED_BODY_BYTES, READ_BODY_BYTES, Upload, bodyModeOf } from './upload';
 
@@ -12,6 +13,9 @@ import { GATHERED_BODY_BYTES, READ_BODY_BYTES, Upload, bodyModeOf } from './uplo
  * that size held in memory. Each upstream gets it as the client sent it, or with usage asked for when that
  * upstream's `streamUsage` is `inject`.
  */
+/** How much of a streamed body is read for its model before anything is sent, for a client with allowedModels. */
+const PEEKED_BODY_BYTES = 64 * 1024;
+
 export class RequestBody {
   readonly upload: Upload;
   /** The bytes the current attempt sent (the body, or its rewrite). */
@@ -26,13 +30,33 @@ export class RequestBody {
     chain: readonly Target[],
     upstreams: ReadonlyMap<string, Upstream>,
     private readonly fallbackLimit: number,
+    /** The client has `allowedModels`: the body's model must be read before anything is sent. */
+    readsModel: boolean,
   ) {
     const modes = new Set(chain.map((t) => upstreams.get(t.upstream)!.config.streamUsage).filter((mode) => mayAskForUsage(req, path, mode)));
     this.askable = modes;
     let limit = GATHERED_BODY_BYTES;
-    if (modes.size > 0) limit = Math.max(limit, READ_BODY_BYTES);
+    if (modes.size > 0 || readsModel) limit = Math.max(limit, READ_BODY_BYTES);
     if (chain.length > 1) limit = Math.max(limit, fallbackLimit);
     this.upload = new Upload(req, bodyModeOf(req, limit));
+  }
+
+  /**
+   * Calls `ready` once what must be read before sending has arrived: the whole body when it is gathered; the start
+   * of a streamed one when its model must be read first (`readsModel`, `head`); else at once. A read that stalls
+   * past `stall.ms` calls `stall.onStall`.
+   */
+  read(readsModel: boolean, stall: { deadlines: DeadlineSweep; onStall: () => void; ms: number }, ready: (head?: Buffer) => void): void {
+    const { upload } = this;
+    const peeks = upload.mode === 'stream' && readsModel;
+    if (upload.mode !== 'whole' && !peeks) return ready();
+    stall.deadlines.add(stall.onStall, stall.ms);
+    const done = (head?: Buffer) => {
+      stall.deadlines.remove(stall.onStall);
+      ready(head);
+    };
+    if (peeks) upload.peek(PEEKED_BODY_BYTES, done);
+    else upload.gather(done);
   }
 
   described(description: RequestDescription): void {
@@ -66,9 +90,13 @@ export class RequestBody {
     return this.upload.mode === 'none' || (this.upload.mode === 'whole' && this.upload.bytes <= this.fallbackLimit);
   }
 
-  /** Input tokens an estimate counts: `ceil(bytes / 4)` of a JSON body, 0 for any other. */
+  /**
+   * The tokens a request reserves and an estimate counts as input: `ceil(bytes / 4)` of a JSON body (its
+   * announced length while it has not arrived), 0 for any other.
+   */
   get reservation(): number {
-    return this.req.headers['content-type']?.startsWith('application/json') === true ? Math.ceil(this.upload.bytes / 4) : 0;
+    if (this.req.headers['content-type']?.startsWith('application/json') !== true) return 0;
+    return Math.ceil(Math.max(this.upload.bytes, Number(this.req.headers['content-length']) || 0) / 4);
   }
 
   /** Nothing sends it again: let it go (a stream can stay open for minutes, and its prompt with it). */

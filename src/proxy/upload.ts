@@ -39,7 +39,8 @@ export class Upload {
 
   constructor(
     private readonly req: IncomingMessage,
-    readonly mode: BodyMode,
+    /** Settled at the start, except that a peeked body that turns out whole becomes `whole`. */
+    public mode: BodyMode,
   ) {}
 
   /** Reads the whole body, then calls `done` (not after an abandon). */
@@ -55,6 +56,39 @@ export class Upload {
   }
 
   /**
+   * Reads the start of a streamed body (up to `max` bytes) before anything is sent, and puts it back to be relayed
+   * as it came. A body that ends within `max` is whole from then on. Calls `done` with what was read.
+   */
+  peek(max: number, done: (head: Buffer) => void): void {
+    const { req } = this;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (ended: boolean) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (this.abandoned) return;
+      if (ended) {
+        this.mode = 'whole';
+        this.whole = head;
+        this.bytes = head.length;
+      } else {
+        req.pause();
+        req.unshift(head);
+      }
+      done(head);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= max) finish(false);
+    };
+    const onEnd = () => finish(true);
+    req.on('data', onData);
+    req.on('end', onEnd);
+  }
+
+  /**
    * Relays the body as it arrives; `onChunk` sees each chunk (after it is counted) to describe the first or
    * refuse a body past the limit.
    */
@@ -64,6 +98,21 @@ export class Upload {
       const first = this.bytes === 0;
       this.bytes += chunk.length;
       onChunk(chunk, first);
+    });
+  }
+
+  /**
+   * The upstream answered before the client finished uploading (an early 413 or 401). The answer goes to the
+   * client whole: the body keeps flowing upstream while the upstream takes it (so a full-duplex conversation
+   * works), a failure of the upload no longer cuts the client, and once the answer is complete the rest of the
+   * body is read and discarded (the connection then closes the lingering way).
+   */
+  answeredEarly(upRes: IncomingMessage, up: ClientRequest): void {
+    this.detach();
+    upRes.once('end', () => {
+      this.abandon();
+      // An upload cut short leaves the upstream connection mid-body: it cannot carry another request.
+      if (!up.writableFinished) up.destroy();
     });
   }
 

@@ -7,6 +7,9 @@ import type { Metrics } from '../observability/metrics';
 import type { Usage } from '../usage/tap';
 import { type Session, type SessionOutcome, startSession } from '../websocket/session';
 import { usageOfEvent } from '../websocket/usage';
+import { CLOSE } from '../websocket/frames';
+import { NO_SPEND, type Ticket } from '../limits';
+import { type AdmissionDeps, priced } from './admission';
 import type { Recorder } from './access-log';
 import type { Outcome } from './outcome';
 
@@ -41,13 +44,15 @@ export interface UpstreamSide {
 export function startAccountedSession(
   start: SessionStart,
   side: UpstreamSide,
-  deps: { config: Config; metrics: Metrics; recorder: Recorder },
+  deps: { config: Config; metrics: Metrics; recorder: Recorder; admission: AdmissionDeps },
+  ticket: Ticket,
 ): { session: Session; ended: Promise<void> } {
   const { metrics } = deps;
   const name = start.client.name;
   const ttfbMs = performance.now() - start.startedAt;
   const usage: Usage = { input: 0, output: 0, cachedInput: 0, reasoning: 0, estimated: false };
   let counted = false;
+  let costUsd: number | undefined;
   let model = start.model;
   let done!: () => void;
   const ended = new Promise<void>((resolve) => {
@@ -72,13 +77,20 @@ export function startAccountedSession(
       usage.cachedInput += event.usage.cachedInput;
       usage.reasoning += event.usage.reasoning;
       model ??= event.model;
+      const cost = priced(deps.admission, model, { ...event.usage, estimated: false });
+      if (cost.costUsd !== undefined) costUsd = (costUsd ?? 0) + cost.costUsd;
+      // Budgets are checked after each counted response: one used up ends the session on both sides.
+      const spent = ticket.add(cost.spend);
+      if (spent instanceof Promise) void spent.then((budget) => budget && session.close(CLOSE.policyViolation, 'budget_exceeded'));
+      else if (spent) session.close(CLOSE.policyViolation, 'budget_exceeded');
     },
     onUnreadable: (reason) => metrics.websocketUnread.with(name, reason).inc(),
     onEnd: (outcome) => {
       metrics.websocketSessions.with(name).dec();
       metrics.websocketMessages.with(name, 'from_client').inc(outcome.fromClient.messages);
       metrics.websocketMessages.with(name, 'from_upstream').inc(outcome.fromUpstream.messages);
-      deps.recorder.proxied(sessionOutcome(start, outcome, { ttfbMs, usage: counted ? usage : undefined, model }));
+      ticket.end(NO_SPEND); // every response was added as it came
+      deps.recorder.proxied(sessionOutcome(start, outcome, { ttfbMs, usage: counted ? usage : undefined, model }), costUsd);
       done();
     },
   });

@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/types';
 import { CredentialUse } from '../credentials/credential-use';
 import { credentialUnavailable } from '../credentials/errors';
-import { type ProxyError, headersTooLarge, notAllowed, serviceAccountKeysUnavailable, shuttingDown, upgradeRefused } from '../http/errors';
-import { credentialSecret, upstreamRequestHeaders } from '../http/headers';
+import { ProxyError, headersTooLarge, notAllowed, serviceAccountKeysUnavailable, shuttingDown, upgradeRefused } from '../http/errors';
+import { credentialSecret, type UpstreamSigning, upstreamRequestHeaders } from '../http/headers';
 import { refuseSocket, refuseSocketUnauthorized } from '../http/respond';
 import { matchEndpoint, normaliseTarget } from '../http/routes';
 import { UpstreamError, classifyUpstreamError, firstByteTimeout } from '../http/upstream-errors';
@@ -14,6 +14,8 @@ import type { KeyStore } from '../keys/keystore';
 import type { Metrics } from '../observability/metrics';
 import type { ServiceAccountTokens } from '../service-accounts/service-account-tokens';
 import type { Session } from '../websocket/session';
+import { NO_SPEND, type Ticket } from '../limits';
+import { type AdmissionDeps, admitTo, modelRefusal } from './admission';
 import type { RefusedRequest, Recorder } from './access-log';
 import { framingProblem } from './framing';
 import { MAX_HEADER_LINES, UNAUTHENTICATED } from './handler';
@@ -30,6 +32,7 @@ export interface UpgradeDeps {
   metrics: Metrics;
   recorder: Recorder;
   isDraining(): boolean;
+  admission: AdmissionDeps;
 }
 
 /**
@@ -79,6 +82,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return refuse(req, socket, upgradeRefused(), refusal(400, endpoint, client.name, 'upgrade_not_supported', serviceAccount));
     const path = target.query ? `${target.path}?${target.query}` : target.path;
     const model = new URLSearchParams(target.query).get('model') ?? undefined;
+    // A session's frames are never read on the client's side: with allowedModels, the model is the query's.
+    const disallowed = modelRefusal(client.allowedModels, true, model);
+    if (disallowed) return refuse(req, socket, disallowed, refusal(403, endpoint, client.name, 'model_not_allowed', serviceAccount));
     void connect({ req, socket, head, client, serviceAccount, endpoint, path, model, startedAt, upstream: deps.upstream.name });
 
     function refusal(status: number, at: string | undefined, name: string, code: string | undefined, account?: string): RefusedRequest {
@@ -92,37 +98,51 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   }
 
   async function connect(start: SessionStart): Promise<void> {
-    const { req, socket, client } = start;
-    const use = client.credential && new CredentialUse(client.credential);
-    if (use && !(await use.acquire())) return fail(start, credentialUnavailable());
-    if (socket.destroyed) return;
-    const signing = use ? use.sign(client.upstream) : client.upstream;
+    // A session is one request, and holds one concurrentStreams slot while open.
+    const verdict = await admitTo(deps.admission, start.client.name, { stream: true, tokens: 0, model: start.model });
+    if (verdict instanceof ProxyError) return fail(start, verdict);
+    const use = start.client.credential && new CredentialUse(start.client.credential);
+    if (use && !(await use.acquire())) return fail(start, credentialUnavailable(), verdict);
+    if (start.socket.destroyed) return verdict.end(NO_SPEND);
+    handshake(start, verdict, use ? use.sign(start.client.upstream) : start.client.upstream);
+  }
+
+  /** The upgrade upstream; the ticket is settled by the session's end, or at once if none starts. */
+  function handshake(start: SessionStart, ticket: Ticket, signing: UpstreamSigning): void {
+    const { req, socket } = start;
     const secret = credentialSecret(signing.credential);
     let up: ClientRequest;
     try {
       up = deps.upstream.request('GET', start.path, upstreamUpgradeHeaders(upstreamRequestHeaders(req.headers, signing)), true);
     } catch {
-      return fail(start, upgradeRefused());
+      return fail(start, upgradeRefused(), ticket);
     }
     // The handshake is a small answer: the first-byte timeout covers connecting and waiting for it.
     up.setTimeout(config.upstream.firstByteTimeoutMs, () => up.destroy(firstByteTimeout()));
-    const abandon = () => up.destroy();
+    const abandon = () => {
+      up.destroy();
+      ticket.end(NO_SPEND);
+    };
     socket.once('close', abandon);
-    up.on('error', (err: NodeJS.ErrnoException) => fail(start, classifyUpstreamError(err, false)));
-    up.on('response', (res) => refuseUpstreamAnswer(start, res, secret, deps.recorder));
+    up.on('error', (err: NodeJS.ErrnoException) => fail(start, classifyUpstreamError(err, false), ticket));
+    up.on('response', (res) => {
+      ticket.end(NO_SPEND);
+      refuseUpstreamAnswer(start, res, secret, deps.recorder);
+    });
     up.on('upgrade', (res, upSocket: Socket, upHead: Buffer) => {
       socket.off('close', abandon);
       up.setTimeout(0);
-      if (socket.destroyed) return void upSocket.destroy();
+      if (socket.destroyed) return void abandon();
       socket.write(switchingHead(res, secret));
-      const { session, ended } = startAccountedSession(start, { upstream: upSocket, upstreamHead: upHead, response: res }, deps);
+      const { session, ended } = startAccountedSession(start, { upstream: upSocket, upstreamHead: upHead, response: res }, deps, ticket);
       sessions.set(session, ended);
       void ended.then(() => sessions.delete(session));
     });
     up.end();
   }
 
-  function fail(start: SessionStart, err: ProxyError): void {
+  function fail(start: SessionStart, err: ProxyError, ticket?: Ticket): void {
+    ticket?.end(NO_SPEND);
     if (err instanceof UpstreamError) metrics.upstreamErrors.with(err.reason).inc();
     if (start.socket.destroyed) return;
     refuseSocket(start.socket, err);

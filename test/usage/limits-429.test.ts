@@ -6,7 +6,7 @@ import { request } from '../helpers/http';
 import { assertNoKeyLeak, randomKey, startProxy } from '../helpers/proxy';
 import { tempDir } from '../helpers/tmp';
 
-/** Per-client limits answer 429 with retry-after, send nothing upstream, and are counted per client and limit. */
+/** Per-client limits (in memory: no store) answer 429 with retry-after, send nothing upstream, and are counted per client and limit. */
 
 async function start(t: Test, limits: string) {
   const up = await startFakeUpstream({ t });
@@ -32,7 +32,7 @@ t.test('requests per minute', async (t) => {
   t.equal(up.requests.length, before, 'nothing sent upstream');
   t.equal((await call(keys.bob)).status, 200, 'another client is not limited');
   const metrics = (await request(`${proxy.adminUrl}/metrics`)).text;
-  t.match(metrics, /^openai_proxy_rate_limited_total\{(?=[^}]*client="alice")(?=[^}]*limit="requests")[^}]*\} 1$/m);
+  t.match(metrics, /^openai_proxy_rate_limited_total\{(?=[^}]*client="alice")(?=[^}]*limit="requestsPerMinute")[^}]*\} 1$/m);
   await assertNoKeyLeak(t, proxy, Object.values(keys), [refused.text]);
 });
 
@@ -42,7 +42,8 @@ t.test('tokens per minute are charged from the usage the upstream reported', asy
   t.equal((await call(keys.alice)).status, 200, 'admitted with a full bucket');
   const refused = await call(keys.alice);
   t.equal(refused.status, 429, '90 tokens used of 60 per minute: in debt');
-  t.equal(refused.headers['retry-after'], '30', '30 tokens in debt at one a second');
+  // 30 in debt, and the next request reserves ceil(39 / 4) = 10 tokens of its body: 40 tokens at one a second.
+  t.equal(refused.headers['retry-after'], '40', 'room for the reservation in 40 s');
   t.match(refused.json(), { error: { code: 'rate_limit_exceeded' } });
 });
 
