@@ -1,20 +1,26 @@
 // `make bench`: the proxy side by side with the floor of a Node proxy (node-floor.mjs), nginx and no proxy at
-// all ("direct"), in one run, on loopback. Rounds are interleaved (direct, nginx, floor, proxy, direct, ...)
-// so drift in the machine hits them all alike; each figure is the median over rounds. The proxy runs as a
-// user runs it: access log at info to a pipe (read here, as a container runtime reads it), metrics, the usage
-// tap, and a config file whose clients have limits; the "proxy-sa-token" row is the same process called with a
-// Kubernetes ServiceAccount token instead of a key. Results: a table on stdout with the targets as ratios, JSON
-// in bench-results/.
-// Settings (env): BENCH_QUICK=1 (~1 min smoke run), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS,
-// BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WARN_ROW=1 (add the proxy at LOG_LEVEL=warn, to show
-// what the access log costs), BENCH_NGINX_ACCESS_LOG=0 (nginx without its access log), BENCH_SA_ROW=0 (skip the
-// ServiceAccount token row), BENCH_PROXY_MAIN=<path to another build's main.js> (to compare two builds of the
-// proxy against the same nginx and floor, e.g. before and after a change), BENCH_BASELINE_MAIN=<another build's
-// main.js> (adds it as a "baseline" row to the requests/s and latency phases of this run: before and after in
-// one run, under the same conditions), BENCH_MEMORY_LIMIT=0 (run the Node processes without the chart's memory
+// all ("direct"), in one run, on loopback. The proxy runs as deployed with every feature on: access log at info
+// to a pipe (read here, as a container runtime reads it), metrics, the usage tap, clients with limits,
+// ServiceAccount callers, a fallback upstream configured (never used: the primary answers) and stream usage at
+// its default (auto). Beside it, the same proxy without the fallback (proxy-nofallback), the same with its limits
+// shared through a redis-server started here (proxy-limits-redis), and the same process called with a
+// ServiceAccount token instead of a key (proxy-sa-token).
+// Requests/s, CPU per request and latency at one connection are measured in paired rounds (wrk-rounds.mjs):
+// each round runs every row once, back to back, and each comparison is the median of its per-round ratios with
+// their spread. Then SSE streams, large bodies, a WebSocket echo session, and the stream-usage rewrite's cost
+// per chunk (stream-usage.mjs, in a process of its own). Results: tables on stdout with the targets as ratios,
+// JSON in bench-results/.
+// Settings (env): BENCH_QUICK=1 (~2 min smoke run), BENCH_PAIRS (rounds of the requests/s and latency phases,
+// default 8), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS (of the SSE and WebSocket phases),
+// BENCH_STREAMS, BENCH_FRAMES, BENCH_TRANSFER_MIB, BENCH_WS_MIB (per WebSocket run), BENCH_WARN_ROW=1 (add the
+// proxy at LOG_LEVEL=warn, to show what the access log costs), BENCH_NGINX_ACCESS_LOG=0 (nginx without its
+// access log), BENCH_SA_ROW=0 (skip the ServiceAccount token row), BENCH_REDIS_ROW=0 (skip the shared-limits
+// row), BENCH_PROXY_MAIN=<path to another build's main.js> (to compare two builds of the proxy against the same
+// nginx and floor, e.g. before and after a change), BENCH_BASELINE_MAIN=<another build's main.js> (adds it as a
+// "baseline" row to the requests/s and latency phases of this run, with the proxy's config file: before and after
+// in one run, under the same conditions), BENCH_MEMORY_LIMIT=0 (run the Node processes without the chart's memory
 // limit; see memoryLimit below), BENCH_NODE_FLAGS='<flags>' (instead of the image CMD's Node flags; '' for none).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +29,8 @@ import * as L from './lib.mjs';
 import { printTable, targets } from './report.mjs';
 import { proxyConfigFiles } from './proxy-config.mjs';
 import { authCost } from './auth-cost.mjs';
+import { startRedis } from './redis.mjs';
+import { paired, pairedRounds, proxyCounts, upstreamConnections, wrk, wrkCommand } from './wrk-rounds.mjs';
 import { parse as parseYaml } from 'yaml';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -32,8 +40,9 @@ const quick = env.BENCH_QUICK === '1';
 const num = (name, full, fast) => Number(env[name] ?? (quick ? fast : full));
 const cfg = {
   quick,
-  seconds: num('BENCH_SECONDS', 10, 3),
-  latencySeconds: num('BENCH_LATENCY_SECONDS', 5, 2),
+  pairs: num('BENCH_PAIRS', 8, 3),
+  seconds: num('BENCH_SECONDS', 5, 2),
+  latencySeconds: num('BENCH_LATENCY_SECONDS', 3, 1),
   rounds: num('BENCH_ROUNDS', 3, 1),
   connections: 32,
   threads: 2,
@@ -41,14 +50,27 @@ const cfg = {
   frames: num('BENCH_FRAMES', 10, 4),
   intervalMs: 500,
   transferMiB: num('BENCH_TRANSFER_MIB', 1024, 256),
+  wsMiB: num('BENCH_WS_MIB', 512, 64),
+  wsMessageBytes: 16 * 1024,
+  wsWindow: 64,
+  streamUsage: { rounds: num('BENCH_STREAM_USAGE_ROUNDS', 9, 3), streams: num('BENCH_STREAM_USAGE_STREAMS', 200, 60) },
   warnRow: env.BENCH_WARN_ROW === '1',
   serviceAccountRow: env.BENCH_SA_ROW !== '0',
+  redisRow: env.BENCH_REDIS_ROW !== '0',
   nginxAccessLog: env.BENCH_NGINX_ACCESS_LOG !== '0',
 };
 cfg.rampMs = Math.min(2000, Math.max(200, cfg.streams / 2.5));
+/** How this run was started, as the report prints it: the BENCH_* settings and the command. */
+const INVOCATION = [
+  ...Object.entries(env)
+    .filter(([k]) => k.startsWith('BENCH_'))
+    .map(([k, v]) => `${k}=${/^[\w./:-]*$/.test(v) ? v : `'${v}'`}`),
+  env.MAKELEVEL ? 'make bench' : 'node test/bench/bench.mjs',
+].join(' ');
 const PROXY_MAIN = env.BENCH_PROXY_MAIN ?? join(ROOT, 'dist', 'main.js');
 const PROXY_KEY = 'bench-client-key-0123456789';
 const OPENAI_KEY = 'sk-bench-upstream-key-0123456789';
+const PAYGO_KEY = 'sk-bench-fallback-key-0123456789';
 // Every SSE stream is two sockets in nginx and in the proxy; plus headroom for listeners, logs, wrk.
 const NOFILE = 2 * cfg.streams + 2048;
 
@@ -92,9 +114,9 @@ function heapLimitMiB(cgroup) {
 const tmp = mkdtempSync(join(os.tmpdir(), 'openai-proxy-bench-'));
 chmodSync(tmp, 0o755); // nginx workers may run as an unprivileged user and create temp dirs in here
 
-async function startUpstream() {
-  const child = L.startChild('upstream', process.execPath, [join(HERE, 'upstream.mjs')], { env, nofile: NOFILE });
-  const { port } = await L.firstJsonLine(child, 'upstream');
+async function startUpstream(name) {
+  const child = L.startChild(name, process.execPath, [join(HERE, 'upstream.mjs')], { env, nofile: NOFILE });
+  const { port } = await L.firstJsonLine(child, name);
   return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
 }
 
@@ -110,7 +132,10 @@ async function startFloor(upstream) {
   return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
 }
 
-/** The proxy with the bench's config file (upstream, its key, clients with limits, ServiceAccounts). */
+/**
+ * The proxy with one of the bench's config files (proxy-config.mjs). A config it refuses (a setting this build
+ * does not know) gives { refused: problems } instead of a process.
+ */
 async function startProxy(configFile, logLevel, main = PROXY_MAIN, role = 'proxy') {
   // At LOG_LEVEL=warn the "listening" line is not logged, so that proxy gets a free port chosen here.
   const quiet = logLevel !== 'info' && logLevel !== 'debug';
@@ -125,7 +150,7 @@ async function startProxy(configFile, logLevel, main = PROXY_MAIN, role = 'proxy
     LOG_LEVEL: logLevel,
     MAX_BODY_BYTES: String(4 * 2 ** 30),
   };
-  const child = L.startChild(`proxy (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [...NODE_FLAGS, main], {
+  const child = L.startChild(`${role} (LOG_LEVEL=${logLevel}, ${main})`, process.execPath, [...NODE_FLAGS, main], {
     nofile: NOFILE,
     env: proxyEnv,
     cgroup: cgroupFor(role),
@@ -137,17 +162,36 @@ async function startProxy(configFile, logLevel, main = PROXY_MAIN, role = 'proxy
     if (!(await L.waitForPort(port, 10_000, () => dead))) throw new Error(`proxy (LOG_LEVEL=${logLevel}) did not listen on ${port}\n${child.stderrTail}`);
     return { pid: child.pid, origin: `http://127.0.0.1:${port}` };
   }
-  const line = await L.firstJsonLine(child, 'proxy');
-  if (line.event !== 'listening') throw new Error(`proxy: unexpected first line ${JSON.stringify(line)}`);
+  // Lines the start may log first (a limits store connecting) are skipped; warnings and errors are not.
+  let connectedFirst = false;
+  const line = await L.firstJsonLine(child, role, 15_000, (l) => {
+    if (l.event === 'limits_store_connected') connectedFirst = true;
+    return l.event === 'listening' || l.event === 'config_invalid' || l.level !== 'info';
+  });
+  if (line.event === 'config_invalid') {
+    // It exits after saying so; gone, its cgroup can be removed.
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    return { refused: line.problems };
+  }
+  if (line.event !== 'listening') throw new Error(`${role}: unexpected first line ${JSON.stringify(line)}`);
   // Warnings and errors in its log would mean the bench drove it into failures worth a look.
   const logProblems = { warn: 0, error: 0, last: [] };
+  const proxy = {
+    pid: child.pid,
+    origin: `http://127.0.0.1:${line.port}`,
+    admin: `http://127.0.0.1:${line.adminPort}`,
+    logProblems,
+    storeConnected: connectedFirst,
+  };
   child.stdout.on('data', (chunk) => {
-    for (const m of String(chunk).matchAll(/^.*"level":"(warn|error)".*$/gm)) {
+    const text = String(chunk);
+    if (!proxy.storeConnected && text.includes('"limits_store_connected"')) proxy.storeConnected = true;
+    for (const m of text.matchAll(/^.*"level":"(warn|error)".*$/gm)) {
       logProblems[m[1]]++;
       logProblems.last = [...logProblems.last.slice(-4), m[0].slice(0, 300)];
     }
   });
-  return { pid: child.pid, origin: `http://127.0.0.1:${line.port}`, admin: `http://127.0.0.1:${line.adminPort}`, logProblems };
+  return proxy;
 }
 
 async function startNginx(nginxBin, upstream) {
@@ -181,83 +225,6 @@ async function startNginx(nginxBin, upstream) {
     child.kill('SIGTERM');
   }
   throw new Error('nginx would not start');
-}
-
-async function wrk(wrkBin, origin, connections, threads, seconds, bearer = '') {
-  const out = await L.runToEnd(
-    'wrk',
-    wrkBin,
-    ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', join(HERE, 'post.lua'), `${origin}/v1/chat/completions`],
-    { env: { ...env, BENCH_KEY: PROXY_KEY, BENCH_BEARER: bearer }, nofile: NOFILE, timeoutMs: (seconds + 30) * 1000 },
-  );
-  const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
-  if (!line) throw new Error(`wrk printed no summary:\n${out}`);
-  const r = JSON.parse(line.slice('BENCH_JSON '.length));
-  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
-  return {
-    rps: r.requests / (r.durationUs / 1e6),
-    requests: r.requests,
-    errors,
-    errorDetail: r.errors,
-    p50Ms: r.latencyUs.p50 / 1000,
-    p90Ms: r.latencyUs.p90 / 1000,
-    p99Ms: r.latencyUs.p99 / 1000,
-    maxMs: r.latencyUs.max / 1000,
-  };
-}
-
-/** Rounds of wrk over every target, interleaved; CPU seconds per request for the processes doing the job. */
-async function wrkRounds(wrkBin, targets, connections, threads, seconds, upstream) {
-  const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
-  for (let round = 1; round <= cfg.rounds; round++) {
-    for (const [name, t] of Object.entries(targets)) {
-      // The scrape is the proxy's work too: done before its CPU is read, so it is not counted as the requests'.
-      const gcBefore = t.admin && (await youngGc(t.admin));
-      const cpuBefore = t.cpuPid ? L.cpuSeconds(t.cpuPid) : 0;
-      const connsBefore = await upstreamConnections(upstream);
-      const r = await wrk(wrkBin, t.origin, connections, threads, seconds, t.bearer);
-      if (t.cpuPid) r.cpuUsPerRequest = ((L.cpuSeconds(t.cpuPid) - cpuBefore) * 1e6) / r.requests;
-      if (gcBefore) {
-        const gcAfter = await youngGc(t.admin);
-        r.scavengesPer1k = ((gcAfter.count - gcBefore.count) * 1000) / r.requests;
-        r.scavengeUsPerRequest = ((gcAfter.seconds - gcBefore.seconds) * 1e6) / r.requests;
-      }
-      r.upstreamConnections = (await upstreamConnections(upstream)) - connsBefore;
-      rounds[name].push(r);
-      L.log(
-        `  round ${round} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  errors ${r.errors}`,
-      );
-    }
-  }
-  const summary = {};
-  for (const [name, rs] of Object.entries(rounds)) {
-    const pick = (key) => (rs[0][key] === undefined ? undefined : L.median(rs.map((r) => r[key])));
-    summary[name] = {
-      rps: pick('rps'),
-      p50Ms: pick('p50Ms'),
-      p99Ms: pick('p99Ms'),
-      cpuUsPerRequest: pick('cpuUsPerRequest'),
-      scavengesPer1k: pick('scavengesPer1k'),
-      scavengeUsPerRequest: pick('scavengeUsPerRequest'),
-      upstreamConnections: pick('upstreamConnections'),
-      errors: rs.reduce((a, r) => a + r.errors, 0),
-      rounds: rs,
-    };
-  }
-  return summary;
-}
-
-/** Connections the fake upstream has accepted so far, not counting the ones these queries opened. */
-let statsQueries = 0;
-function upstreamConnections(upstream) {
-  // A fresh connection per query (agent: false), so each query adds exactly one to subtract.
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${upstream.origin}/bench/stats`, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d)).on('end', () => resolve(JSON.parse(body).connections - ++statsQueries));
-    });
-    req.on('error', reject).on('timeout', () => req.destroy(new Error('upstream stats timed out')));
-  });
 }
 
 async function client(opts, timeoutMs) {
@@ -326,36 +293,7 @@ async function withRss(pids, fn) {
   }
 }
 
-function scrape(admin) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${admin}/metrics`, (res) => {
-        let body = '';
-        res
-          .setEncoding('utf8')
-          .on('data', (d) => (body += d))
-          .on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
-
-/** The young-generation collections (scavenges) a proxy has made so far, from its own GC metric. */
-async function youngGc(admin) {
-  const text = await scrape(admin);
-  const value = (suffix) => Number(new RegExp(`^nodejs_gc_duration_seconds_${suffix}\\{kind="minor"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { count: value('count'), seconds: value('sum') };
-}
-
-/** What the proxy's own metrics say it served: they are on, as in any deployment, and the limits refused nothing. */
-async function proxyCounts(admin) {
-  const text = await scrape(admin);
-  const lines = text.split('\n').filter((l) => l.startsWith('openai_proxy_requests_total{'));
-  const sum = (ls) => ls.reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  return { requests: sum(lines), refusedByLimits: sum(lines.filter((l) => l.includes('status="429"'))) };
-}
-
-function machine(tools) {
+function machine(tools, redis) {
   // Both print their version on stderr or stdout, and wrk exits 1 after doing so.
   const version = (cmd, args) => {
     const r = spawnSync(cmd, args);
@@ -370,7 +308,85 @@ function machine(tools) {
     loadAvg: { start: loadAtStart, end: os.loadavg()[0].toFixed(2) },
     nginx: version(tools.nginx, ['-v']).trim().replace('nginx version: ', ''),
     wrk: version(tools.wrk, ['-v']).split(' Copyright')[0].trim(),
+    redis: redis?.version && `redis ${redis.version}`,
   };
+}
+
+/**
+ * WebSocket echo sessions, direct and through the proxy, alternating (cfg.rounds each): MB/s echoed, and the
+ * CPU of the proxy and of the upstream per MB (MB = 10^6 bytes of messages sent; each crosses the proxy twice).
+ */
+async function websocketRounds(upstream, proxy) {
+  const targets = { direct: upstream, proxy };
+  const runs = { direct: [], proxy: [] };
+  const totalBytes = cfg.wsMiB * 2 ** 20;
+  for (let round = 0; round < cfg.rounds; round++) {
+    for (const name of round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct']) {
+      const cpu = { proxy: L.cpuSeconds(proxy.pid), upstream: L.cpuSeconds(upstream.pid) };
+      const { result, maxRss } = await withRss([proxy.pid], () =>
+        client({ mode: 'ws', origin: targets[name].origin, messageBytes: cfg.wsMessageBytes, totalBytes, window: cfg.wsWindow }, 330_000),
+      );
+      const mb = result.bytes / 1e6;
+      const run = {
+        ...result,
+        proxyCpuMsPerMB: name === 'proxy' ? ((L.cpuSeconds(proxy.pid) - cpu.proxy) * 1000) / mb : undefined,
+        upstreamCpuMsPerMB: ((L.cpuSeconds(upstream.pid) - cpu.upstream) * 1000) / mb,
+        proxyMaxRssMiB: name === 'proxy' ? maxRss[proxy.pid] : undefined,
+      };
+      runs[name].push(run);
+      L.log(
+        `  round ${round + 1} ${name.padEnd(6)} ${result.mbPerSec.toFixed(0)} MB/s, ${result.messages} messages echoed` +
+          `${result.error ? ` ERROR ${result.error}` : ''}${name === 'proxy' ? `, proxy CPU ${run.proxyCpuMsPerMB.toFixed(2)} ms/MB, RSS max ${run.proxyMaxRssMiB.toFixed(1)} MiB` : ''}`,
+      );
+    }
+  }
+  const med = (rs, key) => L.spread(rs.map((r) => r[key]))?.median;
+  return {
+    messageBytes: cfg.wsMessageBytes,
+    totalBytes,
+    window: cfg.wsWindow,
+    direct: { mbPerSec: med(runs.direct, 'mbPerSec'), upstreamCpuMsPerMB: med(runs.direct, 'upstreamCpuMsPerMB'), rounds: runs.direct },
+    proxy: {
+      mbPerSec: med(runs.proxy, 'mbPerSec'),
+      proxyCpuMsPerMB: med(runs.proxy, 'proxyCpuMsPerMB'),
+      upstreamCpuMsPerMB: med(runs.proxy, 'upstreamCpuMsPerMB'),
+      maxRssMiB: Math.max(...runs.proxy.map((r) => r.proxyMaxRssMiB)),
+      rounds: runs.proxy,
+    },
+    ratio: L.spread(runs.proxy.map((r, i) => r.mbPerSec / runs.direct[i].mbPerSec)),
+    errors: [...runs.direct, ...runs.proxy].filter((r) => r.error).map((r) => r.error),
+  };
+}
+
+/** stream-usage.mjs in a process of its own, when nothing else runs: its figures, in-process CPU time. */
+async function streamUsagePhase() {
+  const out = await L.runToEnd('stream-usage', process.execPath, [join(HERE, 'stream-usage.mjs'), '--json'], {
+    env: { ...env, STREAM_USAGE_ROUNDS: String(cfg.streamUsage.rounds), STREAM_USAGE_STREAMS: String(cfg.streamUsage.streams) },
+    timeoutMs: 300_000,
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/** Waits until a proxy with a limits store has said it is connected; false after `ms`. */
+async function storeConnected(proxy, ms = 10_000) {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await L.sleep(50)) if (proxy.storeConnected) return true;
+  return false;
+}
+
+/** The shared-limits row's proxy and Redis, or why there is none. */
+async function startRedisRow(tools, files) {
+  if (!cfg.redisRow) return { note: 'skipped: BENCH_REDIS_ROW=0' };
+  const redis = await startRedis(tools.redis, tmp);
+  files.addRedis(redis.url);
+  const proxy = await startProxy(files.configFiles['proxy-limits-redis'], 'info', PROXY_MAIN, 'proxy-limits-redis');
+  if (proxy.refused) {
+    cgroups['proxy-limits-redis']?.remove();
+    delete cgroups['proxy-limits-redis'];
+    const problems = proxy.refused.map((p) => `${p.setting}: ${p.message}`).join('; ');
+    return { redis, note: `skipped: this build refuses the limits: setting (${problems})` };
+  }
+  if (!(await storeConnected(proxy))) throw new Error(`proxy-limits-redis: no limits_store_connected line within 10 s (Redis at ${redis.url})`);
+  return { redis, proxy };
 }
 
 async function main() {
@@ -378,25 +394,42 @@ async function main() {
   const [soft, hard] = L.nofileLimits();
   L.nofilePrefix(NOFILE); // fails now, not halfway, if the streams cannot have their sockets
   L.log(`open files: soft ${soft}, hard ${hard}; children get at least ${NOFILE} (${cfg.streams} streams x 2 + headroom)`);
-  L.log(`${os.cpus().length} CPUs: wrk, nginx, the proxy, the fake upstream and the clients all share them`);
-  const upstream = await startUpstream();
+  L.log(`${os.cpus().length} CPUs: wrk, nginx, the proxies, Redis, the fake upstream and the clients all share them`);
+  const upstream = await startUpstream('upstream');
+  const paygo = await startUpstream('paygo');
   const nginx = await startNginx(tools.nginx, upstream);
   const floor = await startFloor(upstream);
-  const files = proxyConfigFiles(tmp, upstream.origin, OPENAI_KEY, PROXY_KEY);
-  const proxy = await startProxy(files.configFile, 'info');
+  const files = proxyConfigFiles(tmp, {
+    upstreamOrigin: upstream.origin,
+    fallbackOrigin: paygo.origin,
+    upstreamKey: OPENAI_KEY,
+    fallbackKey: PAYGO_KEY,
+    clientKey: PROXY_KEY,
+  });
+  const started = {};
+  for (const role of ['proxy', 'proxy-nofallback']) {
+    started[role] = await startProxy(files.configFiles[role], 'info', PROXY_MAIN, role);
+    if (started[role].refused) throw new Error(`${role}: the proxy refused its config: ${JSON.stringify(started[role].refused)}`);
+  }
+  const { proxy, 'proxy-nofallback': proxyNoFallback } = started;
+  const redisRow = await startRedisRow(tools, files);
+  if (redisRow.note) L.log(`proxy-limits-redis: ${redisRow.note}`);
   const proxyWarn = cfg.warnRow ? await startProxy(files.configFile, 'warn', PROXY_MAIN, 'proxy-warn') : null;
   const baseline = env.BENCH_BASELINE_MAIN ? await startProxy(files.configFile, 'info', env.BENCH_BASELINE_MAIN, 'baseline') : null;
+  if (baseline?.refused) throw new Error(`baseline: ${env.BENCH_BASELINE_MAIN} refused the proxy's config: ${JSON.stringify(baseline.refused)}`);
   const limited = cgroupFor('proxy');
   memoryLimit.applied = Boolean(limited);
   memoryLimit.heapLimitMiB = heapLimitMiB(limited);
-  L.log(`the floor and the proxy run with the Node flags ${NODE_FLAGS.join(' ') || '(none)'} (${NODE_FLAGS_FROM})`);
+  L.log(`the floor and the proxies run with the Node flags ${NODE_FLAGS.join(' ') || '(none)'} (${NODE_FLAGS_FROM})`);
   L.log(
     limited
       ? `the Node processes run in memory cgroups limited to ${memoryLimit.quantity} (the chart's default): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`
       : `the Node processes run without a memory limit (${memoryLimit.wanted ? 'no memory cgroup can be made here' : 'BENCH_MEMORY_LIMIT=0'}): V8's heap limit ${memoryLimit.heapLimitMiB.toFixed(0)} MiB`,
   );
   L.log(
-    `upstream ${upstream.origin}, nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), proxy ${proxy.origin} (pid ${proxy.pid})`,
+    `upstream ${upstream.origin} (fallback ${paygo.origin}), nginx ${nginx.origin} (worker pid ${nginx.worker}), floor ${floor.origin} (pid ${floor.pid}), ` +
+      `proxy ${proxy.origin} (pid ${proxy.pid}), proxy-nofallback ${proxyNoFallback.origin}` +
+      (redisRow.proxy ? `, proxy-limits-redis ${redisRow.proxy.origin} (Redis ${redisRow.redis.url}, pid ${redisRow.redis.pid})` : ''),
   );
 
   const auth = cfg.serviceAccountRow ? await authCost(dirname(PROXY_MAIN), { PROXY_CONFIG: files.configFile }, { key: PROXY_KEY, ...files }) : null;
@@ -410,23 +443,41 @@ async function main() {
   const floorIdle = L.memoryMiB(floor.pid);
   L.log(`idle proxy RSS ${idle.rss.toFixed(1)} MiB`);
 
-  const targetsRps = {
+  const asRow = (p) => ({ origin: p.origin, cpuPid: p.pid, admin: p.admin });
+  const rows = {
     direct: { origin: upstream.origin },
     nginx: { origin: nginx.origin, cpuPid: nginx.worker },
     floor: { origin: floor.origin, cpuPid: floor.pid },
-    proxy: { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin },
-    ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
-    ...(baseline && { baseline: { origin: baseline.origin, cpuPid: baseline.pid, admin: baseline.admin } }),
+    proxy: asRow(proxy),
+    'proxy-nofallback': asRow(proxyNoFallback),
+    ...(redisRow.proxy && { 'proxy-limits-redis': { ...asRow(redisRow.proxy), redis: redisRow.redis } }),
     // The same process as "proxy": only the credential differs.
-    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { origin: proxy.origin, cpuPid: proxy.pid, admin: proxy.admin, bearer: files.token } }),
+    ...(cfg.serviceAccountRow && { 'proxy-sa-token': { ...asRow(proxy), bearer: files.token } }),
+    ...(proxyWarn && { 'proxy-warn': { origin: proxyWarn.origin, cpuPid: proxyWarn.pid } }),
+    ...(baseline && { baseline: asRow(baseline) }),
   };
+  const w = { bin: tools.wrk, dir: HERE, key: PROXY_KEY, nofile: NOFILE };
   L.log('warm-up (1 s each, not counted)');
-  for (const t of Object.values(targetsRps)) await wrk(tools.wrk, t.origin, cfg.connections, cfg.threads, 1, t.bearer);
+  for (const t of Object.values(rows)) await wrk(w, t.origin, cfg.connections, cfg.threads, 1, t.bearer);
 
-  L.log(`requests/s: ${cfg.rounds} rounds x ${cfg.seconds} s, ${cfg.connections} connections, ${cfg.threads} wrk threads`);
-  const rps = await wrkRounds(tools.wrk, targetsRps, cfg.connections, cfg.threads, cfg.seconds, upstream);
-  L.log(`latency at 1 connection: ${cfg.rounds} rounds x ${cfg.latencySeconds} s`);
-  const latency1 = await wrkRounds(tools.wrk, targetsRps, 1, 1, cfg.latencySeconds, upstream);
+  const names = Object.keys(rows);
+  L.log(
+    `requests/s: ${cfg.pairs} paired rounds x ${cfg.seconds} s per row, ${cfg.connections} connections, ${cfg.threads} wrk threads; rows ${names.join(', ')}`,
+  );
+  const rps = await pairedRounds(w, rows, { connections: cfg.connections, threads: cfg.threads, seconds: cfg.seconds, pairs: cfg.pairs, upstream });
+  L.log(`latency at 1 connection: ${cfg.pairs} paired rounds x ${cfg.latencySeconds} s per row`);
+  const latency1 = await pairedRounds(w, rows, { connections: 1, threads: 1, seconds: cfg.latencySeconds, pairs: cfg.pairs, upstream });
+  const comparisons = [
+    ...names.filter((n) => n !== 'floor').map((n) => [n, 'floor']),
+    ...names.filter((n) => n !== 'nginx' && n !== 'direct').map((n) => [n, 'nginx']),
+    ...names.filter((n) => n !== 'direct').map((n) => [n, 'direct']),
+    ['proxy', 'proxy-nofallback'],
+    ['proxy-limits-redis', 'proxy'],
+    ['proxy-sa-token', 'proxy'],
+    ['proxy', 'proxy-warn'],
+    ['proxy', 'baseline'],
+  ];
+  const pairedBy = (phase) => Object.fromEntries(comparisons.map(([a, b]) => [`${a}/${b}`, paired(phase, a, b)]).filter(([, c]) => c));
 
   L.log(`SSE: ${cfg.rounds} rounds x ${cfg.streams} concurrent streams x ${cfg.frames} frames every ${cfg.intervalMs} ms (opened over ${cfg.rampMs} ms)`);
   const sse = await sseRounds({ direct: upstream, nginx, floor, proxy }, upstream, nginx, floor, proxy);
@@ -447,34 +498,63 @@ async function main() {
       );
     }
   }
-  // Past the proxy's 4 s upstream keep-alive, so pooled sockets are gone: what is left is the heap.
-  await L.sleep(5000);
+
+  L.log(`WebSocket echo on /v1/realtime: ${cfg.rounds} rounds x ${cfg.wsMiB} MiB in ${cfg.wsMessageBytes / 1024} KiB text messages, direct / proxy`);
+  const websocket = await websocketRounds(upstream, proxy);
+
+  // Past the proxy's 4 s upstream keep-alive, so pooled sockets are gone: what is left is the heap. The
+  // stream-usage phase runs meanwhile: it is CPU time in a process of its own, and the proxies are idle.
+  L.log(`stream usage, inject vs passthrough, in-process: ${cfg.streamUsage.rounds} rounds x ${cfg.streamUsage.streams} streams (stream-usage.mjs)`);
+  const [streamUsage] = await Promise.all([streamUsagePhase(), L.sleep(5000)]);
   const idleAfter = L.memoryMiB(proxy.pid);
   const counted = await proxyCounts(proxy.admin);
-  L.log(`the proxy's metrics counted ${counted.requests} requests, ${counted.refusedByLimits} refused by a limit (429)`);
+  L.log(`the proxy's metrics counted ${counted.requests} requests, ${counted.refusedByLimits} refused by a limit (429), ${counted.fallbacks} fallbacks`);
+  const fallbackUpstream = { connections: await upstreamConnections(paygo), fallbacks: counted.fallbacks };
+  const redisCounted = redisRow.proxy && (await proxyCounts(redisRow.proxy.admin));
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
-  const problems = { proxyLog: proxy.logProblems, nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) } };
+  const problems = {
+    proxyLog: proxy.logProblems,
+    otherProxyLogs: Object.fromEntries(
+      Object.entries({ 'proxy-nofallback': proxyNoFallback, 'proxy-limits-redis': redisRow.proxy, baseline })
+        .filter(([, p]) => p?.logProblems)
+        .map(([n, p]) => [n, p.logProblems]),
+    ),
+    nginxErrorLog: { lines: errorLog.length, last: errorLog.slice(-5) },
+  };
   memoryLimit.cgroups = Object.fromEntries(
     Object.entries(cgroups)
       .filter(([, c]) => c)
       .map(([name, c]) => [name, { peakMiB: c.peakMiB(), oomKills: c.oomKills() }]),
   );
   const results = {
+    invocation: INVOCATION,
+    commands: {
+      rps: wrkCommand(cfg.connections, cfg.threads, cfg.seconds),
+      latency1: wrkCommand(1, 1, cfg.latencySeconds),
+      websocket: `node test/bench/client.mjs '{"mode":"ws","messageBytes":${cfg.wsMessageBytes},"totalBytes":${websocket.totalBytes},"window":${cfg.wsWindow},...}'`,
+      streamUsage: `STREAM_USAGE_ROUNDS=${cfg.streamUsage.rounds} STREAM_USAGE_STREAMS=${cfg.streamUsage.streams} node test/bench/stream-usage.mjs`,
+    },
     nodeFlags: NODE_FLAGS,
     nodeFlagsFrom: NODE_FLAGS_FROM,
     memoryLimit,
     startedAt: new Date(startedAt).toISOString(),
     durationS: (Date.now() - startedAt) / 1000,
-    machine: machine(tools),
+    machine: machine(tools, redisRow.redis),
     config: cfg,
     proxyMain: PROXY_MAIN,
+    rows: names,
+    redisRow: { note: redisRow.note, url: redisRow.redis?.url, counted: redisCounted },
+    fallbackUpstream,
     idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm },
     auth,
     rps,
     latency1,
+    paired: { rps: pairedBy(rps), latency1: pairedBy(latency1) },
     sse,
     transfer,
+    websocket,
+    streamUsage,
     counted,
     problems,
     image: L.imageFootprint(join(ROOT, 'image-results')),

@@ -5,6 +5,10 @@
 //       every frame, and records arrival - send time (both process.hrtime, i.e. CLOCK_MONOTONIC).
 //   { mode: "upload" | "download", origin, key, bytes }
 //       one request moving `bytes` through; reports MiB/s.
+//   { mode: "ws", origin, key, messageBytes, totalBytes, window }
+//       one WebSocket session on /v1/realtime sending text messages of messageBytes (a Realtime server event, an
+//       audio delta) until totalBytes have gone out and come back echoed; at most `window` messages are out and
+//       not yet echoed (the flow control a real client has from the socket's backpressure); reports MB/s echoed.
 // Every run has a deadline: whatever is still open then is destroyed and counted as failed.
 import http from 'node:http';
 
@@ -150,5 +154,51 @@ function runTransfer() {
   pump();
 }
 
+async function runWebSocket() {
+  const { WebSocket } = await import('ws');
+  const { messageBytes, totalBytes, window } = opts;
+  const prefix = '{"type":"response.audio.delta","response_id":"resp_bench","item_id":"item_bench","output_index":0,"content_index":0,"delta":"';
+  const payload = Buffer.from(`${prefix}${'A'.repeat(messageBytes - prefix.length - 2)}"}`);
+  const count = Math.ceil(totalBytes / messageBytes);
+  const url = `${opts.origin.replace(/^http/, 'ws')}/v1/realtime?model=gpt-4o-realtime-preview`;
+  const ws = new WebSocket(url, { headers: { 'x-api-key': opts.key }, perMessageDeflate: false, maxPayload: 2 ** 20 });
+  let sent = 0;
+  let echoed = 0;
+  let bytes = 0;
+  let wrong = 0;
+  let started = 0;
+  let ended = false;
+  const end = (error) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(deadline);
+    const seconds = (performance.now() - started) / 1000;
+    ws.terminate();
+    finish({ mode: 'ws', messageBytes, messages: echoed, bytes, wrong, error, seconds, mbPerSec: bytes / 1e6 / seconds });
+  };
+  const deadline = setTimeout(() => end('deadline'), 300_000);
+  const pump = () => {
+    while (sent < count && sent - echoed < window) {
+      ws.send(payload, { binary: false });
+      sent++;
+    }
+  };
+  ws.on('open', () => {
+    started = performance.now();
+    pump();
+  });
+  ws.on('message', (data) => {
+    echoed++;
+    bytes += data.length;
+    if (data.length !== payload.length) wrong++;
+    if (echoed === count) end(wrong ? `${wrong} messages came back changed in length` : null);
+    else pump();
+  });
+  ws.on('unexpected-response', (_req, res) => end(`status ${res.statusCode}`));
+  ws.on('error', (err) => end(err.code ?? err.message));
+  ws.on('close', (code) => end(`closed ${code} after ${echoed} of ${count} messages`));
+}
+
 if (opts.mode === 'sse') runSse();
+else if (opts.mode === 'ws') runWebSocket();
 else runTransfer();

@@ -9,13 +9,29 @@ export const log = (msg) => console.log(`[bench] ${msg}`);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
+/**
+ * Median, quartiles (linear interpolation), min and max of a sample, undefined when it has no finite value:
+ * what the paired rounds report for each ratio, so its spread shows how far one pair can be trusted.
+ */
+export function spread(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
+  const at = (p) => {
+    const i = (s.length - 1) * p;
+    const lo = Math.floor(i);
+    return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo);
+  };
+  return { median: at(0.5), q1: at(0.25), q3: at(0.75), min: s[0], max: s[s.length - 1], n: s.length };
+}
+
 const which = (cmd) => ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin'].map((dir) => `${dir}/${cmd}`).find(existsSync);
 
-/** wrk and nginx-light from Debian, installed once if missing (apt-get update first; needs root). */
+/** wrk, nginx-light and redis-server from Debian, installed once if missing (apt-get update first; needs root). */
 export function ensureTools() {
   const missing = [
     ['wrk', 'wrk'],
     ['nginx', 'nginx-light'],
+    ['redis-server', 'redis-server'],
   ]
     .filter(([bin]) => !which(bin))
     .map(([, pkg]) => pkg);
@@ -29,9 +45,9 @@ export function ensureTools() {
     apt(['install', '-y', '--no-install-recommends', ...missing]);
     if (existsSync('/run/nginx.pid')) log('note: the nginx package started its system service (pid in /run/nginx.pid); the bench does not use it');
   } else {
-    log('wrk and nginx are installed');
+    log('wrk, nginx and redis-server are installed');
   }
-  return { wrk: which('wrk'), nginx: which('nginx') };
+  return { wrk: which('wrk'), nginx: which('nginx'), redis: which('redis-server') };
 }
 
 /** [soft, hard] open-file limits of this process. */
@@ -82,25 +98,34 @@ export function startChild(name, cmd, args, { env, nofile, cgroup, stdio = ['ign
   return child;
 }
 
-/** Resolves to the first stdout line parsed as JSON; rejects if the child exits or `ms` pass first. */
-export function firstJsonLine(child, name, ms = 15_000) {
+/**
+ * Resolves to the first stdout line parsed as JSON for which `wanted` holds (every line before it is skipped);
+ * rejects if the child exits or `ms` pass first.
+ */
+export function firstJsonLine(child, name, ms = 15_000, wanted = () => true) {
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
     const timer = setTimeout(() => reject(new Error(`${name}: no start line within ${ms} ms\n${child.stderrTail}`)), ms);
     const onExit = (code) => reject(new Error(`${name} exited (${code}) before starting\n${child.stderrTail}`));
     child.once('exit', onExit);
-    lines.once('line', (line) => {
+    const onLine = (line) => {
+      let parsed;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed !== undefined && !wanted(parsed)) return;
       clearTimeout(timer);
       child.off('exit', onExit);
+      lines.off('line', onLine);
       lines.close();
       // The proxy logs one line per request: keep draining stdout, as a container runtime would.
       child.stdout.resume();
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        reject(new Error(`${name}: start line is not JSON: ${line}`));
-      }
-    });
+      if (parsed === undefined) reject(new Error(`${name}: start line is not JSON: ${line}`));
+      else resolve(parsed);
+    };
+    lines.on('line', onLine);
   });
 }
 

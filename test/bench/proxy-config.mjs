@@ -1,10 +1,15 @@
-// The bench proxy's config file and ServiceAccount tokens: an RS256 signing key made here (as the API server's
+// The bench proxy's config files and ServiceAccount tokens: an RS256 signing key made here (as the API server's
 // are), its JWKS as a file, tokens in the kube-apiserver's claim layout for ServiceAccounts of namespace
-// bench, and a config file with a client known by those ServiceAccounts (bench/*) and one known by a key,
+// bench, and config files with a client known by those ServiceAccounts (bench/*) and one known by a key,
 // each with limits (set high enough never to refuse the bench, but checked on every request as a user's
 // would be). The "proxy" row sends the key, the "proxy-sa-token" row a token, to the same process. wrk sends
 // one token for the whole run, so after the first request it is answered from the verified-token cache: that
 // row measures what a cached token costs over a key.
+// Every file has what a deployment has on: stream usage at its default (auto), and, but for proxy-nofallback,
+// a fallback upstream (paygo, a second fake upstream that the primary's answers never send anything to).
+//   proxy               every feature, the limits counted in memory (each replica alone)
+//   proxy-nofallback    the same without upstream.fallbacks
+//   proxy-limits-redis  the same as proxy, the limits shared through limits.store.redis
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +18,7 @@ const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 /** Far above what the bench sends (about 1M requests a minute at most), so no request is refused. */
 const LIMITS = '{ requestsPerMinute: 100000000, tokensPerMinute: 1000000000, concurrentStreams: 100000 }';
 
-export function proxyConfigFiles(dir, upstreamOrigin, upstreamKey, clientKey) {
+export function proxyConfigFiles(dir, { upstreamOrigin, fallbackOrigin, upstreamKey, fallbackKey, clientKey }) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = createHash('sha256')
     .update(publicKey.export({ format: 'der', type: 'spki' }))
@@ -38,27 +43,38 @@ export function proxyConfigFiles(dir, upstreamOrigin, upstreamKey, clientKey) {
   const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const input = `${part({ alg: 'RS256', kid })}.${part(claims)}`;
   const token = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
-  const config = [
-    'upstream:',
-    `  baseUrl: ${upstreamOrigin}`,
-    `  apiKey: { value: "${upstreamKey}" }`,
-    'kubernetes:',
-    `  issuer: ${ISSUER}`,
-    '  audience: openai-proxy',
-    `  jwks: { file: ${join(dir, 'jwks.json')} }`,
-    'clients:',
-    '  - name: bench-sa',
-    '    serviceAccounts: [bench/*]',
-    `    limits: ${LIMITS}`,
-    '  - name: bench-key',
-    `    key: { value: "${clientKey}" }`,
-    `    limits: ${LIMITS}`,
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'proxy-sa.yaml'), config);
+  const configText = ({ fallback, redis }) =>
+    [
+      ...(redis ? ['limits:', '  store:', '    redis:', `      url: ${redis}`] : []),
+      'upstream:',
+      `  baseUrl: ${upstreamOrigin}`,
+      `  apiKey: { value: "${upstreamKey}" }`,
+      ...(fallback ? ['  fallbacks:', '    - name: paygo', `      baseUrl: ${fallbackOrigin}`, `      apiKey: { value: "${fallbackKey}" }`] : []),
+      'kubernetes:',
+      `  issuer: ${ISSUER}`,
+      '  audience: openai-proxy',
+      `  jwks: { file: ${join(dir, 'jwks.json')} }`,
+      'clients:',
+      '  - name: bench-sa',
+      '    serviceAccounts: [bench/*]',
+      `    limits: ${LIMITS}`,
+      '  - name: bench-key',
+      `    key: { value: "${clientKey}" }`,
+      `    limits: ${LIMITS}`,
+      '',
+    ].join('\n');
+  const configFiles = {};
+  const write = (name, options) => {
+    configFiles[name] = join(dir, `${name}.yaml`);
+    writeFileSync(configFiles[name], configText(options));
+  };
+  write('proxy', { fallback: true });
+  write('proxy-nofallback', { fallback: false });
+  /** Writes proxy-limits-redis.yaml, once the Redis it names is up. */
+  const addRedis = (url) => write('proxy-limits-redis', { fallback: true, redis: url });
   const mint = (name) => {
     const input = `${part({ alg: 'RS256', kid })}.${part({ ...claims, jti: randomUUID(), sub: `system:serviceaccount:bench:${name}`, 'kubernetes.io': { ...claims['kubernetes.io'], serviceaccount: { name, uid: randomUUID() } } })}`;
     return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
   };
-  return { configFile: join(dir, 'proxy-sa.yaml'), token, mint };
+  return { configFiles, configFile: configFiles.proxy, addRedis, token, mint };
 }

@@ -6,7 +6,8 @@
 // plus the same three with four events per read (a busy connection coalesces writes), the filter as a stream
 // stage against a PassThrough, and what the request rewrite costs per request. Rounds are interleaved so drift
 // in the machine hits every row alike; each figure is CPU time, the median over rounds.
-// Run: make build && node test/bench/stream-usage.mjs   (STREAM_USAGE_ROUNDS, STREAM_USAGE_STREAMS)
+// Run: make build && node test/bench/stream-usage.mjs   (STREAM_USAGE_ROUNDS, STREAM_USAGE_STREAMS); `make bench` runs it
+// as its last phase with --json (one JSON line out) and puts its figures in the report.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,15 +123,13 @@ for (let round = 0; round < ROUNDS; round++) {
   stage.filter.push(await timeStage(() => new IncludedUsageStream(noop), shapes[0].asked));
 }
 
-console.log(`stream-usage: ${CHUNKS} chunks per stream, ${STREAMS} streams per round, median of ${ROUNDS} rounds (Node ${process.version})`);
-console.log('ns per streamed chunk');
-for (const row of rows) console.log(`  ${row.name.padEnd(44)} ${median(samples.get(row.name)).toFixed(0).padStart(7)}`);
-console.log(`  ${'stream stage: PassThrough (baseline)'.padEnd(44)} ${median(stage.passThrough).toFixed(0).padStart(7)}`);
-console.log(`  ${'stream stage: IncludedUsageStream'.padEnd(44)} ${median(stage.filter).toFixed(0).padStart(7)}`);
+const nsPerChunk = Object.fromEntries(rows.map((row) => [row.name, median(samples.get(row.name))]));
+nsPerChunk['stream stage: PassThrough (baseline)'] = median(stage.passThrough);
+nsPerChunk['stream stage: IncludedUsageStream'] = median(stage.filter);
 
 // The request side, once per request: the rewrite (JSON.parse to validate + one structural pass + one copy).
 const message = (n) => ({ role: 'user', content: 'Tell me about the weather in Florence, Italy. '.repeat(n) });
-console.log('us per request (request rewrite)');
+const usPerRequest = {};
 for (const [label, body] of [
   ['2 KiB body', { model: 'gpt-4.1-mini', stream: true, messages: [message(40)] }],
   ['60 KiB body', { model: 'gpt-4.1-mini', stream: true, messages: Array.from({ length: 30 }, () => message(42)) }],
@@ -144,10 +143,19 @@ for (const [label, body] of [
     for (let i = 0; i < n; i++) fn();
     return cpuNs(start) / n / 1000;
   };
-  const withParse = median(Array.from({ length: 5 }, () => time(() => includeUsage(bytes))));
-  const givenParsed = median(Array.from({ length: 5 }, () => time(() => includeUsage(bytes, parsed))));
-  const parseOnly = median(Array.from({ length: 5 }, () => time(() => JSON.parse(bytes.toString('utf8')))));
-  console.log(`  ${`${label} (${bytes.length} B): includeUsage`.padEnd(44)} ${withParse.toFixed(1).padStart(7)}`);
-  console.log(`  ${`${label}: includeUsage, body already parsed`.padEnd(44)} ${givenParsed.toFixed(1).padStart(7)}`);
-  console.log(`  ${`${label}: JSON.parse alone (for scale)`.padEnd(44)} ${parseOnly.toFixed(1).padStart(7)}`);
+  usPerRequest[`${label} (${bytes.length} B): includeUsage`] = median(Array.from({ length: 5 }, () => time(() => includeUsage(bytes))));
+  usPerRequest[`${label}: includeUsage, body already parsed`] = median(Array.from({ length: 5 }, () => time(() => includeUsage(bytes, parsed))));
+  usPerRequest[`${label}: JSON.parse alone (for scale)`] = median(Array.from({ length: 5 }, () => time(() => JSON.parse(bytes.toString('utf8')))));
+}
+
+const result = { chunksPerStream: CHUNKS, streams: STREAMS, rounds: ROUNDS, node: process.version, nsPerChunk, usPerRequest };
+if (process.argv.includes('--json')) {
+  // `make bench` runs it as a phase of its own and reads this one line.
+  console.log(JSON.stringify(result));
+} else {
+  console.log(`stream-usage: ${CHUNKS} chunks per stream, ${STREAMS} streams per round, median of ${ROUNDS} rounds (Node ${process.version})`);
+  console.log('ns per streamed chunk');
+  for (const [name, ns] of Object.entries(nsPerChunk)) console.log(`  ${name.padEnd(44)} ${ns.toFixed(0).padStart(7)}`);
+  console.log('us per request (request rewrite)');
+  for (const [name, us] of Object.entries(usPerRequest)) console.log(`  ${name.padEnd(44)} ${us.toFixed(1).padStart(7)}`);
 }

@@ -7,7 +7,9 @@
 //   POST /v1/audio/speech?bytes=N N bytes of audio/mpeg, written with backpressure (the download run)
 //   POST /v1/audio/transcriptions  reads and discards the body, answers its length (the upload run)
 //   GET /bench/stats              connections accepted so far: shows whether a proxy reuses its upstream sockets
+//   GET /v1/realtime (WebSocket)  echoes each message as it came (text or binary); no permessage-deflate
 import http from 'node:http';
+import { WebSocketServer } from 'ws';
 
 const JSON_BODY = Buffer.from(
   '{"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4.1-mini",' +
@@ -74,5 +76,14 @@ function handle(req, res) {
 // socket this server is closing (that would show up as 502s that are the bench's fault).
 const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handle);
 server.on('connection', () => connections++);
+const echo = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 2 ** 20 });
+server.on('upgrade', (req, socket, head) => {
+  socket.on('error', () => socket.destroy());
+  if (!req.url.startsWith('/v1/realtime')) return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+  echo.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    ws.on('error', () => ws.terminate());
+  });
+});
 server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 process.on('SIGTERM', () => process.exit(0));
