@@ -380,10 +380,8 @@ async function startRedisRow(tools, files) {
   files.addRedis(redis.url);
   const proxy = await startProxy(files.configFiles['proxy-limits-redis'], 'info', PROXY_MAIN, 'proxy-limits-redis');
   if (proxy.refused) {
-    cgroups['proxy-limits-redis']?.remove();
-    delete cgroups['proxy-limits-redis'];
     const problems = proxy.refused.map((p) => `${p.setting}: ${p.message}`).join('; ');
-    return { redis, note: `skipped: this build refuses the limits: setting (${problems})` };
+    throw new Error(`proxy-limits-redis: the proxy refused its config (${problems})`);
   }
   if (!(await storeConnected(proxy))) throw new Error(`proxy-limits-redis: no limits_store_connected line within 10 s (Redis at ${redis.url})`);
   return { redis, proxy };
