@@ -85,7 +85,11 @@ export function createMetrics() {
       ]),
     ),
     rateLimited: register(
-      new CounterFamily(METRIC.rateLimited, 'Requests refused with 429 by a client limit, named as in the config (requestsPerMinute, tokensPerDay, usdPerMonth, concurrentStreams, ...).', ['client', 'limit']),
+      new CounterFamily(
+        METRIC.rateLimited,
+        'Requests refused with 429 by a client limit, named as in the config (requestsPerMinute, tokensPerDay, usdPerMonth, concurrentStreams, ...).',
+        ['client', 'limit'],
+      ),
     ),
     configReloads: register(new CounterFamily(METRIC.configReloads, 'Secret file reloads, by result.', ['result'])),
     credentialRefreshes: register(
