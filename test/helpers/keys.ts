@@ -4,8 +4,8 @@
  *
  * Stable exports:
  *   KeySet                          { upstream: string[]; client: string[]; upstreamHeader?; accessTokens? }
- *   keysHandedToProxy(env)          -> KeySet: values of variables whose name contains KEY, the lines of the files
- *                                      named by `*KEY*_FILE` variables, and the `{ value | env | file }`
+ *   keysHandedToProxy(env)          -> KeySet: values of variables whose name contains KEY or PASSWORD (a Redis
+ *                                      password), the lines of the files named by their `_FILE` variables, and the `{ value | env | file }`
  *                                      references of the PROXY_CONFIG file (whatever the variable's name); `upstream` for OPENAI_API_KEY* and the
  *                                      config's `upstream.apiKey` / `clients[].upstreamKey`, `client` otherwise
  *                                      (`kubernetes.jwks.bearerTokenFile`, the proxy's own API token, included).
@@ -104,7 +104,7 @@ export function keysHandedToProxy(env: Readonly<Record<string, string | undefine
   }
   for (const name of IDENTITY_TOKEN_FILES) if (env[name]) add('client', readLines(env[name]!));
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !(name.includes('KEY') || envRoles.has(name))) continue;
+    if (value === undefined || !(name.includes('KEY') || name.includes('PASSWORD') || envRoles.has(name))) continue;
     const role = envRoles.get(name) ?? (name.startsWith('OPENAI_API_KEY') ? 'upstream' : 'client');
     add(role, name.endsWith('_FILE') ? readLines(value) : [value.trim()]);
   }
