@@ -5,12 +5,13 @@
  * Stable exports:
  *   SRC                         absolute path of src/
  *   sourceFiles()               every .ts file under src/, relative to src/ (`proxy/handler.ts`)
- *   importsOf(file)             the src/ files `file` imports, relative to src/ (node: and npm imports left out)
+ *   importsOf(file)             the src/ files `file` imports, relative to src/ (node: and npm imports left out;
+ *                               a folder's index.ts for a folder imported whole)
  *   folderOf(file)              `proxy` for `proxy/handler.ts`, `.` for a file at the top (`main.ts`)
  *   readmeLayers()              the README's code-layout table: [{ layer, folder }], bottom to top
  *   findCycle(nodes, edges)     one cycle as a list of nodes, or undefined
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import ts from 'typescript';
 import { REPO_ROOT } from '../helpers/proxy';
@@ -30,7 +31,13 @@ export function importsOf(file: string): string[] {
   return info.importedFiles
     .map((f) => f.fileName)
     .filter((spec) => spec.startsWith('.'))
-    .map((spec) => `${posix.normalize(posix.join(dirname(file), spec))}.ts`);
+    .map((spec) => resolveModule(posix.normalize(posix.join(dirname(file), spec))));
+}
+
+/** `limits` is `limits.ts`, or the folder's `limits/index.ts` (a folder imported whole, as Node resolves it). */
+function resolveModule(path: string): string {
+  const index = `${path}/index.ts`;
+  return !existsSync(join(SRC, `${path}.ts`)) && existsSync(join(SRC, index)) ? index : `${path}.ts`;
 }
 
 export function folderOf(file: string): string {
