@@ -78,7 +78,7 @@ test: build $(HELM)
 
 # The quick loop: pure-function tests only, no servers or child processes. Coverage is left to `make test`.
 test-unit: $(NPM_STAMP)
-	npx tap --disable-coverage 'test/**/*.unit.test.ts'
+	npx tap --disable-coverage test/unit-suite.ts
 
 # Biome checks formatting and its lint rules (biome.json); tsc checks the types of src/ and test/.
 lint: $(NPM_STAMP)
