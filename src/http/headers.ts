@@ -88,6 +88,22 @@ export function upstreamRequestHeaders(client: IncomingHttpHeaders, upstream: Up
   return out;
 }
 
+/**
+ * Headers as the flat `[name, value, ...]` list Node's http.request also takes. Node writes a list into the request
+ * head as it is, where an object is first copied header by header into the request (each name checked and
+ * lower-cased again) and only then written. Node checks the list's names and values as it writes them.
+ */
+export function headerList(headers: OutgoingHttpHeaders): string[] {
+  const list: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const each of value) list.push(name, each);
+    else list.push(name, String(value));
+  }
+  return list;
+}
+
 /** A 204 has no content, so no Content-Length either (RFC 9110 §8.6), whatever the upstream claimed. */
 const NO_LENGTH = new Set(['content-length']);
 

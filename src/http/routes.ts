@@ -44,10 +44,33 @@ export function normaliseTarget(rawTarget: string): Target | undefined {
   const rawPath = q === -1 ? rawTarget : rawTarget.slice(0, q);
   const query = q === -1 ? '' : rawTarget.slice(q + 1);
   if (rawPath.length > MAX_PATH_LENGTH) return undefined;
+  if (isCanonical(rawPath)) return { path: rawPath, query };
   const decoded = decodeSafe(rawPath);
   if (decoded === undefined) return undefined;
   const path = removeDotSegments(decoded);
   return path === undefined ? undefined : { path, query };
+}
+
+/**
+ * Whether the path is already what decodeSafe and removeDotSegments would make of it: printable ASCII without
+ * `%`, `\` or `;`, and no empty, `.` or `..` segment (a trailing slash is kept as it is). Nearly every request's
+ * path is, and is then taken as it came, without building it again.
+ */
+function isCanonical(rawPath: string): boolean {
+  let segmentStart = 1;
+  for (let i = 1; i <= rawPath.length; i++) {
+    const c = i < rawPath.length ? rawPath.charCodeAt(i) : 0x2f;
+    if (c === 0x2f /* / */) {
+      const length = i - segmentStart;
+      if (length === 0 && i < rawPath.length) return false;
+      if (length === 1 && rawPath.charCodeAt(segmentStart) === 0x2e /* . */) return false;
+      if (length === 2 && rawPath.charCodeAt(segmentStart) === 0x2e && rawPath.charCodeAt(segmentStart + 1) === 0x2e) return false;
+      segmentStart = i + 1;
+    } else if (c < 0x21 || c >= 0x7f || c === 0x5c /* \ */ || c === 0x3b /* ; */ || c === 0x25 /* % */) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Decodes %XX only where it names an unreserved character; refuses what could change the path's shape. */

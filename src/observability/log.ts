@@ -48,8 +48,7 @@ export function stdoutBatcher(): (line: string) => void {
 }
 
 /** `new Date().toISOString()`, made once per millisecond: a busy proxy writes many lines in the same one. */
-function isoNow(): string {
-  const now = Date.now();
+function isoNow(now = Date.now()): string {
   if (now !== isoAt) {
     isoAt = now;
     iso = new Date(now).toISOString();
@@ -76,6 +75,19 @@ export function createLogger(level: LogLevel, write: (line: string) => void = st
       write(rest.length > 2 ? `${head(lvl, event)},${rest.slice(1)}\n` : `${head(lvl, event)}}\n`);
     };
   };
-  const infoMembers = enabled('info') ? (event: string, members: string) => write(`${head('info', event)},${members}}\n`) : () => {};
+  // The access log's lines share their head within a millisecond: made once for all of them.
+  let infoAt = -1;
+  let infoEvent = '';
+  let infoHead = '';
+  const infoHeadOf = (event: string) => {
+    const now = Date.now();
+    if (now !== infoAt || event !== infoEvent) {
+      infoAt = now;
+      infoEvent = event;
+      infoHead = `{"time":"${isoNow(now)}","level":"info","event":${JSON.stringify(event)},`;
+    }
+    return infoHead;
+  };
+  const infoMembers = enabled('info') ? (event: string, members: string) => write(`${infoHeadOf(event)}${members}}\n`) : () => {};
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), infoMembers };
 }

@@ -18,28 +18,74 @@ interface MetricValue {
   metricName?: string;
 }
 
+/**
+ * Values found by a tuple of label values, one Map per label position: a lookup hashes each value (strings cache
+ * their hash) and builds nothing, where a joined key string was built, hashed and dropped on every observation.
+ */
+export class LabelTrie<T> {
+  private readonly root = new Map<string, unknown>();
+  private only: T | undefined;
+
+  /** `depth` values are used, the missing ones as ''. */
+  constructor(private readonly depth: number) {}
+
+  get(values: readonly (string | undefined)[]): T | undefined {
+    if (this.depth === 0) return this.only;
+    let level = this.root;
+    for (let i = 0; i < this.depth - 1; i++) {
+      const next = level.get(values[i] ?? '') as Map<string, unknown> | undefined;
+      if (next === undefined) return undefined;
+      level = next;
+    }
+    return level.get(values[this.depth - 1] ?? '') as T | undefined;
+  }
+
+  set(values: readonly (string | undefined)[], value: T): void {
+    if (this.depth === 0) {
+      this.only = value;
+      return;
+    }
+    let level = this.root;
+    for (let i = 0; i < this.depth - 1; i++) {
+      const key = values[i] ?? '';
+      let next = level.get(key) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(key, next);
+      }
+      level = next;
+    }
+    level.set(values[this.depth - 1] ?? '', value);
+  }
+}
+
 abstract class Family<S> {
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: Labels; series: S }>();
+  /** In order of creation: the order a scrape lists them. */
+  private readonly series: { labels: Labels; series: S }[] = [];
+  private readonly index: LabelTrie<S>;
 
   constructor(
     readonly name: string,
     readonly help: string,
     readonly type: 'counter' | 'gauge' | 'histogram',
     private readonly labelNames: readonly string[],
-  ) {}
+  ) {
+    this.index = new LabelTrie(labelNames.length);
+  }
 
   /** The series for these label values, in `labelNames` order; created on first use and kept. */
   with(...values: string[]): S {
-    const key = values.length === 1 ? values[0]! : values.join('\u0000');
-    let entry = this.series.get(key);
-    if (entry === undefined) {
-      const labels: Labels = {};
-      for (const [i, name] of this.labelNames.entries()) labels[name] = values[i] ?? '';
-      entry = { labels, series: this.create() };
-      this.series.set(key, entry);
-    }
-    return entry.series;
+    return this.index.get(values) ?? this.add(values);
+  }
+
+  private add(values: readonly string[]): S {
+    const labels: Labels = {};
+    for (const [i, name] of this.labelNames.entries()) labels[name] = values[i] ?? '';
+    const series = this.create();
+    this.series.push({ labels, series });
+    this.index.set(values, series);
+    return series;
   }
 
   protected abstract create(): S;
@@ -50,7 +96,7 @@ abstract class Family<S> {
     // A family without labels has its one series from the first scrape, so it is exported as 0 before any event.
     if (this.labelNames.length === 0) this.with();
     const values: MetricValue[] = [];
-    for (const { labels, series } of this.series.values()) this.values(labels, series, values);
+    for (const { labels, series } of this.series) this.values(labels, series, values);
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { isKnownKey, redactKeys } from '../keys/key-table';
 import { ModelLabels, loggedModel } from '../observability/model-labels';
+import { type CounterSeries, type HistogramSeries, LabelTrie } from '../observability/series';
 import type { Outcome } from './outcome';
 import type { Usage } from '../usage/tap';
 import { UpstreamError, describeUpstreamFailure } from '../http/upstream-errors';
@@ -43,21 +44,39 @@ export function createRecorder(deps: RecorderDeps) {
   const logPath = (url: string) => redactKeys(deps.keys.table, url.split('?', 1)[0]!, plainSegments);
   const isKey = (name: string) => isKnownKey(deps.keys.table, name);
   const modelLabels = new ModelLabels(deps.models, isKey);
+  // Labels are bounded, and so are these: each holds the series one kind of request ends in, found once.
+  const requestSeries = new LabelTrie<RequestSeries>(5);
+  const labels: string[] = ['', '', '', '', ''];
+  function seriesOf(client: string, endpoint: string, method: string, status: string, model: string): RequestSeries {
+    labels[0] = client;
+    labels[1] = endpoint;
+    labels[2] = method;
+    labels[3] = status;
+    labels[4] = model;
+    let found = requestSeries.get(labels);
+    if (found === undefined) {
+      found = new RequestSeries(metrics, labels);
+      requestSeries.set(labels, found);
+    }
+    return found;
+  }
 
   /** `costUsd`: what it cost, with `limits.prices`. */
   function proxied(x: Outcome, costUsd: number | undefined): void {
     const { client, status } = x;
     const model = modelLabels.label(x.model);
-    metrics.requests.with(client, x.endpoint, x.method, String(status), model).inc();
-    if (x.usage) countTokens(metrics.tokens, client, model, x.usage);
-    if (x.usage?.estimated) countTokens(metrics.tokensEstimated, client, model, x.usage);
-    if (costUsd) metrics.costUsd.with(client, model).inc(costUsd);
-    metrics.duration.with(client, x.endpoint, String(status)).observe(x.durationMs / 1000);
-    if (x.ttfbMs !== undefined) metrics.ttfb.with(client, x.endpoint).observe(x.ttfbMs / 1000);
-    if (x.clientGone) metrics.clientAborts.with(client, x.endpoint).inc();
+    const statusLabel = String(status);
+    const series = seriesOf(client, x.endpoint, x.method, statusLabel, model);
+    series.requests.inc();
+    if (x.usage) countTokens(series.tokens(), x.usage);
+    if (x.usage?.estimated) countTokens(series.estimatedTokens(), x.usage);
+    if (costUsd) series.cost().inc(costUsd);
+    series.duration.observe(x.durationMs / 1000);
+    if (x.ttfbMs !== undefined) series.ttfb().observe(x.ttfbMs / 1000);
+    if (x.clientGone) series.aborts().inc();
     log.infoMembers(
       'request',
-      outcomeMembers(x, loggedModel(x.model, model, isKey), logPath(x.path), x.upstream && deps.upstreamUrls.get(x.upstream), costUsd),
+      outcomeMembers(x, series, loggedModel(x.model, model, isKey), logPath(x.path), x.upstream && deps.upstreamUrls.get(x.upstream), costUsd),
     );
   }
 
@@ -97,15 +116,24 @@ const strOrNull = (value: string | undefined) => (value === undefined ? 'null' :
  * string goes through JSON.stringify; numbers and booleans are written as JSON writes them. Same fields, same
  * order, as the other lines' `{ ...fields }`; the keys are fixed, so none needs escaping.
  */
-function outcomeMembers(x: Outcome, model: string | undefined, path: string, upstreamUrl: string | undefined, costUsd: number | undefined): string {
+function outcomeMembers(
+  x: Outcome,
+  series: RequestSeries,
+  model: string | undefined,
+  path: string,
+  upstreamUrl: string | undefined,
+  costUsd: number | undefined,
+): string {
   const { usage, error } = x;
   const failure = error instanceof UpstreamError ? `,"upstreamUrl":${strOrNull(upstreamUrl)},"cause":${JSON.stringify(describeUpstreamFailure(error))}` : '';
   const used = usage
     ? `{"input":${usage.input},"output":${usage.output},"cachedInput":${usage.cachedInput},"reasoning":${usage.reasoning},"estimated":${usage.estimated}}`
     : 'null';
   return (
-    `"client":${str(x.client)}${x.serviceAccount === undefined ? '' : `,"serviceAccount":${str(x.serviceAccount)}`}` +
-    `,"method":${str(x.method)},"endpoint":${str(x.endpoint)},"path":${str(path)},"status":${x.status}` +
+    series.clientMember +
+    `${x.serviceAccount === undefined ? '' : `,"serviceAccount":${str(x.serviceAccount)}`}` +
+    series.routeMembers +
+    `,"path":${str(path)},"status":${x.status}` +
     `,"upstream":${strOrNull(x.upstream)},"attempts":${x.attempts}` +
     `,"durationMs":${round(x.durationMs)},"ttfbMs":${x.ttfbMs === undefined ? 'null' : round(x.ttfbMs)}` +
     `,"bytesIn":${x.bytesIn},"bytesOut":${x.bytesOut},"upstreamRequestId":${strOrNull(x.upstreamRequestId)},"aborted":${x.clientGone}` +
@@ -113,11 +141,85 @@ function outcomeMembers(x: Outcome, model: string | undefined, path: string, ups
   );
 }
 
-function countTokens(family: Metrics['tokens'], client: string, model: string, usage: Usage): void {
-  family.with(client, model, 'input').inc(usage.input);
-  family.with(client, model, 'output').inc(usage.output);
-  family.with(client, model, 'cached_input').inc(usage.cachedInput);
-  family.with(client, model, 'reasoning').inc(usage.reasoning);
+/**
+ * The series a proxied request's metrics go to: one set per client, endpoint, method, status and model label. The
+ * two every request updates are found at once, the others on first use (a series exists once it was updated).
+ */
+class RequestSeries {
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+  /** The access log's `"client":...` and `,"method":...,"endpoint":...`, the same for every line of these. */
+  readonly clientMember: string;
+  readonly routeMembers: string;
+  private readonly client: string;
+  private readonly endpoint: string;
+  private readonly model: string;
+  private ttfbSeries: HistogramSeries | undefined;
+  private abortSeries: CounterSeries | undefined;
+  private tokenCounts: TokenSeries | undefined;
+  private estimatedCounts: TokenSeries | undefined;
+  private costSeries: CounterSeries | undefined;
+
+  constructor(
+    private readonly metrics: Metrics,
+    [client, endpoint, method, status, model]: readonly string[],
+  ) {
+    this.client = client!;
+    this.endpoint = endpoint!;
+    this.model = model!;
+    this.requests = metrics.requests.with(this.client, this.endpoint, method!, status!, this.model);
+    this.duration = metrics.duration.with(this.client, this.endpoint, status!);
+    this.clientMember = `"client":${str(this.client)}`;
+    this.routeMembers = `,"method":${str(method!)},"endpoint":${str(this.endpoint)}`;
+  }
+
+  ttfb(): HistogramSeries {
+    if (this.ttfbSeries === undefined) this.ttfbSeries = this.metrics.ttfb.with(this.client, this.endpoint);
+    return this.ttfbSeries;
+  }
+
+  aborts(): CounterSeries {
+    if (this.abortSeries === undefined) this.abortSeries = this.metrics.clientAborts.with(this.client, this.endpoint);
+    return this.abortSeries;
+  }
+
+  tokens(): TokenSeries {
+    if (this.tokenCounts === undefined) this.tokenCounts = tokenSeries(this.metrics.tokens, this.client, this.model);
+    return this.tokenCounts;
+  }
+
+  estimatedTokens(): TokenSeries {
+    if (this.estimatedCounts === undefined) this.estimatedCounts = tokenSeries(this.metrics.tokensEstimated, this.client, this.model);
+    return this.estimatedCounts;
+  }
+
+  cost(): CounterSeries {
+    if (this.costSeries === undefined) this.costSeries = this.metrics.costUsd.with(this.client, this.model);
+    return this.costSeries;
+  }
+}
+
+interface TokenSeries {
+  input: CounterSeries;
+  output: CounterSeries;
+  cachedInput: CounterSeries;
+  reasoning: CounterSeries;
+}
+
+function tokenSeries(family: Metrics['tokens'], client: string, model: string): TokenSeries {
+  return {
+    input: family.with(client, model, 'input'),
+    output: family.with(client, model, 'output'),
+    cachedInput: family.with(client, model, 'cached_input'),
+    reasoning: family.with(client, model, 'reasoning'),
+  };
+}
+
+function countTokens(series: TokenSeries, usage: Usage): void {
+  series.input.inc(usage.input);
+  series.output.inc(usage.output);
+  series.cachedInput.inc(usage.cachedInput);
+  series.reasoning.inc(usage.reasoning);
 }
 
 function round(ms: number): number {

@@ -40,7 +40,6 @@ export class UpstreamTimers {
     up.on('socket', (socket) => up === this.up && this.onSocket(socket as Socket));
     up.on('finish', () => up === this.up && this.advance('waiting'));
     up.on('timeout', () => up === this.up && this.onTimeout());
-    up.on('close', () => up === this.up && clearTimeout(this.connectTimer));
   }
 
   advance(phase: Phase): void {
@@ -73,8 +72,11 @@ export class UpstreamTimers {
     if (socket.connecting) {
       // A new socket: the agent's idle-socket timeout must not fire while it connects; our connect timer rules.
       socket.setTimeout(0);
+      const up = this.up!;
       this.connectTimer = setTimeout(() => this.expire(connectTimeout()), this.config.connectTimeoutMs);
       socket.once(this.tls ? 'secureConnect' : 'connect', () => clearTimeout(this.connectTimer));
+      // Only a connecting socket has a connect timer to clear: a pooled one (nearly every request) needs no listener.
+      up.once('close', () => up === this.up && clearTimeout(this.connectTimer));
     }
     this.armSocketTimer();
   }

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { UpstreamConfig } from '../config/types';
+import { headerList } from '../http/headers';
 import { UpstreamHealth } from './upstream-health';
 
 /** Idle keep-alive sockets kept per upstream; busy sockets are bounded by the connections clients hold. */
@@ -49,11 +50,21 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     health: new UpstreamHealth(),
     agent,
     tls,
-    request: (method, path, headers, fresh = false) => send({ agent: fresh ? false : agent, hostname, port, method, path: basePath + path, headers }),
+    request: (method, path, headers, fresh = false) =>
+      send({ agent: fresh ? false : agent, hostname, port, method, path: basePath + path, headers: asSent(headers, fresh) }),
     dropIdleConnections: () => {
       for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
     },
   };
+}
+
+/**
+ * Node writes a header list at once, before it has seen the body or whether the request keeps its connection: it
+ * is used when both are settled, a Content-Length given and a pooled connection (nearly every request); otherwise
+ * the object, whose head Node completes once the body is known.
+ */
+function asSent(headers: OutgoingHttpHeaders, fresh: boolean): OutgoingHttpHeaders | string[] {
+  return fresh || headers['content-length'] === undefined ? headers : headerList(headers);
 }
 
 /**
