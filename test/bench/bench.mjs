@@ -142,6 +142,8 @@ async function startProxy(configFile, logLevel, main = PROXY_MAIN, role = 'proxy
   const port = quiet ? await L.freePort() : 0;
   const proxyEnv = {
     PATH: env.PATH,
+    // A build copied outside the repository (BENCH_BASELINE_MAIN) finds its runtime packages here.
+    NODE_PATH: join(ROOT, 'node_modules'),
     PROXY_CONFIG: configFile,
     HOST: '127.0.0.1',
     PORT: String(port),
