@@ -12,13 +12,20 @@ const CLIENTS = '  - { name: alice, key: { env: ALICE_KEY }, limits: { requestsP
 t.test('a burst of 90 over three replicas admits exactly 20', async (t) => {
   const redis = await startRedis(t);
   const r = await startReplicas(t, { clients: CLIENTS, redis });
+  // The bucket refills continuously (20 a minute: one every 3 s), so a slow run may earn one more meanwhile.
+  const started = Date.now();
+  const refilled = () => Math.floor((Date.now() - started) / 3000);
   const statuses = await Promise.all(Array.from({ length: 90 }, (_, i) => r.call(i % 3, r.keys.alice).then((res) => res.status)));
-  t.equal(statuses.filter((s) => s === 200).length, 20, 'exactly the limit, across replicas');
-  t.equal(statuses.filter((s) => s === 429).length, 70, 'the rest refused');
-  t.equal(r.up.requests.length, 20, 'only the admitted reached the upstream');
+  const admitted = statuses.filter((s) => s === 200).length;
+  const earned = refilled();
+  t.ok(admitted >= 20 && admitted <= 20 + earned, `exactly the limit across replicas, plus ${earned} refilled meanwhile: ${admitted}`);
+  t.equal(statuses.filter((s) => s === 429).length, 90 - admitted, 'the rest refused');
+  t.equal(r.up.requests.length, admitted, 'only the admitted reached the upstream');
   const sequential: number[] = [];
   for (let i = 0; i < 6; i++) sequential.push((await r.call(i % 3, r.keys.alice)).status);
-  t.same([...new Set(sequential)], [429], 'sequential requests after the burst: refused on every replica');
+  const later = sequential.filter((s) => s === 200).length;
+  t.ok(admitted + later <= 20 + refilled(), `sequential requests after the burst: refused on every replica but for refills (${sequential.join(', ')})`);
+  t.ok(sequential.includes(429), 'still refused after the burst');
   const refused = await r.call(1, r.keys.alice);
   t.ok(Number(refused.headers['retry-after']) >= 1, 'with retry-after');
   t.match(refused.json(), { error: { type: 'proxy_error', code: 'rate_limit_exceeded', message: /requestsPerMinute/ } });
@@ -28,7 +35,7 @@ t.test('a burst of 90 over three replicas admits exactly 20', async (t) => {
   t.notOk('bob' in docs[0].clients, 'only clients with limits are listed');
   const remaining = docs.map((d) => d.clients.alice.requestsPerMinute.remaining);
   t.ok(
-    remaining.every((n: number) => n <= 1),
+    remaining.every((n: number) => n <= 1 + refilled()),
     `every replica reads the same shared bucket (${remaining.join(', ')})`,
   );
   const metrics = (await request(`${r.proxies[0]!.adminUrl}/metrics`)).text;
