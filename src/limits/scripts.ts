@@ -18,6 +18,9 @@ local function level(value, at, size)
   if not value then return size end
   return math.min(size, tonumber(value) + math.max(0, now - tonumber(at)) * size / 60000)
 end
+-- A bucket's time never moves back: replicas' clocks differ and their scripts arrive out of order, and a time
+-- set back would credit the same interval's refill twice (a burst over three replicas admitted 21 of 20).
+local function later(at) return int(math.max(now, tonumber(at) or 0)) end
 local function keepBucket(t, tpm)
   local ttl = 60000
   if tpm > 0 then ttl = math.max(ttl, (tpm - t) * 60000 / tpm) end
@@ -51,9 +54,9 @@ if streams > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', int(now))
   if redis.call('ZCARD', KEYS[4]) >= streams then refuse(1, 1) end
 end
-local r, t
+local r, t, b
 if rpm > 0 or tpm > 0 then
-  local b = redis.call('HMGET', KEYS[1], 'r', 'rt', 't', 'tt')
+  b = redis.call('HMGET', KEYS[1], 'r', 'rt', 't', 'tt')
   if rpm > 0 then
     r = level(b[1], b[2], rpm)
     if r < 1 then refuse(2, bucketWait(1 - r, rpm)) end
@@ -77,9 +80,9 @@ local month = window(KEYS[3], tpmo, um, 5, 7, monthEnd)
 if limit > 0 then return {0, limit, wait} end
 
 if tpm > 0 then t = t - math.min(tokens, tpm) end
-if rpm > 0 and tpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', int(now), 't', t, 'tt', int(now))
-elseif rpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', int(now))
-elseif tpm > 0 then redis.call('HSET', KEYS[1], 't', t, 'tt', int(now)) end
+if rpm > 0 and tpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', later(b[2]), 't', t, 'tt', later(b[4]))
+elseif rpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', later(b[2]))
+elseif tpm > 0 then redis.call('HSET', KEYS[1], 't', t, 'tt', later(b[4])) end
 if rpm > 0 or tpm > 0 then keepBucket(t or 0, tpm) end
 -- The totals were read above, in this same atomic run: one HSET writes both; the expiry is set once, on a new key.
 local function take(key, w, tl, ul, ends)
@@ -131,7 +134,7 @@ local tpm, dTpm = tonumber(ARGV[4]), tonumber(ARGV[5])
 if tpm > 0 and dTpm ~= 0 then
   local b = redis.call('HMGET', KEYS[1], 't', 'tt')
   local t = math.min(tpm, level(b[1], b[2], tpm) - dTpm)
-  redis.call('HSET', KEYS[1], 't', t, 'tt', int(now))
+  redis.call('HSET', KEYS[1], 't', t, 'tt', later(b[2]))
   keepBucket(t, tpm)
 end
 -- A key whose field ends up equal to the change was new (or held 0): only then is its expiry set.
