@@ -2,9 +2,10 @@
 // heading (or an explicit anchor) there: maintainers' material moved from the README into docs/, and a link
 // left pointing at a section that moved shows the reader nothing.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { REPO_ROOT } from '../helpers/proxy';
+import { docFiles } from './readme';
 
 /** GitHub's anchor for a heading: lower case, punctuation but `-` and `_` dropped, spaces to `-`. */
 function slug(heading: string): string {
@@ -23,13 +24,7 @@ function anchorsOf(text: string): Set<string> {
   return anchors;
 }
 
-const files = [
-  'README.md',
-  'CHANGELOG.md',
-  ...readdirSync(join(REPO_ROOT, 'docs'))
-    .filter((n) => n.endsWith('.md'))
-    .map((n) => `docs/${n}`),
-];
+const files = [...docFiles(), 'CHANGELOG.md'];
 
 for (const file of files) {
   t.test(file, async (t) => {

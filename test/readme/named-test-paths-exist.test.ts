@@ -1,16 +1,12 @@
 // Every test the README and the docs name exists: the reliability table and the docs point readers at test
 // files as the proof of a behaviour, and tests moved (into test/<src folder>/) while the text kept the old paths.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/proxy';
+import { docFiles } from './readme';
 
-const files = [
-  'README.md',
-  ...readdirSync(join(REPO_ROOT, 'docs'))
-    .filter((n) => n.endsWith('.md'))
-    .map((n) => `docs/${n}`),
-];
+const files = docFiles();
 
 for (const file of files) {
   t.test(file, async (t) => {

@@ -3,17 +3,23 @@
  *
  * Stable exports:
  *   README                      the README's text
+ *   docFiles()                  README.md and docs/*.md, relative to the repository
  *   section(heading)            the text under `## heading` up to the next `## `
  *   codeBlocks(text, lang)      the bodies of the ```lang fences in `text`
  *   curlCommands(text)          every `curl` command of the sh blocks in `text` (backslash continuations joined)
  *   parseCurl(command, vars)    -> { url, method, headers, body }: the flags the README uses (-N, -H, -d),
  *                                  with "$NAME" expanded from `vars` (an unknown name throws)
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/proxy';
 
 export const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+
+export function docFiles(): string[] {
+  const docs = readdirSync(join(REPO_ROOT, 'docs')).filter((n) => n.endsWith('.md'));
+  return ['README.md', ...docs.map((n) => `docs/${n}`)];
+}
 
 export function section(heading: string, text = README): string {
   const start = text.indexOf(`\n## ${heading}\n`);
