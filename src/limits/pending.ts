@@ -1,28 +1,8 @@
+import type { Batches, SettleJob } from './batches';
 import type { Windows } from './calendar';
 import type { Charge, Plan } from './plan';
-import { KEEP_MS, SETTLE } from './scripts';
 import type { StoreLink } from './store-link';
 import type { LimitsHooks, LimitsLogger } from './types';
-
-/** A change for Redis, applied at most once (see SETTLE), so it can be retried until Redis takes it. */
-export interface SettleJob {
-  plan: Plan;
-  keys: readonly string[];
-  windows: Windows;
-  mode: 'end' | 'once';
-  id: string;
-  change: Charge;
-  /** The stream lease to free, or ''. */
-  lease: string;
-}
-
-export function settleArgs(job: SettleJob, now: number, mode: string = job.mode): (string | number)[] {
-  const { plan, windows, change } = job;
-  // A window's keys live KEEP_MS past its end; a settlement later than that still leaves them a moment.
-  const dayTtl = Math.max(1000, windows.dayEnd + KEEP_MS - now);
-  const monthTtl = Math.max(1000, windows.monthEnd + KEEP_MS - now);
-  return [now, mode, job.id, plan.tpm, change[0], change[1], change[2], change[3], change[4], dayTtl, monthTtl, job.lease, KEEP_MS];
-}
 
 const BATCH = 500;
 
@@ -39,7 +19,7 @@ export class Pending {
 
   constructor(
     private readonly link: StoreLink,
-    private readonly now: () => number,
+    private readonly batches: Batches,
     private readonly newId: () => string,
     private readonly log: LimitsLogger,
     private readonly hooks: LimitsHooks,
@@ -91,18 +71,34 @@ export class Pending {
         batch.push(job);
         if (batch.length >= BATCH) break;
       }
-      const now = this.now();
       this.sending = batch.length;
-      const results = await Promise.allSettled(batch.map((job) => this.link.run(SETTLE, job.keys, settleArgs(job, now))));
+      const failure = await this.send(batch);
       this.sending = 0;
-      let failure: unknown;
-      results.forEach((result, i) => {
-        if (result.status === 'fulfilled') return;
-        failure ??= result.reason;
-        this.put(batch[i]!.id, batch[i]!); // retried under its id: applying it twice is a no-op
-      });
-      if (failure !== undefined) return this.link.failed(failure);
+      if (failure !== undefined) return; // the link has counted it and waits a moment before asking Redis again
     }
+  }
+
+  /** One round, in this turn's calls; resolves to the first failure, if any. Each failed job is kept again. */
+  private send(batch: readonly SettleJob[]): Promise<unknown> {
+    return new Promise((resolve) => {
+      let left = batch.length;
+      let failure: unknown;
+      const answered = (): void => {
+        if (--left === 0) resolve(failure);
+      };
+      for (const job of batch) {
+        this.batches.settle({
+          job,
+          mode: job.mode,
+          done: answered,
+          failed: (err) => {
+            failure ??= err;
+            this.put(job.id, job); // retried under its id: applying it twice is a no-op
+            answered();
+          },
+        });
+      }
+    });
   }
 
   private put(key: string, job: SettleJob): void {

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis/client';
 import type { RedisError } from '../redis/errors';
-import type { RespValue } from '../redis/resp';
+import { Batches } from './batches';
 import { Calendar, type Windows } from './calendar';
 import { Leases } from './leases';
 import { MemoryLimits } from './memory';
 import { Pending } from './pending';
 import { CHECKED, type Plan, isBudget, toNano } from './plan';
 import { RedisTicket, settle, type RedisSide } from './redis-ticket';
-import { ADMIT, KEEP_MS } from './scripts';
 import { readSnapshot } from './redis-snapshot';
 import type { StoreLink } from './store-link';
 import {
@@ -46,6 +45,7 @@ export class RedisLimits implements Limits, RedisSide {
   readonly link: StoreLink;
   readonly pending: Pending;
   readonly leases: Leases;
+  readonly batches: Batches;
   readonly now: () => number;
   private readonly plans = new Map<string, Plan>();
   private readonly local: MemoryLimits;
@@ -57,8 +57,9 @@ export class RedisLimits implements Limits, RedisSide {
     this.now = options.now;
     this.link = options.link;
     for (const plan of options.plans) this.plans.set(plan.client, plan);
+    this.batches = new Batches(this.link, this.now, options.leaseMs);
     const newId = () => `${this.replica}-${(++this.sequence).toString(36)}`;
-    this.pending = new Pending(this.link, this.now, newId, options.log, options.hooks, options.maxPending);
+    this.pending = new Pending(this.link, this.batches, newId, options.log, options.hooks, options.maxPending);
     this.local = new MemoryLimits(options.plans, this.now, (plan, windows, tokens, nano) => this.pending.usage(plan, windows, tokens, nano));
     this.leases = new Leases(this.link, this.now, options.leaseMs, options.renewMs, () => void this.pending.flush());
     this.link.onRecovered = () => void this.pending.flush();
@@ -78,30 +79,42 @@ export class RedisLimits implements Limits, RedisSide {
     // Nothing to count: a client whose only limit is concurrentStreams, on a request that does not stream.
     if (!plan || (plan.rpm === 0 && !plan.settles && !(request.stream && plan.streams > 0))) return ADMITTED;
     if (!this.link.available()) return this.fallback(client, request);
-    const now = this.now();
-    const windows = this.calendar.at(now);
+    const windows = this.calendar.at(this.now());
     const keys = plan.keysAt(windows);
     const id = `${this.replica}-${(++this.sequence).toString(36)}`;
     const tokens = request.reserve.tokens;
     const nano = toNano(request.reserve.usd);
     const stream = request.stream && plan.streams > 0;
-    const args = [now, plan.rpm, plan.tpm, plan.tpd, plan.tpmo, plan.usdDay, plan.usdMonth, stream ? plan.streams : 0, tokens, nano, id, plan.settles ? 1 : 0];
-    args.push(windows.dayEnd, windows.monthEnd, this.options.leaseMs, KEEP_MS);
-    return this.link.run(ADMIT, keys, args).then(
-      (reply) => this.verdict(reply, plan, windows, keys, id, tokens, nano, stream),
-      (err: RedisError) => {
-        this.link.failed(err);
-        if (err.kind === 'timeout' || err.kind === 'closed' || err.kind === 'protocol') this.refund(plan, windows, keys, id, tokens, nano, stream);
-        return this.fallback(client, request);
-      },
+    return new Promise<Verdict>((resolve) =>
+      this.batches.admit(plan, windows, keys, {
+        stream,
+        tokens,
+        nano,
+        id,
+        record: plan.settles,
+        done: (limit, wait) => resolve(this.verdict(limit, wait, plan, windows, keys, id, tokens, nano, stream)),
+        failed: (err: RedisError) => {
+          if (err.kind === 'timeout' || err.kind === 'closed' || err.kind === 'protocol') this.refund(plan, windows, keys, id, tokens, nano, stream);
+          resolve(this.fallback(client, request));
+        },
+      }),
     );
   }
 
-  private verdict(reply: RespValue, plan: Plan, windows: Windows, keys: readonly string[], id: string, tokens: number, nano: number, stream: boolean): Verdict {
-    this.link.succeeded();
-    if (!Array.isArray(reply) || reply[0] !== 1) {
-      const limit = CHECKED[Number((reply as RespValue[])[1]) - 1] ?? 'requestsPerMinute';
-      return { ok: false, limit, retryAfterSeconds: Number((reply as RespValue[])[2]) || 1, budget: isBudget(limit) };
+  private verdict(
+    limit: number,
+    wait: number,
+    plan: Plan,
+    windows: Windows,
+    keys: readonly string[],
+    id: string,
+    tokens: number,
+    nano: number,
+    stream: boolean,
+  ): Verdict {
+    if (limit !== 0) {
+      const name = CHECKED[limit - 1] ?? 'requestsPerMinute';
+      return { ok: false, limit: name, retryAfterSeconds: wait || 1, budget: isBudget(name) };
     }
     if (stream) this.leases.add(plan, id);
     return { ok: true, ticket: new RedisTicket(this, plan, windows, keys, id, plan.reserve(tokens, nano), stream) };
@@ -109,7 +122,7 @@ export class RedisLimits implements Limits, RedisSide {
 
   /**
    * The admission's reply was lost (timed out, or the connection closed): Redis may have run it. The refund
-   * closes it if it did (SETTLE end applies once) and does nothing if it did not; this request goes local.
+   * closes it if it did (a settlement `end` applies once) and does nothing if it did not; this request goes local.
    */
   private refund(plan: Plan, windows: Windows, keys: readonly string[], id: string, tokens: number, nano: number, stream: boolean): void {
     if (!plan.settles && !stream) return; // a request slot only: it refills within the minute

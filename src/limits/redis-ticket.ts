@@ -1,11 +1,10 @@
 import type { LimitName } from '../config/limits';
 import type { Windows } from './calendar';
 import { Charges } from './charges';
+import type { Batches, SettleJob } from './batches';
 import type { Leases } from './leases';
-import type { Pending, SettleJob } from './pending';
-import { settleArgs } from './pending';
+import type { Pending } from './pending';
 import type { Charge, Plan } from './plan';
-import { SETTLE } from './scripts';
 import type { StoreLink } from './store-link';
 import type { Spend, Ticket } from './types';
 
@@ -14,7 +13,7 @@ export interface RedisSide {
   link: StoreLink;
   pending: Pending;
   leases: Leases;
-  now(): number;
+  batches: Batches;
 }
 
 /**
@@ -41,16 +40,16 @@ export class RedisTicket extends Charges implements Ticket {
     // Not taken now, charged with the next add() or end(): a session's usage is never dropped.
     if (!link.available()) return void this.revert(change);
     const job = this.job(change);
-    return link.run(SETTLE, this.keys, settleArgs(job, this.side.now(), 'add')).then(
-      (reply) => {
-        link.succeeded();
-        return Array.isArray(reply) && reply[0] === 1 ? this.spent(reply as number[]) : undefined;
-      },
-      (err: unknown) => {
-        link.failed(err);
-        this.revert(change);
-        return undefined;
-      },
+    return new Promise((resolve) =>
+      this.side.batches.settle({
+        job,
+        mode: 'add',
+        done: (applied, totals) => resolve(applied ? this.spent(totals) : undefined),
+        failed: () => {
+          this.revert(change);
+          resolve(undefined);
+        },
+      }),
     );
   }
 
@@ -84,7 +83,7 @@ export class RedisTicket extends Charges implements Ticket {
   }
 
   /** The first day or month budget the totals in the reply have used up. */
-  private spent([, dayTokens, dayNano, monthTokens, monthNano]: number[]): LimitName | undefined {
+  private spent([dayTokens, dayNano, monthTokens, monthNano]: readonly number[]): LimitName | undefined {
     const { plan } = this;
     if (plan.tpd > 0 && dayTokens! >= plan.tpd) return 'tokensPerDay';
     if (plan.tpmo > 0 && monthTokens! >= plan.tpmo) return 'tokensPerMonth';
@@ -94,15 +93,11 @@ export class RedisTicket extends Charges implements Ticket {
   }
 }
 
-/** Sends a settlement now if Redis is there, else (or when it fails) keeps it for later. */
+/** Sends a settlement with this turn's calls if Redis is there, else (or when it fails) keeps it for later. */
 export function settle(side: RedisSide, job: SettleJob): void {
   const { link, pending } = side;
   if (!link.available()) return pending.settle(job);
-  link.run(SETTLE, job.keys, settleArgs(job, side.now())).then(
-    () => link.succeeded(),
-    (err: unknown) => {
-      link.failed(err);
-      pending.settle(job);
-    },
-  );
+  side.batches.settle({ job, mode: job.mode, done: ignore, failed: () => pending.settle(job) });
 }
+
+const ignore = (): void => {};

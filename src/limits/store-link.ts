@@ -41,6 +41,11 @@ export class StoreLink {
     return this.timed(this.client.send(args));
   }
 
+  /** What this turn sent goes to Redis now (see RedisClient.flushNow). */
+  flush(): void {
+    this.client.flushNow();
+  }
+
   private timed(reply: Promise<RespValue>): Promise<RespValue> {
     const duration = this.hooks.storeDuration;
     if (!duration) return reply;

@@ -101,6 +101,11 @@ export class RedisClient {
     });
   }
 
+  /** Writes what waits now: for a caller gathering commands in a setImmediate (else written a turn later). */
+  flushNow(): void {
+    if (this.flushScheduled) this.flush();
+  }
+
   /** EVALSHA, and once more as EVAL when Redis does not have the script (restarted, SCRIPT FLUSH, failover). */
   evalScript(script: Script, keys: readonly string[], args: readonly RespArg[]): Promise<RespValue> {
     return this.send(['EVALSHA', script.sha1, keys.length, ...keys, ...args]).catch((err: RedisError) => {
