@@ -8,7 +8,7 @@
 // Requests/s, CPU per request and latency at one connection are measured in paired rounds (wrk-rounds.mjs):
 // each round runs every row once, back to back, and each comparison is the median of its per-round ratios with
 // their spread. Then SSE streams, large bodies, a WebSocket echo session, and the stream-usage rewrite's cost
-// per chunk (stream-usage.mjs, in a process of its own). Results: tables on stdout with the targets as ratios,
+// per chunk (stream-usage.mjs, in a process of its own) and the bytes allocated per request (allocation.mjs). Results: tables on stdout with the targets as ratios,
 // JSON in bench-results/.
 // Settings (env): BENCH_QUICK=1 (~2 min smoke run), BENCH_PAIRS (rounds of the requests/s and latency phases,
 // default 8), BENCH_SECONDS, BENCH_LATENCY_SECONDS, BENCH_ROUNDS (of the SSE and WebSocket phases),
@@ -29,7 +29,7 @@ import * as L from './lib.mjs';
 import { printTable, targets } from './report.mjs';
 import { proxyConfigFiles } from './proxy-config.mjs';
 import { authCost } from './auth-cost.mjs';
-import { startRedis } from './redis.mjs';
+import { restingRoundTripMs, startRedis } from './redis.mjs';
 import { paired, pairedRounds, proxyCounts, upstreamConnections, wrk, wrkCommand } from './wrk-rounds.mjs';
 import { parse as parseYaml } from 'yaml';
 
@@ -369,6 +369,16 @@ async function streamUsagePhase() {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+/** allocation.mjs: bytes allocated per request by the floor and the proxy, each alone under wrk (its own processes). */
+async function allocationPhase() {
+  const out = await L.runToEnd('allocation', process.execPath, [join(HERE, 'allocation.mjs'), '--json'], {
+    env: { ...env, ALLOC_SECONDS: String(cfg.seconds), ALLOC_NODE_FLAGS: NODE_FLAGS.join(' '), ALLOC_PROXY_MAIN: PROXY_MAIN },
+    nofile: NOFILE,
+    timeoutMs: 120_000,
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
 /** Waits until a proxy with a limits store has said it is connected; false after `ms`. */
 async function storeConnected(proxy, ms = 10_000) {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await L.sleep(50)) if (proxy.storeConnected) return true;
@@ -467,6 +477,7 @@ async function main() {
   const rps = await pairedRounds(w, rows, { connections: cfg.connections, threads: cfg.threads, seconds: cfg.seconds, pairs: cfg.pairs, upstream });
   L.log(`latency at 1 connection: ${cfg.pairs} paired rounds x ${cfg.latencySeconds} s per row`);
   const latency1 = await pairedRounds(w, rows, { connections: 1, threads: 1, seconds: cfg.latencySeconds, pairs: cfg.pairs, upstream });
+  if (redisRow.redis) redisRow.redis.restingRoundTripMs = await restingRoundTripMs(redisRow.redis.port);
   const comparisons = [
     ...names.filter((n) => n !== 'floor').map((n) => [n, 'floor']),
     ...names.filter((n) => n !== 'nginx' && n !== 'direct').map((n) => [n, 'nginx']),
@@ -511,6 +522,8 @@ async function main() {
   L.log(`the proxy's metrics counted ${counted.requests} requests, ${counted.refusedByLimits} refused by a limit (429), ${counted.fallbacks} fallbacks`);
   const fallbackUpstream = { connections: await upstreamConnections(paygo), fallbacks: counted.fallbacks };
   const redisCounted = redisRow.proxy && (await proxyCounts(redisRow.proxy.admin));
+  L.log(`bytes allocated per request, floor and proxy each alone, wrk -c ${cfg.connections} for ${cfg.seconds} s (allocation.mjs)`);
+  const allocation = await allocationPhase();
 
   const errorLog = readFileSync(join(tmp, 'error.log'), 'utf8').trim().split('\n').filter(Boolean);
   const problems = {
@@ -534,6 +547,7 @@ async function main() {
       latency1: wrkCommand(1, 1, cfg.latencySeconds),
       websocket: `node test/bench/client.mjs '{"mode":"ws","messageBytes":${cfg.wsMessageBytes},"totalBytes":${websocket.totalBytes},"window":${cfg.wsWindow},...}'`,
       streamUsage: `STREAM_USAGE_ROUNDS=${cfg.streamUsage.rounds} STREAM_USAGE_STREAMS=${cfg.streamUsage.streams} node test/bench/stream-usage.mjs`,
+      allocation: `ALLOC_SECONDS=${cfg.seconds} node test/bench/allocation.mjs`,
     },
     nodeFlags: NODE_FLAGS,
     nodeFlagsFrom: NODE_FLAGS_FROM,
@@ -544,7 +558,7 @@ async function main() {
     config: cfg,
     proxyMain: PROXY_MAIN,
     rows: names,
-    redisRow: { note: redisRow.note, url: redisRow.redis?.url, counted: redisCounted },
+    redisRow: { note: redisRow.note, url: redisRow.redis?.url, counted: redisCounted, restingRoundTripMs: redisRow.redis?.restingRoundTripMs },
     fallbackUpstream,
     idle: { rssMiB: idle.rss, floorRssMiB: floorIdle.rss, rssAfterRunMiB: idleAfter.rss, hwmAfterRunMiB: idleAfter.hwm },
     auth,
@@ -555,6 +569,7 @@ async function main() {
     transfer,
     websocket,
     streamUsage,
+    allocation,
     counted,
     problems,
     image: L.imageFootprint(join(ROOT, 'image-results')),

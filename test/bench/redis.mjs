@@ -3,6 +3,7 @@
 // the proxy asked of it: calls per command (INFO commandstats) and, from /proc, the CPU it spent.
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import * as L from './lib.mjs';
 
@@ -99,4 +100,26 @@ export function callsPerRequest(before, after, requests) {
   const sent = (byCommand.evalsha ?? 0) + (byCommand.eval ?? 0);
   const total = Object.values(byCommand).reduce((a, b) => a + b, 0);
   return { sent, others: total - sent, total, byCommand };
+}
+
+/**
+ * The p50 of a bare round trip to Redis at rest: PING on one connection, the next sent 1 ms after the reply, as
+ * a proxy at one connection asks an otherwise idle Redis. What the admission's round trip cannot go below.
+ */
+export async function restingRoundTripMs(port, n = 1000) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    await L.sleep(1);
+    const started = performance.now();
+    await new Promise((resolve) => {
+      socket.once('data', resolve);
+      socket.write('*1\r\n$4\r\nPING\r\n');
+    });
+    times.push(performance.now() - started);
+  }
+  socket.destroy();
+  return L.median(times);
 }

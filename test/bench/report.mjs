@@ -76,7 +76,8 @@ export function targets(r) {
     );
     add(
       'limits in Redis: added p50 at 1 connection <= 0.1 ms',
-      `${diff(rl.p50DiffMs)} (${f(latency1['proxy-limits-redis'].p50Ms, 3)} vs ${f(latency1.proxy.p50Ms, 3)} ms)`,
+      `${diff(rl.p50DiffMs)} (${f(latency1['proxy-limits-redis'].p50Ms, 3)} vs ${f(latency1.proxy.p50Ms, 3)} ms; ` +
+        `a bare PING to Redis at rest: ${f(r.redisRow.restingRoundTripMs, 3)} ms)`,
       rl.p50DiffMs.median <= 0.1,
       latCmd,
     );
@@ -90,6 +91,16 @@ export function targets(r) {
     rpsCmd,
   );
 
+  const al = r.allocation;
+  if (al) {
+    const kb = al.proxyBytesPerRequest / 1024;
+    add(
+      'allocation <= 28 KB per request',
+      `${f(kb, 1)} KB (the floor: ${f(al.floorBytesPerRequest / 1024, 1)} KB; ${f(al.ratio, 2)} x)`,
+      kb <= 28,
+      r.commands.allocation,
+    );
+  }
   const perStream = perStreamKB(r, 'proxy');
   const peakMB = (sse.proxy.maxRssMiB * MIB) / 1e6;
   add('streams: no frame lost', `${sse.proxy.lostFrames} lost`, sse.proxy.lostFrames === 0, sseCmd);
