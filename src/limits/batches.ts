@@ -117,10 +117,11 @@ export class Batches {
     );
   }
 
-  private answer({ settlements, admissions }: Batch, reply: RespValue): void {
+  private answer(batch: Batch, reply: RespValue): void {
+    const { settlements, admissions } = batch;
     const n = settlements.length;
     if (!Array.isArray(reply) || reply.length < n + 2 * admissions.length) {
-      return this.fail({ settlements, admissions } as Batch, new RedisError('protocol', 'Redis answered the limits script with something else'));
+      return this.fail(batch, new RedisError('protocol', 'Redis answered the limits script with something else'));
     }
     this.link.succeeded();
     const values = reply as number[];

@@ -39,7 +39,8 @@ export class RedisTicket extends Charges implements Ticket {
     const { link } = this.side;
     // Not taken now, charged with the next add() or end(): a session's usage is never dropped.
     if (!link.available()) return void this.revert(change);
-    const job = this.job(change);
+    // The session goes on: its stream lease stays.
+    const job = { ...this.job(change), lease: '' };
     return new Promise((resolve) =>
       this.side.batches.settle({
         job,

@@ -250,6 +250,8 @@ export class RedisClient {
     if (!command) return void this.socket?.destroy(new RedisError('protocol', 'Redis sent a reply to no command'));
     if (command.settled) return; // its deadline passed; the reply is consumed so the next one matches
     command.settled = true;
+    // Out of the deadline queue now: held to the next deadline, answered commands outlive young collections.
+    while (this.deadlines.peek()?.settled) this.deadlines.shift();
     if (value instanceof RedisError) command.reject(value);
     else command.resolve(value);
   };
